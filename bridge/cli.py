@@ -1,0 +1,86 @@
+"""``gws-bridge`` entry point.
+
+Each subcommand lives in the module that owns it and exposes three names:
+``DESCRIPTION`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``
+(``run`` may be a coroutine function). Only the chosen subcommand's module is
+imported, so ``gws-bridge normalize`` does not pay for Celery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import inspect
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+# name -> module implementing it
+COMMANDS: dict[str, str] = {
+    "simulate": "simulator.cli",
+    "normalize": "bridge.normalize.cli",
+    "subscriber": "bridge.gws.cli",
+    "worker": "bridge.delivery.worker_cli",
+    "dlq": "bridge.delivery.dlq_cli",
+    "destinations": "bridge.delivery.destinations_cli",
+    "check-config": "bridge.config_cli",
+    "receiver": "bridge.inbound.cli",
+    "demo": "bridge.demo",
+    "run": "bridge.run",
+}
+
+
+def _available() -> dict[str, str]:
+    found = {}
+    for name, module in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            found[name] = module
+    return found
+
+
+def _top_level_help(commands: dict[str, str]) -> str:
+    lines = ["usage: gws-bridge COMMAND [options]", "", "commands:"]
+    for name, module in commands.items():
+        description = getattr(importlib.import_module(module), "DESCRIPTION", "")
+        lines.append(f"  {name:<14} {description}")
+    lines += ["", "gws-bridge COMMAND --help shows a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; returns its exit status (2 for usage errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = _available()
+    if not args or args[0] in {"-h", "--help"}:
+        print(_top_level_help(commands))
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in commands:
+        print(f"gws-bridge: unknown command {name!r}; known: {', '.join(commands)}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(commands[name])
+    parser = argparse.ArgumentParser(prog=f"gws-bridge {name}", description=module.DESCRIPTION)
+    parser.add_argument(
+        "--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING; default INFO)"
+    )
+    module.add_arguments(parser)
+    parsed = parser.parse_args(rest)
+    logging.basicConfig(
+        level=parsed.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    if inspect.iscoroutinefunction(module.run):
+        try:
+            return int(asyncio.run(module.run(parsed)) or 0)
+        except KeyboardInterrupt:
+            return 130
+    return int(module.run(parsed) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Delivery: Celery on Redis, retries, dead letters, ordering, rate limits, endpoint health."""

@@ -1,0 +1,112 @@
+"""The one event type inside gws-bridge, and the catalogue of event types.
+
+An :class:`Event` is a CloudEvents 1.0 event in structured form, plus two
+extensions: ``sequence`` (monotonic per ``subject``) and ``partitionkey``
+(the agent). ``id`` is deterministic: the same underlying GWS change always
+produces the same id, so a message replayed after a reconnect, or re-derived
+by state recovery, is recognised downstream (it is sent as ``webhook-id``).
+
+:class:`EventType` is the single source of truth for event type names; each
+member carries a one-line meaning. ``docs/events.md`` documents each type
+with an example.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, field_validator
+
+__all__ = ["Event", "EventType"]
+
+
+class EventType(str, Enum):
+    """Every event type gws-bridge emits, with its meaning (``EventType.X.meaning``)."""
+
+    meaning: str
+
+    def __new__(cls, value: str, meaning: str) -> EventType:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    # call
+    CALL_DIALING = "call.dialing", "The agent's device is dialing an outbound or consult call"
+    CALL_RINGING = "call.ringing", "A call is ringing on the agent's device (screen-pop moment)"
+    CALL_ESTABLISHED = "call.established", "A call was answered and is connected"
+    CALL_HELD = "call.held", "A call was put on hold"
+    CALL_RETRIEVED = "call.retrieved", "A held call was taken off hold"
+    CALL_RELEASED = "call.released", "A call ended on the agent's device"
+    CALL_PARTICIPANTS_CHANGED = "call.participants_changed", "Parties joined or left a call"
+    CALL_DATA_CHANGED = "call.data_changed", "Attached data (userData) on a call changed"
+    CALL_DTMF_SENT = "call.dtmf_sent", "DTMF digits were sent on a call"
+    CALL_RECORDING_CHANGED = "call.recording_changed", "Call recording started, paused, resumed or stopped"
+    CALL_MONITORING_CHANGED = "call.monitoring_changed", "Supervisor monitoring of a call changed"
+    CALL_ERROR = "call.error", "GWS reported an asynchronous error for a call operation"
+    # agent, device, channel
+    AGENT_STATE_CHANGED = "agent.state_changed", "The agent's voice state (and work mode, reason) changed"
+    AGENT_DND_CHANGED = "agent.dnd_changed", "Do-not-disturb was switched on or off"
+    AGENT_FORWARDING_CHANGED = "agent.forwarding_changed", "Call forwarding was switched on or off"
+    DEVICE_STATE_CHANGED = "device.state_changed", "A device became active or inactive"
+    DEVICE_ERROR = "device.error", "GWS reported an asynchronous error for a device operation"
+    CHANNEL_STATE_CHANGED = "channel.state_changed", "The agent's state on a media channel changed"
+    # interactions
+    INTERACTION_INVITED = "interaction.invited", "An e-mail or chat is offered to the agent"
+    INTERACTION_ACCEPTED = "interaction.accepted", "The agent accepted an e-mail or chat"
+    INTERACTION_REVOKED = "interaction.revoked", "An offered e-mail or chat was withdrawn"
+    INTERACTION_UPDATED = "interaction.updated", "Properties or data of an interaction changed"
+    INTERACTION_COMPLETED = "interaction.completed", "An interaction was completed"
+    CHAT_MESSAGE = "chat.message", "A new entry appeared in a chat transcript"
+    # workbins
+    WORKBIN_INTERACTION_ADDED = "workbin.interaction_added", "An interaction was placed in a workbin"
+    WORKBIN_INTERACTION_REMOVED = "workbin.interaction_removed", "An interaction left a workbin"
+    WORKBIN_INTERACTION_UPDATED = "workbin.interaction_updated", "An interaction in a workbin changed"
+    # services and users
+    SERVICE_STATE_CHANGED = "service.state_changed", "A GWS service (voice, …) went up or down"
+    USER_PASSWORD_CHANGED = "user.password_changed", "A password change succeeded or failed"
+    # the bridge itself
+    DESTINATION_DISABLED = "destination.disabled", "A delivery destination was disabled after failures"
+    DELIVERY_DEAD_LETTERED = "delivery.dead_lettered", "An event could not be delivered and was dead-lettered"
+    MOBILE_TOKEN_INVALIDATED = "mobile.token_invalidated", "A push token was rejected and removed"
+    # fallback
+    GWS_UNRECOGNIZED = "gws.unrecognized", "A GWS message the normalizer does not understand (raw kept)"
+
+
+_EVENT_TYPES = frozenset(t.value for t in EventType)
+
+
+class Event(BaseModel):
+    """A normalized event, CloudEvents 1.0 structured mode (JSON)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any]
+    sequence: int
+    partitionkey: str
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in _EVENT_TYPES:
+            raise ValueError(f"unknown event type {value!r}; see bridge.events.EventType")
+        return value
+
+    def to_json(self) -> bytes:
+        """The CloudEvent as compact JSON bytes (``time`` in RFC 3339)."""
+        return orjson.dumps(self.model_dump(mode="json"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> Event:
+        """Parse :meth:`to_json` output; raises ``pydantic.ValidationError`` on bad input."""
+        return cls.model_validate_json(raw)

@@ -1,0 +1,1 @@
+"""Everything that speaks GWS: REST client, operations, CometD sessions, the session pool."""

@@ -1,0 +1,1 @@
+"""Inbound HTTP: request verification and dialects (json, cti, slack, mobile) into Commands."""

@@ -1,0 +1,102 @@
+"""The one ``Settings`` object: a TOML file plus ``GWSB_`` environment variables.
+
+Read once, in the CLI (:func:`load_settings`), and passed down; no other
+module reads ``os.environ``. Environment variables override the file; nested
+keys use ``__``, e.g. ``GWSB_GWS__BASE_URL``. Every option is documented in
+``config/bridge.example.toml``.
+
+Each section's model lives with the code that uses it (``bridge/gws/config.py``,
+``bridge/delivery/config.py``, ``bridge/inbound/config.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bridge.delivery.config import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.errors import ConfigError
+from bridge.gws.config import AgentConfig, GwsSettings
+from bridge.inbound.config import InboundSettings
+
+__all__ = ["NormalizerSettings", "Settings", "format_validation_error", "load_settings"]
+
+
+class NormalizerSettings(BaseModel):
+    """How GWS messages become events."""
+
+    model_config = {"extra": "forbid"}
+
+    source: str = Field(
+        default="gws-bridge", description="CloudEvents `source` prefix for emitted events"
+    )
+    include_raw: bool = Field(default=False, description="carry the raw GWS message in data.raw")
+
+
+class Settings(BaseSettings):
+    """Everything configurable in gws-bridge."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GWSB_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis (broker + state)")
+    gws: GwsSettings = Field(default_factory=GwsSettings)
+    agents: list[AgentConfig] = Field(default_factory=list)
+    normalizer: NormalizerSettings = Field(default_factory=NormalizerSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    destinations: list[DestinationConfig] = Field(default_factory=list)
+    routes: list[RouteConfig] = Field(default_factory=list)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
+
+    _toml_file: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls._toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_file))
+        return tuple(sources)
+
+
+def format_validation_error(exc: ValidationError, origin: str) -> str:
+    """One line per error: ``origin: dotted.location: message``."""
+    lines = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{origin}: {location}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``path`` (TOML, optional) and the environment.
+
+    Raises ``ConfigError`` whose message lists every problem with its location.
+    """
+    toml_file = Path(path) if path is not None else None
+    if toml_file is not None and not toml_file.is_file():
+        raise ConfigError(f"{toml_file}: no such configuration file")
+    Settings._toml_file = toml_file
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(toml_file or "environment"))) from exc
+    except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
+        raise ConfigError(f"{toml_file}: {exc}") from exc
+    finally:
+        Settings._toml_file = None

@@ -1,0 +1,5 @@
+"""Shared fixtures. Each area's fixtures live in tests/plugins/ and are loaded here."""
+
+pytest_plugins = [
+    "tests.plugins.redis_server",
+]
