@@ -13,14 +13,15 @@ with an example.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 from pydantic import BaseModel, ConfigDict, field_validator
 
-__all__ = ["Event", "EventType"]
+__all__ = ["Event", "EventSink", "EventType"]
 
 
 class EventType(str, Enum):
@@ -110,3 +111,13 @@ class Event(BaseModel):
     def from_json(cls, raw: bytes | str) -> Event:
         """Parse :meth:`to_json` output; raises ``pydantic.ValidationError`` on bad input."""
         return cls.model_validate_json(raw)
+
+
+class EventSink(Protocol):
+    """Where a subscriber hands events on (the delivery queue, or stdout for debugging).
+
+    ``publish`` returns only once the events are durably handed on (enqueued);
+    a GWS message counts as handled only after that. It raises on failure.
+    """
+
+    async def publish(self, events: Sequence[Event]) -> None: ...
