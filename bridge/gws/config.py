@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 __all__ = ["AgentConfig", "GwsSettings"]
 
@@ -14,14 +18,55 @@ class GwsSettings(BaseModel):
 
     base_url: str = Field(default="http://127.0.0.1:8090", description="GWS base URL, no /api/v2")
     verify_tls: bool = True
+    ca_file: str | None = Field(default=None, description="PEM bundle to verify GWS's certificate with")
     request_timeout: float = Field(default=10.0, gt=0, description="seconds per REST request")
+    get_retries: int = Field(default=3, ge=0, le=10, description="retries of a GET on 503/connection errors")
+    retry_backoff: float = Field(default=0.2, gt=0, description="first retry delay, seconds (doubles)")
+    retry_backoff_cap: float = Field(default=2.0, gt=0, description="longest retry delay, seconds")
+    disposition_key: str | None = Field(
+        default="DispositionCode",
+        description="userData key SetCallDisposition writes; empty = the key configured in GWS",
+    )
 
 
 class AgentConfig(BaseModel):
-    """One agent whose GWS session the bridge holds."""
+    """One agent whose GWS session the bridge holds.
+
+    The password is given inline (``password``), or read when the settings are loaded from an
+    environment variable (``password_env``) or a file (``password_file``, first line). After
+    validation ``password`` is always set; the variable or file name is kept, the value is a
+    ``SecretStr`` and never appears in a message.
+    """
 
     model_config = {"extra": "forbid"}
 
     username: str = Field(min_length=1)
     password: SecretStr
+    password_env: str | None = None
+    password_file: Path | None = None
     groups: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_password(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        sources = [key for key in ("password", "password_env", "password_file") if data.get(key)]
+        if len(sources) > 1:
+            raise ValueError(f"give one of password, password_env, password_file (got {', '.join(sources)})")
+        if data.get("password_env"):
+            name = str(data["password_env"])
+            value = os.environ.get(name)
+            if not value:
+                raise ValueError(f"password_env: environment variable {name} is not set or empty")
+            return {**data, "password": value}
+        if data.get("password_file"):
+            path = Path(str(data["password_file"]))
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise ValueError(f"password_file: cannot read {path}: {exc.strerror}") from None
+            if not lines or not lines[0].strip():
+                raise ValueError(f"password_file: {path} is empty")
+            return {**data, "password": lines[0].strip()}
+        return data

@@ -1,0 +1,449 @@
+"""One GWS REST client per agent, on aiohttp.
+
+Session handling follows GWS 8.5.2 (seed 002, "Cross Site Request Forgery Protection"):
+
+* Every request carries HTTP Basic credentials, so a lost HTTP session is re-created by GWS.
+* ``JSESSIONID`` lives in a cookie jar of this client alone (``unsafe=True``: aiohttp's default
+  jar drops cookies set by IP hosts such as ``127.0.0.1``), even when the TCP connector is
+  shared between many clients.
+* The CSRF header name and token (``X-CSRF-HEADER`` / ``X-CSRF-TOKEN``) are captured from any
+  reply and sent on every request (GWS checks them on POST/PUT/DELETE).
+* A 401/403 (or GWS statusCode 20) is an auth or CSRF refusal: GWS did not act on the request,
+  so the client logs in again once and retries once, POSTs included.
+* A GET is retried on 503 and on connection errors with capped exponential backoff and jitter.
+  A POST/PUT/DELETE is retried only when the connection could not even be opened (nothing was
+  sent); a timeout or a dropped connection after sending is raised, never blindly repeated.
+
+Nothing here logs or raises a password, an Authorization value, a CSRF token or a session id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+import ssl
+from typing import Any
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from bridge.errors import GwsError, GwsTransportError
+from bridge.gws.errors import parse_reply
+
+__all__ = ["GwsRestClient"]
+
+logger = logging.getLogger(__name__)
+
+_MUTATING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_DEFAULT_CSRF_HEADER = "X-CSRF-TOKEN"
+# Connection failures where the request certainly never left this process.
+_NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+)
+# Certificate problems do not go away by retrying.
+_PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectorCertificateError,
+    aiohttp.ClientSSLError,
+    aiohttp.InvalidURL,
+)
+
+
+class _Attempt:
+    """One HTTP exchange: status, raw body, ``Retry-After`` seconds if any."""
+
+    __slots__ = ("raw", "retry_after", "status")
+
+    def __init__(self, status: int, raw: bytes, retry_after: float | None) -> None:
+        self.status = status
+        self.raw = raw
+        self.retry_after = retry_after
+
+
+class GwsRestClient:
+    """The REST session of one GWS user (agent).
+
+    ``base_url`` is the GWS root without ``/api/v2``. ``session``: an aiohttp session whose
+    *connector* is shared (its cookie jar is not used: each client keeps its own). The
+    client opens its aiohttp session lazily, inside the running event loop.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        connector: aiohttp.BaseConnector | None = None,
+        timeout: float = 10.0,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+        get_retries: int = 3,
+        backoff_base: float = 0.2,
+        backoff_cap: float = 2.0,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if get_retries < 0:
+            raise ValueError("get_retries must be >= 0")
+        self._base_url = base_url.rstrip("/")
+        self._username = username
+        self._password = password
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._authorization = f"Basic {token}"
+        self._connector = connector if connector is not None else (session.connector if session else None)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._ssl: ssl.SSLContext | bool = True
+        if ca_file is not None:
+            self._ssl = ssl.create_default_context(cafile=ca_file)
+        elif not verify_tls:
+            self._ssl = False
+        self._get_retries = get_retries
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._session: aiohttp.ClientSession | None = None
+        self._jar: aiohttp.CookieJar | None = None
+        self._csrf: tuple[str, str] | None = None
+        self._logged_in = False
+        self._login_lock = asyncio.Lock()
+        self._login_generation = 0
+        self._user: dict[str, Any] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"GwsRestClient({self._base_url!r}, {self._username!r}, logged_in={self._logged_in})"
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def username(self) -> str:
+        """The GWS user name this client acts as."""
+        return self._username
+
+    @property
+    def base_url(self) -> str:
+        """GWS root URL, without ``/api/v2`` and without a trailing slash."""
+        return self._base_url
+
+    @property
+    def csrf(self) -> tuple[str, str] | None:
+        """``(header name, token)`` captured from GWS, or ``None`` when CSRF is off or unknown."""
+        return self._csrf
+
+    @property
+    def logged_in(self) -> bool:
+        """True after a successful :meth:`login` until :meth:`forget_session` or :meth:`aclose`."""
+        return self._logged_in
+
+    @property
+    def user(self) -> dict[str, Any]:
+        """The ``user`` object GWS returned at the last login (``{}`` before)."""
+        return self._user
+
+    def api_url(self, path: str) -> str:
+        """Absolute URL of ``path`` (relative to ``/api/v2``, or starting with ``/api/``)."""
+        if not path.startswith("/"):
+            path = "/" + path
+        if path.startswith("/api/"):
+            return self._base_url + path
+        return f"{self._base_url}/api/v2{path}"
+
+    def cometd_headers(self) -> dict[str, str]:
+        """Headers a CometD auth extension sends: Authorization, Cookie (JSESSIONID), CSRF."""
+        headers = {"Authorization": self._authorization}
+        cookie = self._cookie_header()
+        if cookie:
+            headers["Cookie"] = cookie
+        if self._csrf is not None:
+            headers[self._csrf[0]] = self._csrf[1]
+        return headers
+
+    def forget_session(self) -> None:
+        """Drop the HTTP session and CSRF token (after EndContactCenterSession, 002:533-540)."""
+        self._csrf = None
+        self._logged_in = False
+        if self._jar is not None:
+            self._jar.clear()
+
+    # -- public requests ---------------------------------------------------------------------
+
+    async def login(self) -> dict[str, Any]:
+        """``GET /api/v2/me`` with Basic auth; capture JSESSIONID and CSRF; return the ``user``.
+
+        Raises ``GwsNotAuthenticatedError`` when the credentials are refused, another
+        ``GwsError`` subclass on other failures, ``GwsTransportError`` when GWS is unreachable.
+        """
+        async with self._login_lock:
+            return await self._login_locked()
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
+        """Send one request; return the parsed body of any success envelope (``{}`` if empty).
+
+        ``path`` is relative to ``/api/v2`` (e.g. ``"/me/calls"``). Logs in first when not
+        logged in. Raises a ``GwsError`` subclass mapped from the GWS statusCode or HTTP
+        status, ``GwsTransportError`` when GWS cannot be reached or answers garbage.
+        """
+        method = method.upper()
+        context = f"{method} {path} as {self._username}"
+        if not self._logged_in:
+            await self._relogin(self._login_generation)
+        generation = self._login_generation
+        body = orjson.dumps(json) if json is not None else None
+        attempt = await self._send(method, path, params, body, context)
+        if self._is_auth_refusal(attempt):
+            logger.info(
+                "gws session refused, logging in again",
+                extra={
+                    "agent": self._username,
+                    "method": method,
+                    "path": path,
+                    "http_status": attempt.status,
+                },
+            )
+            await self._relogin(generation)
+            attempt = await self._send(method, path, params, body, context)
+        return self._parse(attempt, context)
+
+    async def get(self, path: str, *, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``request("GET", path, params=params)``."""
+        return await self.request("GET", path, params=params)
+
+    async def post(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``request("POST", path, json=json)``."""
+        return await self.request("POST", path, params=params, json=json)
+
+    async def put(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``request("PUT", path, json=json)``."""
+        return await self.request("PUT", path, params=params, json=json)
+
+    async def delete(
+        self, path: str, json: Any = None, *, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``request("DELETE", path, json=json)`` (GWS settings deletes carry a JSON body)."""
+        return await self.request("DELETE", path, params=params, json=json)
+
+    async def aclose(self) -> None:
+        """Close this client's HTTP session (a shared connector stays open)."""
+        self._closed = True
+        self._logged_in = False
+        self._csrf = None
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    async def __aenter__(self) -> GwsRestClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _login_locked(self) -> dict[str, Any]:
+        context = f"GET /me (login) as {self._username}"
+        # A stale JSESSIONID or token would only be refused again.
+        self.forget_session()
+        attempt = await self._send("GET", "/me", None, None, context)
+        body = self._parse(attempt, context)
+        user = body.get("user")
+        self._user = user if isinstance(user, dict) else body
+        self._logged_in = True
+        self._login_generation += 1
+        logger.info(
+            "gws login",
+            extra={
+                "agent": self._username,
+                "csrf": self._csrf is not None,
+                "session": bool(self._cookie_header()),
+            },
+        )
+        return self._user
+
+    async def _relogin(self, seen_generation: int) -> None:
+        async with self._login_lock:
+            # Another request may have logged in again while we waited for the lock.
+            if self._logged_in and self._login_generation != seen_generation:
+                return
+            await self._login_locked()
+
+    @staticmethod
+    def _is_auth_refusal(attempt: _Attempt) -> bool:
+        if attempt.status in (401, 403):
+            return True
+        if attempt.status == 200 and b"statusCode" in attempt.raw:
+            try:
+                body = orjson.loads(attempt.raw)
+            except orjson.JSONDecodeError:
+                return False
+            return isinstance(body, dict) and body.get("statusCode") in (20, "20")
+        return False
+
+    def _parse(self, attempt: _Attempt, context: str) -> dict[str, Any]:
+        try:
+            return parse_reply(attempt.status, attempt.raw, context=context)
+        except GwsError as exc:
+            self._redact(exc)
+            raise
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            if self._closed:
+                raise GwsTransportError(f"GWS client for {self._username} is closed")
+            self._jar = aiohttp.CookieJar(unsafe=True)
+            self._session = aiohttp.ClientSession(
+                connector=self._connector,
+                connector_owner=self._connector is None,
+                cookie_jar=self._jar,
+                timeout=self._timeout,
+            )
+        return self._session
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None, context: str
+    ) -> _Attempt:
+        """One request with the retry policy of the module docstring; returns the raw reply."""
+        retries = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                attempt = await self._exchange(method, path, params, body)
+            except _PERMANENT_ERRORS as exc:
+                raise self._transport_error(context, exc) from exc
+            except _NOT_SENT_ERRORS as exc:
+                if retries >= self._get_retries:
+                    raise self._transport_error(context, exc) from exc
+                error: BaseException = exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if method in _MUTATING or retries >= self._get_retries:
+                    raise self._transport_error(context, exc) from exc
+                error = exc
+            else:
+                if attempt.status != 503 or method in _MUTATING or retries >= self._get_retries:
+                    return attempt
+                retry_after = attempt.retry_after
+                error = GwsTransportError("HTTP 503", http_status=503)
+            delay = self._backoff(retries, retry_after)
+            retries += 1
+            logger.warning(
+                "gws request retried",
+                extra={
+                    "agent": self._username,
+                    "method": method,
+                    "path": path,
+                    "retry": retries,
+                    "delay": round(delay, 3),
+                    "error": type(error).__name__,
+                },
+            )
+            await asyncio.sleep(delay)
+
+    async def _exchange(
+        self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None
+    ) -> _Attempt:
+        session = self._ensure_session()
+        headers = {"Authorization": self._authorization, "Accept": "application/json"}
+        if self._csrf is not None:
+            headers[self._csrf[0]] = self._csrf[1]
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        async with session.request(
+            method,
+            self.api_url(path),
+            params=_query(params),
+            data=body,
+            headers=headers,
+            ssl=self._ssl,
+            allow_redirects=False,
+        ) as response:
+            raw = await response.read()
+            self._capture_csrf(response.headers)
+            logger.debug(
+                "gws request",
+                extra={
+                    "agent": self._username,
+                    "method": method,
+                    "path": path,
+                    "http_status": response.status,
+                },
+            )
+            return _Attempt(response.status, raw, _retry_after(response.headers.get("Retry-After")))
+
+    def _capture_csrf(self, headers: Any) -> None:
+        token = headers.get("X-CSRF-TOKEN")
+        if token:
+            name = headers.get("X-CSRF-HEADER") or _DEFAULT_CSRF_HEADER
+            self._csrf = (name, token)
+
+    def _cookie_header(self) -> str:
+        if self._jar is None:
+            return ""
+        cookies = self._jar.filter_cookies(URL(self._base_url + "/api/v2/"))
+        return "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+
+    def _backoff(self, retries: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(self._backoff_cap, max(0.0, retry_after))
+        ceiling = min(self._backoff_cap, self._backoff_base * (2**retries))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _secrets(self) -> list[str]:
+        secrets = [self._password, self._authorization, self._authorization.split(" ", 1)[1]]
+        if self._csrf is not None:
+            secrets.append(self._csrf[1])
+        if self._jar is not None:
+            secrets.extend(
+                morsel.value for morsel in self._jar.filter_cookies(URL(self._base_url + "/")).values()
+            )
+        return [secret for secret in secrets if secret and len(secret) >= 3]
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def _redact(self, exc: GwsError) -> None:
+        exc.message = self._scrub(exc.message)
+        exc.args = (exc.message,)
+
+    def _transport_error(self, context: str, exc: BaseException) -> GwsTransportError:
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            detail = f"no reply within {self._timeout.total} s"
+        error = GwsTransportError(f"{context}: cannot reach GWS at {self._base_url}: {detail}")
+        self._redact(error)
+        return error
+
+
+def _query(params: dict[str, Any] | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    query: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            query[key] = "true" if value else "false"
+        elif isinstance(value, list | tuple | set | frozenset):
+            query[key] = ",".join(str(item) for item in value)
+        else:
+            query[key] = str(value)
+    return query
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
