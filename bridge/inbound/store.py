@@ -1,0 +1,202 @@
+"""Receiver state: idempotency records, seen signatures and command status.
+
+:class:`RedisStateStore` is the production store (receivers are stateless and
+share it). :class:`MemoryStateStore` keeps the same contract inside one process
+(for ``gws-bridge run``/``demo`` without Redis, and for the benchmark).
+
+Idempotency: :meth:`claim` reserves ``(client, key)`` for one request. It
+returns ``None`` when the caller should go ahead, the stored reply when the
+same request already completed, and raises a :class:`Problem` when the same
+key is in flight (409) or was used for a different command (422).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from bridge.inbound.problems import Problem
+
+__all__ = ["MemoryStateStore", "RedisStateStore", "StateStore", "StoredReply"]
+
+_PENDING_TTL = 60.0  # a claim whose request died is freed after this
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """A reply kept for idempotent replay."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class StateStore(Protocol):
+    """What the receiver keeps between requests."""
+
+    async def claim(self, client: str, key: str, fingerprint: str) -> StoredReply | None: ...
+
+    async def complete(
+        self, client: str, key: str, fingerprint: str, reply: StoredReply, ttl: float
+    ) -> None: ...
+
+    async def release(self, client: str, key: str) -> None: ...
+
+    async def first_signature(self, client: str, msg_id: str, stamp: str, ttl: float) -> bool: ...
+
+    async def save_status(self, record: dict[str, Any], ttl: float) -> None: ...
+
+    async def load_status(self, command_id: str) -> dict[str, Any] | None: ...
+
+    async def ping(self) -> bool: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _decide(raw: bytes | None, fingerprint: str) -> StoredReply | None:
+    if raw is None:
+        return None
+    record = orjson.loads(raw)
+    if record.get("fp") != fingerprint:
+        raise Problem(
+            422,
+            "this Idempotency-Key was already used for a different command",
+            kind="idempotency-key-reused",
+        )
+    if record.get("state") != "done":
+        raise Problem(409, "a request with this Idempotency-Key is still in progress", kind="in-progress")
+    reply = record["reply"]
+    return StoredReply(reply["status"], reply["body"], reply.get("headers", {}))
+
+
+def _done(fingerprint: str, reply: StoredReply) -> bytes:
+    payload = {"status": reply.status, "body": reply.body, "headers": reply.headers}
+    return orjson.dumps({"state": "done", "fp": fingerprint, "reply": payload})
+
+
+class RedisStateStore:
+    """The state store on Redis (keys under ``gwsb:in:``, all with a TTL)."""
+
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+    async def claim(self, client: str, key: str, fingerprint: str) -> StoredReply | None:
+        name = f"gwsb:in:idem:{client}:{key}"
+        pending = orjson.dumps({"state": "pending", "fp": fingerprint})
+        try:
+            if await self._redis.set(name, pending, nx=True, px=int(_PENDING_TTL * 1000)):
+                return None
+            return _decide(await self._redis.get(name), fingerprint)
+        except RedisError as exc:
+            raise _unavailable() from exc
+
+    async def complete(self, client: str, key: str, fingerprint: str, reply: StoredReply, ttl: float) -> None:
+        try:
+            await self._redis.set(
+                f"gwsb:in:idem:{client}:{key}", _done(fingerprint, reply), px=int(ttl * 1000)
+            )
+        except RedisError as exc:
+            raise _unavailable() from exc
+
+    async def release(self, client: str, key: str) -> None:
+        try:
+            await self._redis.delete(f"gwsb:in:idem:{client}:{key}")
+        except RedisError as exc:
+            raise _unavailable() from exc
+
+    async def first_signature(self, client: str, msg_id: str, stamp: str, ttl: float) -> bool:
+        try:
+            return bool(
+                await self._redis.set(
+                    f"gwsb:in:sig:{client}:{msg_id}:{stamp}", b"1", nx=True, px=int(ttl * 1000)
+                )
+            )
+        except RedisError as exc:
+            raise _unavailable() from exc
+
+    async def save_status(self, record: dict[str, Any], ttl: float) -> None:
+        try:
+            await self._redis.set(f"gwsb:in:cmd:{record['id']}", orjson.dumps(record), px=int(ttl * 1000))
+        except RedisError as exc:
+            raise _unavailable() from exc
+
+    async def load_status(self, command_id: str) -> dict[str, Any] | None:
+        try:
+            raw = await self._redis.get(f"gwsb:in:cmd:{command_id}")
+        except RedisError as exc:
+            raise _unavailable() from exc
+        return orjson.loads(raw) if raw is not None else None
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except RedisError:
+            return False
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def _unavailable() -> Problem:
+    return Problem(503, "the receiver's state store (Redis) is unavailable", kind="store-unavailable")
+
+
+class MemoryStateStore:
+    """The same contract in one process; entries expire lazily."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, bytes]] = {}
+
+    def _get(self, name: str) -> bytes | None:
+        entry = self._data.get(name)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            del self._data[name]
+            return None
+        return entry[1]
+
+    def _set(self, name: str, value: bytes, ttl: float) -> None:
+        if len(self._data) > 100_000:
+            now = time.monotonic()
+            self._data = {k: v for k, v in self._data.items() if v[0] >= now}
+        self._data[name] = (time.monotonic() + ttl, value)
+
+    async def claim(self, client: str, key: str, fingerprint: str) -> StoredReply | None:
+        name = f"idem:{client}:{key}"
+        raw = self._get(name)
+        if raw is None:
+            self._set(name, orjson.dumps({"state": "pending", "fp": fingerprint}), _PENDING_TTL)
+            return None
+        return _decide(raw, fingerprint)
+
+    async def complete(self, client: str, key: str, fingerprint: str, reply: StoredReply, ttl: float) -> None:
+        self._set(f"idem:{client}:{key}", _done(fingerprint, reply), ttl)
+
+    async def release(self, client: str, key: str) -> None:
+        self._data.pop(f"idem:{client}:{key}", None)
+
+    async def first_signature(self, client: str, msg_id: str, stamp: str, ttl: float) -> bool:
+        name = f"sig:{client}:{msg_id}:{stamp}"
+        if self._get(name) is not None:
+            return False
+        self._set(name, b"1", ttl)
+        return True
+
+    async def save_status(self, record: dict[str, Any], ttl: float) -> None:
+        self._set(f"cmd:{record['id']}", orjson.dumps(record), ttl)
+
+    async def load_status(self, command_id: str) -> dict[str, Any] | None:
+        raw = self._get(f"cmd:{command_id}")
+        return orjson.loads(raw) if raw is not None else None
+
+    async def ping(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        self._data.clear()
