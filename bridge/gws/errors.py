@@ -22,6 +22,7 @@ crash the parser: a placeholder code is a failure whose ``status_code`` is ``Non
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -146,7 +147,7 @@ def _as_code(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("-").isdigit():
+        if text.isascii() and text.lstrip("-").isdigit():
             return int(text)
     return _UNKNOWN_FAILURE
 
@@ -156,7 +157,7 @@ def _message_of(body: dict[str, Any]) -> str | None:
         value = body.get(key)
         if value is None or value == "":
             continue
-        text = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
+        text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
         return text[:_MESSAGE_LIMIT]
     return None
 
@@ -192,6 +193,14 @@ def error_for_reply(
     return cls(message, status_code=status_code, http_status=http_status, body=body)
 
 
+def _loads(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson refuses integers beyond 64 bits, which are still JSON.
+        return json.loads(raw)
+
+
 def parse_reply(http_status: int, raw: bytes, *, context: str = "GWS request") -> dict[str, Any]:
     """Read one REST reply; return the body on success, raise on failure.
 
@@ -210,8 +219,8 @@ def parse_reply(http_status: int, raw: bytes, *, context: str = "GWS request") -
         body = {}
     else:
         try:
-            parsed = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            parsed = _loads(raw)
+        except ValueError as exc:
             if ok_http:
                 raise GwsTransportError(f"{context}: reply is not JSON", http_status=http_status) from exc
             text = raw[:_MESSAGE_LIMIT].decode("utf-8", "replace").strip()
