@@ -205,7 +205,7 @@ class BayeuxServer:
 
     @staticmethod
     async def _close_socket(ws: web.WebSocketResponse) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"), 2.0)
 
     # -- session expiry --------------------------------------------------------------------------
