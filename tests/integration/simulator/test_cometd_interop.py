@@ -171,4 +171,3 @@ async def test_unsubscribe_and_close_end_delivery(
         assert server.publish("/v2/me/devices", {}, user="agent0001") == 1
         assert (await receive(client))["channel"] == "/v2/me/devices"
     assert server.client_count == 0
-
