@@ -8,8 +8,10 @@ Session handling follows GWS 8.5.2 (seed 002, "Cross Site Request Forgery Protec
   shared between many clients.
 * The CSRF header name and token (``X-CSRF-HEADER`` / ``X-CSRF-TOKEN``) are captured from any
   reply and sent on every request (GWS checks them on POST/PUT/DELETE).
-* A 401/403 (or GWS statusCode 20) is an auth or CSRF refusal: GWS did not act on the request,
-  so the client logs in again once and retries once, POSTs included.
+* A 401/403 (or GWS statusCode 20) is a refusal: GWS did not act on the request ("on error
+  nothing was modified", 002:3458), so the client logs in again once (``GET /me``, which
+  re-reads the CSRF token and opens a new HTTP session if the old one is gone) and retries
+  once, POSTs included. A second refusal is raised.
 * A GET is retried on 503 and on connection errors with capped exponential backoff and jitter.
   A POST/PUT/DELETE is retried only when the connection could not even be opened (nothing was
   sent); a timeout or a dropped connection after sending is raised, never blindly repeated.
@@ -251,8 +253,11 @@ class GwsRestClient:
 
     async def _login_locked(self) -> dict[str, Any]:
         context = f"GET /me (login) as {self._username}"
-        # A stale JSESSIONID or token would only be refused again.
-        self.forget_session()
+        # The cookie is kept: a live HTTP session is reused (no session churn on a 403 that was
+        # not about CSRF); an expired one is replaced by GWS because Basic credentials are sent.
+        # The token is re-read: no token in the reply means CSRF is off.
+        self._csrf = None
+        self._logged_in = False
         attempt = await self._send("GET", "/me", None, None, context)
         body = self._parse(attempt, context)
         user = body.get("user")
