@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -151,7 +152,7 @@ class BayeuxServer:
         if self._closed:
             return web.Response(status=503, text="CometD server is shutting down")
         self._start_sweeper()
-        payload = await self._protocol.process(messages, user)
+        payload = await self._protocol.process(messages, user, partial(_transport_open, request))
         return web.Response(body=payload, content_type="application/json")
 
     async def _handle_websocket(self, request: web.Request) -> web.StreamResponse:
@@ -194,7 +195,7 @@ class BayeuxServer:
     async def _websocket_exchange(
         self, ws: web.WebSocketResponse, send_lock: asyncio.Lock, messages: list[Any], user: str
     ) -> None:
-        payload = await self._protocol.process(messages, user)
+        payload = await self._protocol.process(messages, user, lambda: not ws.closed)
         if ws.closed:
             return
         async with send_lock:
@@ -222,6 +223,11 @@ class BayeuxServer:
             expired = self._protocol.expire(loop.time())
             if expired:
                 logger.info("cometd sessions expired", extra={"clients": expired})
+
+
+def _transport_open(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
 
 
 def _unauthorized() -> web.Response:

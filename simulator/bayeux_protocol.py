@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -121,8 +122,14 @@ class BayeuxProtocol:
 
     # -- one batch ------------------------------------------------------------------------------
 
-    async def process(self, messages: list[Any], user: str) -> bytes:
-        """Handle one request batch from ``user``; returns the reply batch (a JSON array)."""
+    async def process(
+        self, messages: list[Any], user: str, still_connected: Callable[[], bool] | None = None
+    ) -> bytes:
+        """Handle one request batch from ``user``; returns the reply batch (a JSON array).
+
+        ``still_connected`` tells whether the requester can still receive the reply: after a held
+        connect, queued messages stay queued for the next connect when it says False.
+        """
         now = asyncio.get_running_loop().time()
         replies: list[Message] = []
         connect: tuple[Message, Message, BayeuxSession] | None = None
@@ -164,6 +171,10 @@ class BayeuxProtocol:
         events: list[bytes] = []
         if connect is not None:
             events = await self._finish_connect(*connect, alone=len(messages) == 1)
+            if events and still_connected is not None and not still_connected():
+                self.dropped += connect[2].requeue(events)
+                self.delivered -= len(events)
+                events = []
         return encode_batch(events, replies)
 
     def _session_for(

@@ -89,6 +89,15 @@ class BayeuxSession:
         self.queue.clear()
         return messages
 
+    def requeue(self, messages: list[bytes]) -> int:
+        """Put undelivered ``messages`` back in front of the queue; returns how many overflowed."""
+        self.queue.extendleft(reversed(messages))
+        overflow = max(0, len(self.queue) - self.max_queue)
+        for _ in range(overflow):
+            self.queue.popleft()
+        self.dropped_messages += overflow
+        return overflow
+
     def wake(self) -> None:
         """Answer the held connect now (if there is one)."""
         waiter = self.waiter

@@ -220,6 +220,21 @@ async def test_held_connect_returns_as_soon_as_a_message_is_published(bayeux: Ra
     assert replies[-1]["channel"] == "/meta/connect"
 
 
+async def test_message_for_an_abandoned_long_poll_waits_for_the_next_connect(bayeux: RawBayeux) -> None:
+    client_id = await bayeux.ready_client("/v2/me/*")
+    message = {"channel": "/meta/connect", "clientId": client_id, "connectionType": "long-polling"}
+    with pytest.raises(TimeoutError):
+        # The client gives up on its long-poll and closes the connection while the server holds it.
+        async with bayeux.http.post(
+            bayeux.url, json=[message], headers=_auth("agent1"), timeout=aiohttp.ClientTimeout(total=0.3)
+        ):
+            pass
+    await asyncio.sleep(0.2)
+    assert bayeux.server.publish("/v2/me/calls", {"kept": True}, user="agent1") == 1
+    await asyncio.sleep(0.2)
+    assert _events(await bayeux.connect(client_id)) == [{"channel": "/v2/me/calls", "data": {"kept": True}}]
+
+
 async def test_queued_messages_are_batched_in_order_with_the_connect_reply(bayeux: RawBayeux) -> None:
     client_id = await bayeux.ready_client("/v2/me/*")
     for n in range(3):
