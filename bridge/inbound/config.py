@@ -80,6 +80,12 @@ class InboundSettings(BaseModel):
     cti_confirm_timeout: float = Field(
         default=3.0, ge=0, description="seconds a CTI reply waits for the state-change event"
     )
+    disposition_groups: list[str] = Field(
+        default_factory=list, description="GWS group ids of hierarchical dispositions to accept as well"
+    )
+    listener_idle_timeout: float = Field(
+        default=60.0, gt=0, description="seconds an agent's outcome listener stays open with nothing pending"
+    )
     settings_cache_ttl: float = Field(
         default=60.0, ge=0, description="seconds agent-states / dispositions / device ids are cached"
     )

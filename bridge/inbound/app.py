@@ -1,0 +1,65 @@
+"""The aiohttp adapter: translate to and from the neutral request/response, nothing else."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bridge.inbound.http import InboundRequest
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
+from bridge.inbound.receiver import Receiver
+from bridge.inbound.store import StateStore
+from bridge.settings import Settings
+
+__all__ = ["RECEIVER_KEY", "create_app"]
+
+RECEIVER_KEY: web.AppKey[Receiver] = web.AppKey("receiver", Receiver)
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None when it exceeds ``limit`` bytes (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Application:
+    """The receiver as an aiohttp application (its resources close with the app)."""
+    receiver = Receiver(
+        settings.inbound, settings.gws, list(settings.agents), redis_url=settings.redis_url, store=store
+    )
+    limit = settings.inbound.max_body_bytes
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        body = await _read_body(request, limit)
+        if body is None:
+            problem = Problem(413, f"the body exceeds {limit} bytes", kind="body-too-large")
+            return web.json_response(
+                problem.body(request.path),
+                status=413,
+                content_type=PROBLEM_CONTENT_TYPE,
+                headers={"Connection": "close"},
+            )
+        neutral = InboundRequest(request.method, request.path, request.headers, body)
+        response = await receiver.handle(neutral)
+        return web.Response(
+            status=response.status,
+            body=response.body,
+            content_type=response.content_type,
+            headers=response.headers,
+        )
+
+    async def close(app: web.Application) -> None:
+        await receiver.aclose()
+
+    app = web.Application(client_max_size=limit + 1)
+    app[RECEIVER_KEY] = receiver
+    app.router.add_route("*", "/{tail:.*}", handle)
+    app.on_cleanup.append(close)
+    return app

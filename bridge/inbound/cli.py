@@ -1,0 +1,61 @@
+"""``gws-bridge receiver``: the inbound command receiver (HTTP), with health and metrics."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bridge.errors import ConfigError
+from bridge.inbound.app import create_app
+from bridge.settings import load_settings
+
+__all__ = ["DESCRIPTION", "add_arguments", "run"]
+
+DESCRIPTION = "receive signed commands (JSON, CTI) and perform them on GWS"
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE``, and ``--host`` / ``--port`` overriding ``[inbound]``."""
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration (default: environment only)")
+    parser.add_argument("--host", help="listen address (default: inbound.host)")
+    parser.add_argument("--port", type=int, help="listen port (default: inbound.port)")
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; 2 on a configuration error."""
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"gws-bridge receiver: {exc}")
+        return 2
+    host = args.host or settings.inbound.host
+    port = args.port if args.port is not None else settings.inbound.port
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"gws-bridge receiver: {exc}")
+        return 2
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    logger.info(
+        "receiver listening", extra={"host": host, "port": port, "clients": len(settings.inbound.clients)}
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+    return 0

@@ -1,0 +1,301 @@
+"""The CTI envelope dialect (seed 001): ``POST /v1/cti`` with ``{channel, topic, subtopic, source, data}``.
+
+Requests (``topic/subtopic``): ``Agent/SetNotReady {ReasonCodeId?}``,
+``Agent/SetReady``, ``Agent/SetAgentState {AgentState}``, ``Agent/SetOffline``,
+``Call/Answer|Hangup|Hold|Retrieve {CallId}``, ``Call/MakeCall {PhoneNumber}``,
+``Call/SendDtmf {CallId, Digits}``, ``Call/SetDisposition {CallId | CallUuid,
+Disposition, DispositionKey?}``. The agent is the envelope's ``agent``, or
+``data.AgentLogin``, or the client's only allowed agent.
+
+Agent-state replies take the seed's shape (``subtopic: SetAgentState``,
+``message.rules.ButtonStates``, ``message.data`` agent info, ``event``,
+``source``), built from the device-state notification that confirmed the
+change (or, if none came within ``cti_confirm_timeout``, from GWS's current
+device state). Errors carry the seed's codes: ``AGENT_STATE_NOT_FOUND`` when
+the reason code is not an agent state GWS defines, ``UPDATE_AGENT_STATE_FAILED``
+when GWS refused or reported failure.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bridge.commands import AgentStateDefinition, Command, Dialect, Need, build_command
+from bridge.errors import CommandError, GwsError
+from bridge.gws import operations
+from bridge.inbound.config import InboundClient, InboundSettings
+from bridge.inbound.executor import CommandExecutor
+from bridge.inbound.http import InboundResponse
+from bridge.inbound.json_dialect import AGENT_PATTERN, parse_json_body, validation_errors
+from bridge.inbound.outcomes import CommandStatus
+from bridge.inbound.problems import Problem
+
+if TYPE_CHECKING:
+    from bridge.inbound.receiver import Receiver
+
+__all__ = ["CtiDialect", "button_states"]
+
+AGENT_STATE_NOT_FOUND = ("AGENT_STATE_NOT_FOUND", "Specified Agent State not found.")
+UPDATE_AGENT_STATE_FAILED = ("UPDATE_AGENT_STATE_FAILED", "Agent state change failed.")
+_AGENT_SUBTOPICS = {"SetNotReady", "SetReady", "SetAgentState", "SetOffline"}
+_CALL_ACTIONS = {
+    "Answer": "call.answer",
+    "Hangup": "call.hangup",
+    "Hold": "call.hold",
+    "Retrieve": "call.retrieve",
+}
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: str = Field(min_length=1, max_length=64)
+    topic: str = Field(min_length=1, max_length=64)
+    subtopic: str = Field(min_length=1, max_length=64)
+    source: str = Field(min_length=1, max_length=128)
+    data: dict[str, Any] = Field(default_factory=dict)
+    agent: str | None = Field(default=None, pattern=AGENT_PATTERN)
+
+
+class _CtiError(Exception):
+    def __init__(self, status: int, code: tuple[str, str], detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.extra = {k: v for k, v in extra.items() if v is not None}
+
+
+def _iso(epoch: float | None = None) -> str:
+    epoch = time.time() if epoch is None else epoch
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}Z"
+
+
+def _amazon_state(state: str | None) -> tuple[str, str]:
+    if state == "Ready":
+        return "Ready", "routable"
+    if state == "NotReady":
+        return "Not_Ready", "not_routable"
+    return "Offline", "offline"
+
+
+def button_states(device: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """The seed's ``ButtonStates`` from the agent's device state and calls (GWS capabilities)."""
+    user_state = device.get("userState") or {}
+    logged_in = user_state.get("state") in {"Ready", "NotReady"}
+    active = device.get("deviceState", "Active") == "Active"
+    muted = any(call.get("mute") == "On" for call in calls if call.get("state") != "Released")
+    items = {
+        "NotReady": "Enable" if logged_in else "Hide",
+        "Ready": ("Disable" if user_state.get("state") == "Ready" else "Enable") if logged_in else "Hide",
+        "make_call": "Enable" if logged_in and active else "Disable",
+        "mute": "Hide" if muted else "Enable",
+        "unmute": "Enable" if muted else "Hide",
+    }
+    return {"items": items, "count": len(items)}
+
+
+def _match_state(
+    states: tuple[AgentStateDefinition, ...], wanted: str, *, not_ready: bool
+) -> AgentStateDefinition:
+    folded = wanted.casefold()
+    for definition in states:
+        if not_ready and definition.notified_state != "NotReady":
+            continue
+        names = {definition.operation_name, definition.display_name, definition.reason or ""}
+        if folded in {name.casefold() for name in names if name}:
+            return definition
+    raise _CtiError(422, AGENT_STATE_NOT_FOUND, f"no GWS agent state named {wanted!r}")
+
+
+class CtiDialect:
+    """Parses CTI envelopes into commands and answers in the seed's shapes."""
+
+    def __init__(self, executor: CommandExecutor, settings: InboundSettings) -> None:
+        self._executor = executor
+        self._settings = settings
+
+    async def handle(
+        self, receiver: Receiver, client: InboundClient, body: bytes, idempotency_key: str | None
+    ) -> InboundResponse:
+        """Answer one CTI envelope (problem+json for malformed ones, seed error codes for state errors)."""
+        document = parse_json_body(body)
+        try:
+            envelope = _Envelope.model_validate(document)
+        except ValidationError as exc:
+            raise CommandError("invalid CTI envelope", errors=validation_errors(exc)) from exc
+        agent = self._agent_of(envelope, client)
+        # Authorization comes before anything is asked of GWS or revealed about the agent.
+        receiver.authorize(client, agent)
+        try:
+            command = await self._command(envelope, agent, idempotency_key)
+        except _CtiError as error:
+            return self._error(envelope, error)
+
+        async def perform(client: InboundClient, command: Command) -> InboundResponse:
+            try:
+                return await self._perform(envelope, command, client)
+            except _CtiError as error:
+                return self._error(envelope, error)
+
+        return await receiver.run_once(client, command, perform)
+
+    @staticmethod
+    def _agent_of(envelope: _Envelope, client: InboundClient) -> str:
+        agent = envelope.agent or envelope.data.get("AgentLogin")
+        if agent is None:
+            named = [name for name in client.agents if name != "*"]
+            if len(named) == 1 and not client.groups:
+                return named[0]
+            raise CommandError(
+                "name the agent (envelope 'agent' or data.AgentLogin)",
+                errors=[{"loc": ["agent"], "msg": "required", "type": "missing"}],
+            )
+        if not isinstance(agent, str):
+            raise CommandError("agent must be a string", errors=[{"loc": ["agent"], "msg": "not a string"}])
+        return agent
+
+    async def _command(self, envelope: _Envelope, agent: str, key: str | None) -> Command:
+        topic, subtopic, data = envelope.topic, envelope.subtopic, envelope.data
+
+        def make(action: str, params: dict[str, Any] | None = None) -> Command:
+            return build_command(
+                agent=agent, action=action, params=params, idempotency_key=key, dialect=Dialect.CTI
+            )
+
+        if topic == "Agent" and subtopic in _AGENT_SUBTOPICS:
+            if subtopic == "SetReady":
+                return make("agent.ready")
+            if subtopic == "SetOffline":
+                return make("agent.offline")
+            wanted = data.get("ReasonCodeId") if subtopic == "SetNotReady" else data.get("AgentState")
+            if wanted is None and subtopic == "SetNotReady":
+                return make("agent.not_ready")
+            if not isinstance(wanted, str) or not wanted.strip():
+                raise _CtiError(422, AGENT_STATE_NOT_FOUND, "no agent state given")
+            try:
+                context = await self._executor.sessions.context(agent, frozenset({Need.AGENT_STATES}))
+            except GwsError as exc:
+                raise _CtiError(502, UPDATE_AGENT_STATE_FAILED, "GWS: " + exc.message) from exc
+            found = _match_state(
+                context.agent_states or (), wanted.strip(), not_ready=subtopic == "SetNotReady"
+            )
+            return make("agent.state", {"operation": found.operation_name})
+        if topic == "Call" and subtopic in _CALL_ACTIONS:
+            return make(_CALL_ACTIONS[subtopic], {"call_id": data.get("CallId")})
+        if topic == "Call" and subtopic == "MakeCall":
+            return make("call.dial", {"destination": data.get("PhoneNumber")})
+        if topic == "Call" and subtopic == "SendDtmf":
+            return make("call.send_dtmf", {"call_id": data.get("CallId"), "digits": data.get("Digits")})
+        if topic == "Call" and subtopic == "SetDisposition":
+            params = {
+                "call_id": data.get("CallId"),
+                "call_uuid": data.get("CallUuid"),
+                "disposition": data.get("Disposition"),
+                "key": data.get("DispositionKey"),
+            }
+            return make("call.set_disposition", {k: v for k, v in params.items() if v is not None})
+        raise CommandError(
+            f"unsupported CTI request {topic}/{subtopic}",
+            errors=[{"loc": ["subtopic"], "msg": "unsupported topic/subtopic", "type": "unsupported"}],
+        )
+
+    async def _perform(self, envelope: _Envelope, command: Command, client: InboundClient) -> InboundResponse:
+        is_state = command.action.startswith("agent.")
+        try:
+            execution = await self._executor.execute(command, client.name)
+        except Problem as problem:
+            if not is_state:
+                raise
+            gws = {k: problem.extensions.get(k) for k in ("gws_status_code", "gws_message")}
+            status = 422 if problem.status == 422 else 502 if problem.status >= 500 else problem.status
+            code = AGENT_STATE_NOT_FOUND if problem.status == 422 else UPDATE_AGENT_STATE_FAILED
+            raise _CtiError(status, code, problem.detail, command_id=command.id, **gws) from problem
+        outcome = await self._executor.wait(execution, self._settings.cti_confirm_timeout)
+        if outcome is not None and outcome.status is CommandStatus.FAILED:
+            detail = outcome.error or "GWS reported a failure"
+            if is_state:
+                raise _CtiError(
+                    502, UPDATE_AGENT_STATE_FAILED, detail, command_id=command.id, gws_message=detail
+                )
+            raise Problem(502, f"GWS: {detail}", kind="gws-error", command_id=command.id, gws_message=detail)
+        if not is_state:
+            result = outcome.status.value if outcome is not None else execution.record["status"]
+            message = {
+                "data": {"commandId": command.id, "status": result},
+                "event": result,
+                "source": "event",
+            }
+            reply = {"channel": envelope.channel, "topic": envelope.topic, "subtopic": envelope.subtopic}
+            return InboundResponse.json(200, dict(reply, message=message))
+        device = None
+        if outcome is not None and outcome.notification is not None:
+            devices = outcome.notification.get("devices") or []
+            device = devices[0] if devices and isinstance(devices[0], dict) else None
+        rest = self._executor.sessions.client(command.agent)
+        try:
+            if device is None:
+                devices = await operations.get_devices(rest)
+                device = devices[0] if devices else {}
+            calls = await operations.get_calls(rest)
+        except GwsError as exc:
+            raise _CtiError(
+                502, UPDATE_AGENT_STATE_FAILED, "GWS: " + exc.message, command_id=command.id
+            ) from exc
+        return InboundResponse.json(200, self._state_reply(envelope, command, rest.user, device, calls))
+
+    @staticmethod
+    def _state_reply(
+        envelope: _Envelope,
+        command: Command,
+        user: dict[str, Any],
+        device: dict[str, Any],
+        calls: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        user_state = device.get("userState") or {}
+        state, kind = _amazon_state(user_state.get("state"))
+        name = str(
+            user_state.get("displayName") or user_state.get("reason") or user_state.get("state") or state
+        )
+        now = _iso()
+        full_name = (
+            " ".join(str(user.get(k)) for k in ("firstName", "lastName") if user.get(k)) or command.agent
+        )
+        data: dict[str, Any] = {
+            "muted": any(call.get("mute") == "On" for call in calls if call.get("state") != "Released"),
+            "name": full_name,
+            "extension": str(device.get("phoneNumber") or ""),
+            "loginName": command.agent,
+            "softphoneEnabled": bool(device),
+            "state": state,
+            "reasonCode": {"id": user_state.get("reason") or user_state.get("displayName") or name},
+            "stateChangeTime": now,
+            "type": kind,
+        }
+        rules = {
+            "ButtonStates": button_states(device, calls),
+            "ResponseActual": {"agentStateARN": None, "type": kind, "name": name, "startTimestamp": now},
+        }
+        return {
+            "channel": envelope.channel,
+            "topic": envelope.topic,
+            "subtopic": "SetAgentState",
+            "message": {
+                "rules": rules,
+                "data": data,
+                "event": name,
+                "source": "event",
+                "commandId": command.id,
+            },
+        }
+
+    @staticmethod
+    def _error(envelope: _Envelope, error: _CtiError) -> InboundResponse:
+        document = {
+            "channel": envelope.channel,
+            "topic": envelope.topic,
+            "subtopic": envelope.subtopic,
+            "error": {"type": error.code[0], "message": error.code[1], "detail": error.detail, **error.extra},
+        }
+        return InboundResponse.json(error.status, document)

@@ -1,0 +1,180 @@
+"""A lightweight CometD listener per agent that has commands waiting for their outcome.
+
+It uses the agent's own REST session (Authorization, JSESSIONID cookie and
+CSRF token from :meth:`GwsRestClient.cometd_headers`), subscribes to
+``/v2/me/calls``, ``/v2/me/devices`` and ``/v2/me/channels`` over long-polling,
+and feeds every message to the :class:`OutcomeTracker`. :meth:`ensure` returns
+only once the subscriptions are confirmed, so a notification caused by the
+command that follows cannot be missed. A listener with nothing pending for
+``idle_timeout`` seconds closes itself. If CometD cannot be opened, the
+agent's pending commands become ``unknown`` (never guessed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+from aiocometd_noloop import AuthExtension, Client, ConnectionType
+
+from bridge.gws.rest import GwsRestClient
+from bridge.inbound.outcomes import OutcomeTracker
+
+__all__ = ["OUTCOME_CHANNELS", "ListenerPool"]
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels")
+
+
+class _CometdClient(Client):
+    """aiocometd on an aiohttp session we own: a shared connector, no cookie jar of its own."""
+
+    def __init__(self, url: str, http_session: aiohttp.ClientSession, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._http_session = http_session
+
+    async def _get_http_session(self) -> aiohttp.ClientSession:
+        return self._http_session
+
+    async def _close_http_session(self) -> None:
+        return None
+
+
+class _RestCredentials(AuthExtension):
+    def __init__(self, rest: GwsRestClient) -> None:
+        self._rest = rest
+
+    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
+        headers.update(self._rest.cometd_headers())
+
+    async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
+        return None
+
+    async def authenticate(self) -> None:
+        await self._rest.login()
+
+
+class _AgentListener:
+    def __init__(self, agent: str, rest: GwsRestClient, tracker: OutcomeTracker, http: aiohttp.ClientSession):
+        self.agent = agent
+        self._rest = rest
+        self._tracker = tracker
+        self._http = http
+        self._client: _CometdClient | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.last_busy = time.monotonic()
+
+    async def open(self, connection_timeout: float) -> None:
+        if not self._rest.logged_in:
+            await self._rest.login()
+        client = _CometdClient(
+            self._rest.base_url + "/api/v2/notifications",
+            self._http,
+            connection_types=ConnectionType.LONG_POLLING,
+            connection_timeout=connection_timeout,
+            auth=_RestCredentials(self._rest),
+            json_loads=orjson.loads,
+        )
+        self._client = client
+        await client.open()
+        for channel in OUTCOME_CHANNELS:
+            await client.subscribe(channel)
+
+    async def run(self, idle_timeout: float) -> None:
+        client = self._client
+        assert client is not None
+        receive: asyncio.Task[dict[str, Any]] | None = None
+        try:
+            while True:
+                if receive is None:
+                    receive = asyncio.ensure_future(client.receive())
+                done, _ = await asyncio.wait({receive}, timeout=min(1.0, idle_timeout))
+                if receive in done:
+                    task, receive = receive, None
+                    message = task.result()
+                    data = message.get("data")
+                    if isinstance(data, dict):
+                        self._tracker.feed(self.agent, str(message.get("channel", "")), data)
+                if self._tracker.has_pending(self.agent):
+                    self.last_busy = time.monotonic()
+                elif time.monotonic() - self.last_busy > idle_timeout:
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any CometD failure: the pending outcomes cannot be known
+            logger.warning(
+                "outcome listener stopped", extra={"agent": self.agent, "error": type(exc).__name__}
+            )
+            self._tracker.fail_all(self.agent, f"CometD listener failed: {type(exc).__name__}")
+        finally:
+            if receive is not None:
+                receive.cancel()
+            await self.close()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), timeout=2.0)
+
+
+class ListenerPool:
+    """One :class:`_AgentListener` per agent with pending commands."""
+
+    def __init__(
+        self, tracker: OutcomeTracker, *, idle_timeout: float = 60.0, connection_timeout: float = 5.0
+    ) -> None:
+        self._tracker = tracker
+        self._idle_timeout = idle_timeout
+        self._connection_timeout = connection_timeout
+        self._listeners: dict[str, _AgentListener] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._http: aiohttp.ClientSession | None = None
+
+    async def ensure(self, agent: str, rest: GwsRestClient) -> None:
+        """Make sure ``agent``'s listener is subscribed; raises on failure (then nothing is pending)."""
+        listener = self._listeners.get(agent)
+        if listener is not None and listener.task is not None and not listener.task.done():
+            listener.last_busy = time.monotonic()
+            return
+        lock = self._locks.setdefault(agent, asyncio.Lock())
+        async with lock:
+            listener = self._listeners.get(agent)
+            if listener is not None and listener.task is not None and not listener.task.done():
+                listener.last_busy = time.monotonic()
+                return
+            if self._http is None:
+                self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            listener = _AgentListener(agent, rest, self._tracker, self._http)
+            try:
+                await asyncio.wait_for(listener.open(self._connection_timeout), self._connection_timeout * 2)
+            except BaseException:
+                await listener.close()
+                raise
+            listener.task = asyncio.create_task(listener.run(self._idle_timeout), name=f"outcomes-{agent}")
+            self._listeners[agent] = listener
+            logger.info("outcome listener started", extra={"agent": agent})
+
+    def running(self) -> list[str]:
+        """Agents whose listener is running."""
+        return [a for a, lst in self._listeners.items() if lst.task is not None and not lst.task.done()]
+
+    async def aclose(self) -> None:
+        """Stop every listener."""
+        listeners, self._listeners = list(self._listeners.values()), {}
+        for listener in listeners:
+            if listener.task is not None:
+                listener.task.cancel()
+        for listener in listeners:
+            if listener.task is not None:
+                with contextlib.suppress(BaseException):
+                    await listener.task
+        if self._http is not None:
+            await self._http.close()
+            self._http = None

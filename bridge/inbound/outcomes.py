@@ -1,0 +1,167 @@
+"""Asynchronous outcomes: which CometD notification settles which accepted command.
+
+GWS answers a voice operation with ``statusCode 0`` ("accepted and sent to
+T-Server") and reports the real outcome on CometD: the expected state change
+means success, an ``ErrorMessage`` means failure. :func:`match_notification`
+is the pure rule; :class:`OutcomeTracker` keeps each agent's pending commands
+in order and settles them as notifications arrive (fed by
+:mod:`bridge.inbound.listener`). A command that nothing settles within the
+timeout is ``unknown``: we never guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from bridge.commands import OutcomeRule
+
+__all__ = ["CommandStatus", "Outcome", "OutcomeTracker", "Pending", "match_notification"]
+
+
+class CommandStatus(str, Enum):
+    """The life of a command: ``accepted`` → ``succeeded`` | ``failed`` | ``unknown``."""
+
+    ACCEPTED = "accepted"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A settled command: its final status, GWS's error text, the notification that settled it."""
+
+    status: CommandStatus
+    error: str | None = None
+    notification: dict[str, Any] | None = None
+
+
+def _last_segment(uri: Any) -> str:
+    return str(uri).strip().rstrip("/").rsplit("/", 1)[-1] if uri else ""
+
+
+def _user_state_matches(rule: OutcomeRule, user_state: Any) -> bool:
+    if not isinstance(user_state, Mapping) or user_state.get("state") != rule.user_state:
+        return False
+    return rule.work_mode is None or user_state.get("workMode") == rule.work_mode
+
+
+def _iter(value: Any) -> Iterable[Mapping[str, Any]]:
+    if isinstance(value, list):
+        return (item for item in value if isinstance(item, Mapping))
+    return ()
+
+
+def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any]) -> Outcome | None:
+    """The outcome ``data`` (a CometD message's ``data``, on ``channel``) means for ``rule``, or None."""
+    if rule.synchronous:
+        return None
+    message_type = data.get("messageType")
+    if message_type == "ErrorMessage":
+        error = str(data.get("errorMessage") or "GWS reported an error")
+        if data.get("callUri"):
+            if rule.call_id is not None and _last_segment(data.get("callUri")) == rule.call_id:
+                return Outcome(CommandStatus.FAILED, error, dict(data))
+            return None
+        return Outcome(CommandStatus.FAILED, error, dict(data)) if rule.device_errors else None
+    if rule.call_states or rule.notification_types:
+        if message_type != "CallStateChangeMessage":
+            return None
+        call = data.get("call")
+        if not isinstance(call, Mapping) or (rule.call_id is not None and call.get("id") != rule.call_id):
+            return None
+        if call.get("state") in rule.call_states:
+            return Outcome(CommandStatus.SUCCEEDED, notification=dict(data))
+        if data.get("notificationType") in rule.notification_types:
+            if rule.recording_state is not None and call.get("recordingState") != rule.recording_state:
+                return None
+            return Outcome(CommandStatus.SUCCEEDED, notification=dict(data))
+        return None
+    if rule.dnd is not None:
+        devices_match = message_type == "DeviceStateChangeMessage" and any(
+            device.get("doNotDisturb") == rule.dnd for device in _iter(data.get("devices"))
+        )
+        channels_match = any(ch.get("dndState") == rule.dnd for ch in _iter(data.get("channels")))
+        return (
+            Outcome(CommandStatus.SUCCEEDED, notification=dict(data))
+            if devices_match or channels_match
+            else None
+        )
+    if rule.user_state is not None:
+        if rule.channel is not None and rule.channel != "voice":
+            matched = any(
+                ch.get("channel") == rule.channel and _user_state_matches(rule, ch.get("userState"))
+                for ch in _iter(data.get("channels"))
+            )
+        else:
+            matched = message_type == "DeviceStateChangeMessage" and any(
+                _user_state_matches(rule, device.get("userState")) for device in _iter(data.get("devices"))
+            )
+        return Outcome(CommandStatus.SUCCEEDED, notification=dict(data)) if matched else None
+    return None
+
+
+@dataclass(eq=False)
+class Pending:
+    """One command waiting for its outcome."""
+
+    command_id: str
+    agent: str
+    rule: OutcomeRule
+    future: asyncio.Future[Outcome] = field(repr=False)
+
+
+class OutcomeTracker:
+    """Each agent's pending commands, oldest first; one notification settles at most one command."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[Pending]] = {}
+
+    def register(self, agent: str, command_id: str, rule: OutcomeRule) -> Pending:
+        """Start waiting for ``command_id``; register *before* sending the request (GWS may be quick)."""
+        pending = Pending(command_id, agent, rule, asyncio.get_running_loop().create_future())
+        self._pending.setdefault(agent, []).append(pending)
+        return pending
+
+    def discard(self, pending: Pending) -> None:
+        """Stop waiting (the request failed synchronously, or the wait timed out)."""
+        queue = self._pending.get(pending.agent)
+        if queue and pending in queue:
+            queue.remove(pending)
+            if not queue:
+                del self._pending[pending.agent]
+
+    def has_pending(self, agent: str) -> bool:
+        """True while some command of ``agent`` waits for its outcome."""
+        return bool(self._pending.get(agent))
+
+    def feed(self, agent: str, channel: str, data: Mapping[str, Any]) -> Pending | None:
+        """Offer one notification of ``agent``; returns the command it settled, if any."""
+        for pending in list(self._pending.get(agent, ())):
+            outcome = match_notification(pending.rule, channel, data)
+            if outcome is None:
+                continue
+            self.discard(pending)
+            if not pending.future.done():
+                pending.future.set_result(outcome)
+            return pending
+        return None
+
+    def fail_all(self, agent: str, reason: str) -> None:
+        """Settle every pending command of ``agent`` as unknown (its listener could not run)."""
+        for pending in list(self._pending.get(agent, ())):
+            self.discard(pending)
+            if not pending.future.done():
+                pending.future.set_result(Outcome(CommandStatus.UNKNOWN, reason))
+
+    async def wait(self, pending: Pending, seconds: float) -> Outcome:
+        """The outcome, or ``unknown`` after ``seconds`` (the command is then forgotten)."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.future), seconds)
+        except TimeoutError:
+            self.discard(pending)
+            return Outcome(CommandStatus.UNKNOWN, f"no GWS notification within {seconds:g} s")

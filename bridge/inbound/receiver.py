@@ -1,0 +1,269 @@
+"""The receiver's core: neutral requests in, neutral responses out (the web framework only adapts).
+
+Every ``/v1/`` request goes through the same steps, in order, and a refusal
+at any step makes no GWS call: body limit (413) → verification (401) → rate
+limit (429 + ``Retry-After``) → parsing (400 / 415 / 422) → authorization
+(403) → idempotency (replay, 409, 422) → the command.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from bridge.commands import Command
+from bridge.errors import CommandError
+from bridge.gws.config import AgentConfig, GwsSettings
+from bridge.inbound.auth import Authenticator, Verified
+from bridge.inbound.config import InboundClient, InboundSettings
+from bridge.inbound.cti import CtiDialect
+from bridge.inbound.executor import CommandExecutor
+from bridge.inbound.http import InboundRequest, InboundResponse
+from bridge.inbound.json_dialect import parse_json_command
+from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
+from bridge.inbound.ratelimit import RateLimiter
+from bridge.inbound.sessions import CommandSessions
+from bridge.inbound.store import MemoryStateStore, RedisStateStore, StateStore, StoredReply
+
+__all__ = ["InboundRequest", "InboundResponse", "Receiver", "client_may_act_for"]
+
+logger = logging.getLogger(__name__)
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_COMMAND_PATH = re.compile(r"^/v1/commands/([A-Za-z0-9_-]{1,64})$")
+
+
+def client_may_act_for(client: InboundClient, agent: str, agent_groups: frozenset[str]) -> bool:
+    """True when ``client`` is allowed to command ``agent`` (by name, ``"*"``, or a shared group)."""
+    if "*" in client.agents or agent in client.agents:
+        return True
+    return bool(agent_groups.intersection(client.groups))
+
+
+def _fingerprint(command: Command) -> str:
+    canonical = orjson.dumps(
+        {"agent": command.agent, "action": command.action, "params": command.params},
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _problem_response(problem: Problem, instance: str | None = None) -> InboundResponse:
+    return InboundResponse(
+        problem.status, orjson.dumps(problem.body(instance)), PROBLEM_CONTENT_TYPE, problem.headers
+    )
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class Receiver:
+    """The command receiver: authentication, dialects, idempotency, status, health and metrics."""
+
+    def __init__(
+        self,
+        inbound: InboundSettings,
+        gws: GwsSettings,
+        agents: list[AgentConfig],
+        *,
+        redis_url: str | None = None,
+        store: StateStore | None = None,
+    ) -> None:
+        self.settings = inbound
+        self.metrics = ReceiverMetrics()
+        if store is None:
+            store = (
+                RedisStateStore(redis_url) if inbound.store == "redis" and redis_url else MemoryStateStore()
+            )
+        self.store = store
+        self._auth = Authenticator(inbound)
+        self._limiter = RateLimiter()
+        sessions = CommandSessions(
+            gws, agents, cache_ttl=inbound.settings_cache_ttl, disposition_groups=inbound.disposition_groups
+        )
+        self.executor = CommandExecutor(sessions, store, inbound, self.metrics)
+        self._cti = CtiDialect(self.executor, inbound)
+        self._gws = gws
+
+    async def aclose(self) -> None:
+        """Stop listeners, close GWS sessions and the store."""
+        await self.executor.aclose()
+        await self.store.aclose()
+
+    async def handle(self, request: InboundRequest) -> InboundResponse:
+        """Answer one request; never raises."""
+        started = time.perf_counter()
+        route = self._route_name(request.path)
+        try:
+            response = await self._dispatch(request)
+        except Problem as problem:
+            response = _problem_response(problem, request.path)
+        except CommandError as exc:
+            response = _problem_response(problem_for_command_error(exc), request.path)
+        except Exception:
+            logger.exception("receiver failed", extra={"path": request.path, "method": request.method})
+            response = _problem_response(Problem(500, "internal error", kind="internal-error"), request.path)
+        self.metrics.requests.labels(route, str(response.status)).inc()
+        self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    @staticmethod
+    def _route_name(path: str) -> str:
+        if _COMMAND_PATH.match(path):
+            return "/v1/commands/{id}"
+        if path in {"/healthz", "/readyz", "/metrics", "/v1/commands", "/v1/cti"}:
+            return path
+        return "other"
+
+    async def _dispatch(self, request: InboundRequest) -> InboundResponse:
+        path, method = request.path, request.method.upper()
+        if path == "/healthz":
+            return self._only(method, "GET") or InboundResponse.json(200, {"status": "ok"})
+        if path == "/readyz":
+            return self._only(method, "GET") or await self._ready()
+        if path == "/metrics":
+            return self._only(method, "GET") or InboundResponse(
+                200, self.metrics.render(), CONTENT_TYPE_LATEST
+            )
+        handler: Callable[[InboundRequest, Verified], Awaitable[InboundResponse]]
+        if path == "/v1/commands":
+            allowed, handler = "POST", self._post_command
+        elif path == "/v1/cti":
+            allowed, handler = "POST", self._post_cti
+        elif _COMMAND_PATH.match(path):
+            allowed, handler = "GET", self._get_command
+        else:
+            raise Problem(404, f"no such resource: {path[:100]}", kind="not-found")
+        refusal = self._only(method, allowed)
+        if refusal is not None:
+            return refusal
+        verified = await self._verify(request)
+        return await handler(request, verified)
+
+    @staticmethod
+    def _only(method: str, allowed: str) -> InboundResponse | None:
+        if method == allowed:
+            return None
+        problem = Problem(405, f"use {allowed}", kind="method-not-allowed", headers={"Allow": allowed})
+        return _problem_response(problem)
+
+    async def _verify(self, request: InboundRequest) -> Verified:
+        """The verification middleware: body limit (413), credentials (401), rate limit (429)."""
+        if len(request.body) > self.settings.max_body_bytes:
+            raise Problem(
+                413, f"the body exceeds {self.settings.max_body_bytes} bytes", kind="body-too-large"
+            )
+
+        async def seen(client: str, msg_id: str, stamp: str) -> bool:
+            return await self.store.first_signature(
+                client, msg_id, stamp, self.settings.signature_tolerance * 2
+            )
+
+        verified = await self._auth.authenticate(request.headers, request.body, seen)
+        client = verified.client
+        wait = self._limiter.acquire(client.name, client.rate_limit, client.burst)
+        if wait > 0:
+            raise Problem(
+                429,
+                f"rate limit of {client.rate_limit:g}/s exceeded",
+                kind="rate-limited",
+                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+            )
+        return verified
+
+    def authorize(self, client: InboundClient, agent: str) -> None:
+        """Raise :class:`Problem` 403 when ``client`` may not command ``agent``; 422 if it is unknown."""
+        sessions = self.executor.sessions
+        if not client_may_act_for(client, agent, sessions.groups_of(agent)):
+            raise Problem(403, f"client {client.name!r} may not act for agent {agent!r}", kind="forbidden")
+        if not sessions.knows(agent):
+            raise CommandError(
+                f"agent {agent!r} is not configured",
+                errors=[{"loc": ["agent"], "msg": "unknown agent", "type": "unknown_agent"}],
+            )
+
+    async def _post_command(self, request: InboundRequest, verified: Verified) -> InboundResponse:
+        if not _is_json(request.headers.get("Content-Type")):
+            raise Problem(415, "send application/json", kind="unsupported-media-type")
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not _IDEMPOTENCY_KEY.match(key):
+            raise Problem(
+                400, "Idempotency-Key must be 1-255 visible ASCII characters", kind="bad-idempotency-key"
+            )
+        command = parse_json_command(request.body, key)
+        self.authorize(verified.client, command.agent)
+        return await self.run_once(verified.client, command, self._perform_json)
+
+    async def run_once(
+        self,
+        client: InboundClient,
+        command: Command,
+        perform: Callable[[InboundClient, Command], Awaitable[InboundResponse]],
+    ) -> InboundResponse:
+        """Run ``perform`` at most once per ``(client, Idempotency-Key)``; replay the stored reply after."""
+        key = command.idempotency_key
+        if key is None:
+            return await perform(client, command)
+        fingerprint = _fingerprint(command)
+        stored = await self.store.claim(client.name, key, fingerprint)
+        if stored is not None:
+            headers = dict(stored.headers, **{"Idempotent-Replayed": "true"})
+            return InboundResponse(
+                stored.status, orjson.dumps(stored.body), headers.pop("Content-Type"), headers
+            )
+        try:
+            response = await perform(client, command)
+        except Problem as problem:
+            if problem.kind == "store-unavailable":
+                await self.store.release(client.name, key)
+                raise
+            response = _problem_response(problem)
+        except CommandError as exc:
+            response = _problem_response(problem_for_command_error(exc))
+        except BaseException:
+            await self.store.release(client.name, key)
+            raise
+        reply = StoredReply(
+            response.status,
+            orjson.loads(response.body),
+            dict(response.headers, **{"Content-Type": response.content_type}),
+        )
+        await self.store.complete(client.name, key, fingerprint, reply, self.settings.idempotency_ttl)
+        return response
+
+    async def _perform_json(self, client: InboundClient, command: Command) -> InboundResponse:
+        execution = await self.executor.execute(command, client.name)
+        body = {key: value for key, value in execution.record.items() if key != "client"}
+        body["links"] = {"status": f"/v1/commands/{command.id}"}
+        status = 202 if execution.record["status"] == "accepted" else 200
+        return InboundResponse.json(status, body, {"Location": f"/v1/commands/{command.id}"})
+
+    async def _get_command(self, request: InboundRequest, verified: Verified) -> InboundResponse:
+        match = _COMMAND_PATH.match(request.path)
+        assert match is not None
+        record = await self.store.load_status(match.group(1))
+        if record is None or record.get("client") != verified.client.name:
+            raise Problem(404, "no such command for this client", kind="not-found")
+        return InboundResponse.json(200, {key: value for key, value in record.items() if key != "client"})
+
+    async def _post_cti(self, request: InboundRequest, verified: Verified) -> InboundResponse:
+        if not _is_json(request.headers.get("Content-Type")):
+            raise Problem(415, "send application/json", kind="unsupported-media-type")
+        return await self._cti.handle(
+            self, verified.client, request.body, request.headers.get("Idempotency-Key")
+        )
+
+    async def _ready(self) -> InboundResponse:
+        checks = {"store": await self.store.ping()}
+        ok = all(checks.values())
+        return InboundResponse.json(
+            200 if ok else 503, {"status": "ready" if ok else "not ready", "checks": checks}
+        )
