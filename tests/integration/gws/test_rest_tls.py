@@ -1,0 +1,74 @@
+"""TLS verification of the REST client against a real HTTPS server on loopback (self-signed cert)."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bridge.errors import GwsTransportError
+from bridge.gws.rest import GwsRestClient
+from tests.plugins.ports import free_port
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+async def https_url(certificate: tuple[Path, Path]) -> AsyncIterator[str]:
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    calls: list[str] = []
+
+    async def me(request: web.Request) -> web.Response:
+        calls.append(request.path)
+        return web.json_response({"statusCode": 0, "user": {"userName": "agent0001"}})
+
+    app = web.Application()
+    app.router.add_get("/api/v2/me", me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_unknown_certificate_is_refused_without_retries(https_url: str) -> None:
+    started = time.monotonic()
+    async with GwsRestClient(https_url, "agent0001", "pw", get_retries=3, backoff_base=1.0) as gws:
+        with pytest.raises(GwsTransportError) as caught:
+            await gws.login()
+    assert "certificate" in str(caught.value).lower()
+    assert time.monotonic() - started < 0.9  # a retry would have slept >= 0.5 s
+
+
+async def test_verification_can_be_turned_off(https_url: str) -> None:
+    async with GwsRestClient(https_url, "agent0001", "pw", verify_tls=False) as gws:
+        assert (await gws.login())["userName"] == "agent0001"
+
+
+async def test_a_ca_file_makes_the_certificate_trusted(https_url: str, certificate: tuple[Path, Path]) -> None:
+    async with GwsRestClient(https_url, "agent0001", "pw", ca_file=str(certificate[0])) as gws:
+        assert (await gws.login())["userName"] == "agent0001"
