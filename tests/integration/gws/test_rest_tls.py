@@ -69,6 +69,8 @@ async def test_verification_can_be_turned_off(https_url: str) -> None:
         assert (await gws.login())["userName"] == "agent0001"
 
 
-async def test_a_ca_file_makes_the_certificate_trusted(https_url: str, certificate: tuple[Path, Path]) -> None:
+async def test_a_ca_file_makes_the_certificate_trusted(
+    https_url: str, certificate: tuple[Path, Path]
+) -> None:
     async with GwsRestClient(https_url, "agent0001", "pw", ca_file=str(certificate[0])) as gws:
         assert (await gws.login())["userName"] == "agent0001"
