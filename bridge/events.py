@@ -47,11 +47,16 @@ class EventType(str, Enum):
     CALL_DTMF_SENT = "call.dtmf_sent", "DTMF digits were sent on a call"
     CALL_RECORDING_CHANGED = "call.recording_changed", "Call recording started, paused, resumed or stopped"
     CALL_MONITORING_CHANGED = "call.monitoring_changed", "Supervisor monitoring of a call changed"
+    CALL_DISPOSITION_SET = "call.disposition_set", "A disposition code was set on a call (SetCallDisposition)"
     CALL_ERROR = "call.error", "GWS reported an asynchronous error for a call operation"
     # agent, device, channel
     AGENT_STATE_CHANGED = "agent.state_changed", "The agent's voice state (and work mode, reason) changed"
     AGENT_DND_CHANGED = "agent.dnd_changed", "Do-not-disturb was switched on or off"
     AGENT_FORWARDING_CHANGED = "agent.forwarding_changed", "Call forwarding was switched on or off"
+    AGENT_MONITORING_CHANGED = (
+        "agent.monitoring_changed",
+        "The agent (a supervisor) started, changed or stopped monitoring another device",
+    )
     DEVICE_STATE_CHANGED = "device.state_changed", "A device became active or inactive"
     DEVICE_ERROR = "device.error", "GWS reported an asynchronous error for a device operation"
     CHANNEL_STATE_CHANGED = "channel.state_changed", "The agent's state on a media channel changed"
@@ -59,6 +64,10 @@ class EventType(str, Enum):
     INTERACTION_INVITED = "interaction.invited", "An e-mail or chat is offered to the agent"
     INTERACTION_ACCEPTED = "interaction.accepted", "The agent accepted an e-mail or chat"
     INTERACTION_REVOKED = "interaction.revoked", "An offered e-mail or chat was withdrawn"
+    INTERACTION_REPLY_CREATED = (
+        "interaction.reply_created",
+        "An outbound e-mail (a reply, or a new e-mail) was created for the agent to compose",
+    )
     INTERACTION_UPDATED = "interaction.updated", "Properties or data of an interaction changed"
     INTERACTION_COMPLETED = "interaction.completed", "An interaction was completed"
     CHAT_MESSAGE = "chat.message", "A new entry appeared in a chat transcript"

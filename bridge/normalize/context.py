@@ -1,0 +1,182 @@
+"""What every message family needs: the agent context, tolerant readers and event building.
+
+Event ids are deterministic (see :meth:`Context.emit`): a UUIDv5-style hash of
+the agent, the subject, the event type, how many events of that type the
+subject had before (its *occurrence*, kept in the subject's state) and a digest
+of the change itself. Replaying a message changes no state, so it emits
+nothing; re-deriving the same change elsewhere (state recovery, a replacement
+subscriber whose last save was lost) gives the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from bridge.events import Event, EventType
+from bridge.normalize.state import NormalizerState
+
+__all__ = ["Context", "as_dict", "as_int", "as_list", "as_str", "digest", "last_path_segment"]
+
+# uuid.NAMESPACE_URL-style fixed namespace for gws-bridge event ids
+_NAMESPACE = bytes.fromhex("6a1f3c2e9b8d4e7fa0c51d2b3e4f5a6b")
+_NEW_EVENT = Event.model_construct
+
+
+def event_id(name: str) -> str:
+    """A UUID (version 5 layout, SHA-1 of namespace + ``name``) as a string."""
+    raw = bytearray(hashlib.sha1(_NAMESPACE + name.encode("utf-8", "surrogatepass")).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def digest(value: Any) -> str:
+    """A short stable digest of a JSON-able value (key order does not matter)."""
+    try:
+        blob = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        blob = repr(value).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(blob, digest_size=12).hexdigest()
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    """Strings as they are, numbers as text, anything else ``None`` (empty string → ``None``)."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    """``"363"`` → 363, ``12.0`` → 12; anything unparseable → ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value and abs(value) < 1e18 else None
+    if isinstance(value, str):
+        text = value.strip().rstrip("Ll")
+        if text.lstrip("-").isdigit() and len(text) < 19:
+            return int(text)
+    return None
+
+
+def last_path_segment(uri: Any) -> str | None:
+    """``http://h/api/v2/calls/0071`` → ``0071``; ``None`` for non-strings."""
+    if not isinstance(uri, str):
+        return None
+    tail = uri.strip().rstrip("/").rsplit("/", 1)[-1]
+    return tail or None
+
+
+def bump(record: dict[str, Any], event_type: str) -> int:
+    """Return the subject's occurrence count for ``event_type`` and increment it in ``record``."""
+    counts = record.get("n")
+    if not isinstance(counts, dict):
+        counts = {}
+    else:
+        counts = dict(counts)
+    n = counts.get(event_type, 0)
+    if not isinstance(n, int):
+        n = 0
+    counts[event_type] = n + 1
+    record["n"] = counts
+    return n
+
+
+class Context:
+    """One normalization run: agent, state, output list and the shared event fields."""
+
+    __slots__ = ("agent", "events", "include_raw", "raw", "retired", "source", "state", "time", "topic")
+
+    def __init__(
+        self,
+        *,
+        agent: str,
+        state: NormalizerState,
+        source: str,
+        include_raw: bool,
+        time: datetime,
+    ) -> None:
+        self.agent = agent
+        self.state = state
+        self.source = f"{source}/{agent}"
+        self.include_raw = include_raw
+        self.time = time
+        self.events: list[Event] = []
+        self.raw: Any = None  # the single Bayeux message being normalized
+        self.topic: str | None = None
+        self.retired: list[str] = []  # subjects that reached a terminal state in this run
+
+    def retire(self, subject: str) -> None:
+        """Mark ``subject`` as finished (released call, closed interaction) so it can be pruned later."""
+        self.retired.append(subject)
+
+    def emit(
+        self,
+        event_type: EventType,
+        subject: str,
+        data: dict[str, Any],
+        *,
+        change: str,
+        record: dict[str, Any] | None = None,
+    ) -> Event:
+        """Append one event.
+
+        ``change`` identifies the change (new state, entry id, content digest);
+        ``record`` is the subject's new state dict whose occurrence counter for
+        this type is used and incremented (``None`` when ``change`` alone is
+        unique, e.g. a chat entry id).
+        """
+        type_value = event_type.value
+        occurrence = bump(record, type_value) if record is not None else 0
+        event_id_value = event_id(f"{self.agent}\x1f{subject}\x1f{type_value}\x1f{occurrence}\x1f{change}")
+        if self.include_raw and self.raw is not None:
+            data["raw"] = self.raw
+        event = _NEW_EVENT(
+            id=event_id_value,
+            source=self.source,
+            type=type_value,
+            subject=subject,
+            time=self.time,
+            data=data,
+            sequence=self.state.next_sequence(subject),
+            partitionkey=self.agent,
+        )
+        self.events.append(event)
+        return event
+
+
+def data_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``{"added": {k: v}, "changed": {k: new v}, "removed": [k, …]}`` between two userData dicts."""
+    old = old or {}
+    added = {k: v for k, v in new.items() if k not in old}
+    changed = {k: v for k, v in new.items() if k in old and old[k] != v}
+    removed = sorted(k for k in old if k not in new)
+    return {"added": added, "changed": changed, "removed": removed}
+
+
+def user_data(value: Any) -> dict[str, Any] | None:
+    """A userData object with string keys, or ``None`` when it is not an object."""
+    if not isinstance(value, dict):
+        return None
+    if all(isinstance(k, str) for k in value):
+        return value
+    return {str(k): v for k, v in value.items()}
