@@ -1,0 +1,344 @@
+"""Delivering batches and FIFO subjects: one attempt per event, then a recorded decision.
+
+This is the body of the two Celery tasks, written as coroutines that run on
+the worker process's one event loop. A batch is sent with bounded concurrency
+(``max_in_flight``) under the destination's token bucket and the task deadline;
+each result is then recorded in one Redis transaction — retry scheduled,
+dead-lettered, or deferred — before the task returns and is acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from bridge.delivery.config import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.delivery.deadletters import DeadLetterStore
+from bridge.delivery.health import HealthStore
+from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, next_retry_delay
+from bridge.delivery.keys import Keys
+from bridge.delivery.metrics import (
+    DEAD_LETTERS,
+    DELIVERIES,
+    DELIVERY_LATENCY,
+    DESTINATIONS_DISABLED,
+)
+from bridge.delivery.ordering import FifoStore
+from bridge.delivery.ratelimit import TokenBucket
+from bridge.delivery.retries import FifoKick, RetrySchedule
+from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
+from bridge.events import Event, EventType
+from bridge.routing import destinations_for
+from connectors import Connector
+
+__all__ = ["Deliverer", "Result"]
+
+logger = logging.getLogger(__name__)
+
+# Below this, waiting for a token inside the task beats a round trip through the schedule.
+_MAX_IN_TASK_WAIT = 2.0
+
+Enqueue = Callable[[Sequence[QueuedDelivery]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one delivery in this task."""
+
+    delivery: QueuedDelivery  # with this attempt appended when one was made
+    outcome: Outcome
+    due: float = 0.0  # RETRY / DEFERRED: when to try again
+    reason: str = ""
+    disable: bool = False  # the connector asked to disable the destination
+    attempted: bool = True
+
+
+class Deliverer:
+    """Delivers to configured destinations through their connectors; all state in Redis."""
+
+    def __init__(
+        self,
+        *,
+        settings: DeliverySettings,
+        destinations: Mapping[str, DestinationConfig],
+        connectors: Mapping[str, Connector],
+        routes: Sequence[RouteConfig],
+        redis: Redis,
+        keys: Keys,
+        enqueue: Enqueue,
+        source: str,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        self._destinations = destinations
+        self._connectors = connectors
+        self._routes = routes
+        self._enqueue = enqueue
+        self._source = source
+        self._rng = rng or random.Random()
+        self.retries = RetrySchedule(redis, keys)
+        self.dead_letters = DeadLetterStore(redis, keys)
+        self.health = HealthStore(redis, keys)
+        self.fifo = FifoStore(redis, keys)
+        self._redis = redis
+        self._buckets = {
+            name: TokenBucket(redis, keys, name, rate=d.rate_limit, burst=d.rate_burst)
+            for name, d in destinations.items()
+            if d.rate_limit is not None
+        }
+        self._in_flight = {name: asyncio.Semaphore(d.max_in_flight) for name, d in destinations.items()}
+
+    # -- one attempt -----------------------------------------------------------------------------
+
+    async def _attempt(self, connector: Connector, delivery: QueuedDelivery, deadline: float) -> Result:
+        now = time.time()
+        try:
+            event = delivery.event()
+        except ValidationError as exc:
+            record = AttemptRecord(now, "failed", f"stored event is invalid: {exc.error_count()} error(s)")
+            return Result(delivery.with_attempt(record), Outcome.DEAD, reason="invalid event")
+        retry_after: float | None = None
+        try:
+            async with asyncio.timeout_at(deadline):
+                await connector.send(event)
+        except RetryableDeliveryError as exc:
+            detail, retry_after = str(exc), exc.retry_after
+        except PermanentDeliveryError as exc:
+            record = AttemptRecord(now, "failed", str(exc))
+            return Result(
+                delivery.with_attempt(record), Outcome.DEAD, reason=str(exc), disable=exc.disable_destination
+            )
+        except TimeoutError:
+            detail = "task deadline reached during the request"
+        except Exception as exc:  # a connector bug must not lose the event: retry it, visibly
+            logger.exception("connector raised", extra={"destination": delivery.destination})
+            detail = f"connector error {type(exc).__name__}"
+        else:
+            return Result(delivery, Outcome.DELIVERED)
+        failed = delivery.with_attempt(AttemptRecord(now, "failed", detail))
+        delay = next_retry_delay(
+            len(failed.attempts),
+            self._settings.retry_schedule,
+            jitter=self._settings.retry_jitter,
+            retry_after=retry_after,
+            max_retry_after=self._settings.max_retry_after,
+            rng=self._rng,
+        )
+        if delay is None:
+            return Result(failed, Outcome.DEAD, reason=f"attempts exhausted; last: {detail}")
+        return Result(failed, Outcome.RETRY, due=time.time() + delay, reason=detail)
+
+    # -- unordered batches -----------------------------------------------------------------------
+
+    async def deliver_batch(self, destination: str, wires: list[str]) -> None:
+        """Deliver one task's batch; returns once every result is recorded in Redis."""
+        deliveries = []
+        for wire in wires:
+            try:
+                deliveries.append(QueuedDelivery.from_wire(wire))
+            except (ValueError, KeyError, TypeError):
+                logger.error("unreadable delivery dropped from task", extra={"destination": destination})
+        config = self._destinations.get(destination)
+        connector = self._connectors.get(destination)
+        if config is None or connector is None:
+            await self._record_unknown(destination, deliveries)
+            return
+        if await self.health.park_if_disabled(destination, [d.to_wire() for d in deliveries]):
+            DELIVERIES.labels(destination, Outcome.PARKED.value).inc(len(deliveries))
+            return
+        if config.ordered:  # replayed or unparked events of an ordered destination join its FIFO queues
+            await self._enqueue(deliveries)
+            return
+        deadline = asyncio.get_running_loop().time() + self._settings.task_deadline
+        results = await self._send_all(config, connector, deliveries, deadline)
+        await self._record(config, results, schedule=True)
+
+    async def _send_all(
+        self,
+        config: DestinationConfig,
+        connector: Connector,
+        deliveries: list[QueuedDelivery],
+        deadline: float,
+    ) -> list[Result]:
+        loop = asyncio.get_running_loop()
+        semaphore = self._in_flight[config.name]
+        bucket = self._buckets.get(config.name)
+        results: list[Result] = []
+
+        async def one(delivery: QueuedDelivery) -> None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await semaphore.acquire()
+            except TimeoutError:
+                results.append(Result(delivery, Outcome.DEFERRED, due=time.time(), attempted=False))
+                return
+            try:
+                results.append(await self._attempt(connector, delivery, deadline))
+            finally:
+                semaphore.release()
+
+        started: list[asyncio.Task[None]] = []
+        pending = deliveries
+        while pending:
+            granted, wait = (await bucket.take(len(pending))) if bucket else (len(pending), 0.0)
+            started += [asyncio.create_task(one(d)) for d in pending[:granted]]
+            pending = pending[granted:]
+            if pending and (wait > _MAX_IN_TASK_WAIT or loop.time() + wait >= deadline):
+                due = time.time() + wait
+                results += [Result(d, Outcome.DEFERRED, due=due, attempted=False) for d in pending]
+                break
+            if pending:
+                await asyncio.sleep(wait)
+        await asyncio.gather(*started)
+        return results
+
+    # -- FIFO subjects ---------------------------------------------------------------------------
+
+    async def deliver_subject(self, destination: str, subject: str) -> None:
+        """Deliver ``subject``'s pending events to ``destination`` in sequence order, as far as possible."""
+        config = self._destinations.get(destination)
+        connector = self._connectors.get(destination)
+        if config is None or connector is None:
+            logger.error("FIFO kick for an unconfigured destination", extra={"destination": destination})
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.task_deadline
+        lease = self._settings.task_deadline + config.timeout + 5
+        token = uuid.uuid4().hex
+        while True:
+            if not await self.fifo.lock(destination, subject, token, lease):
+                return  # the holder re-checks for new events after it unlocks
+            try:
+                stopped = await self._drain(config, connector, subject, deadline)
+            finally:
+                await self.fifo.unlock(destination, subject, token)
+            if stopped in ("blocked", "disabled"):
+                return
+            if stopped == "empty":
+                # An event may have arrived while we held the lock; its kick found it taken.
+                if await self.fifo.pending(destination, subject) == 0:
+                    return
+                if await self.fifo.blocked_until(destination, subject) > time.time():
+                    return
+            if loop.time() >= deadline - 0.05:
+                await self.retries.add([(FifoKick(destination, subject).to_wire(), time.time())])
+                return
+
+    async def _drain(
+        self, config: DestinationConfig, connector: Connector, subject: str, deadline: float
+    ) -> str:
+        name = config.name
+        loop = asyncio.get_running_loop()
+        bucket = self._buckets.get(name)
+        while loop.time() < deadline:
+            if await self.health.is_disabled(name):
+                return "disabled"  # `destinations enable` kicks every subject again
+            if await self.fifo.blocked_until(name, subject) > time.time():
+                return "blocked"  # a kick is scheduled for when the head's retry is due
+            head = await self.fifo.head(name, subject)
+            if head is None:
+                return "empty"
+            if bucket is not None:
+                granted, wait = await bucket.take(1)
+                if not granted:
+                    if wait <= _MAX_IN_TASK_WAIT and loop.time() + wait < deadline:
+                        await asyncio.sleep(wait)
+                        continue
+                    await self._block(head, time.time() + wait)
+                    DELIVERIES.labels(name, Outcome.DEFERRED.value).inc()
+                    return "blocked"
+            result = await self._attempt(connector, head, deadline)
+            if result.outcome is Outcome.RETRY:
+                await self._block(result.delivery, result.due)
+            elif result.outcome is not Outcome.DEFERRED:  # delivered or dead: the head leaves the queue
+                await self.fifo.ack(name, subject, head.event_id)
+            await self._record(config, [result], schedule=False)
+            if result.outcome is Outcome.RETRY:
+                return "blocked"
+        return "deadline"
+
+    async def _block(self, head: QueuedDelivery, until: float) -> None:
+        await self.fifo.hold_head(head, until, time.time())
+        await self.retries.add([(FifoKick(head.destination, head.subject).to_wire(), until)])
+
+    # -- recording -------------------------------------------------------------------------------
+
+    async def _record(self, config: DestinationConfig, results: list[Result], *, schedule: bool) -> None:
+        """Persist retries (when ``schedule``), deferrals and dead letters, then update health and metrics."""
+        name = config.name
+        dead = [r for r in results if r.outcome is Outcome.DEAD]
+        later = [r for r in results if r.outcome in (Outcome.RETRY, Outcome.DEFERRED)] if schedule else []
+        if dead or later:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                if later:
+                    pipe.zadd(self.retries.key, {r.delivery.to_wire(): r.due for r in later})
+                for r in dead:
+                    self.dead_letters.add_to(pipe, r.delivery, r.reason)
+                await pipe.execute()
+        now = time.time()
+        counts: dict[Outcome, int] = {}
+        for r in results:
+            counts[r.outcome] = counts.get(r.outcome, 0) + 1
+            if r.outcome is Outcome.DELIVERED:
+                DELIVERY_LATENCY.labels(name).observe(max(now - r.delivery.queued_at, 0.0))
+        for outcome, count in counts.items():
+            DELIVERIES.labels(name, outcome.value).inc(count)
+        if dead:
+            DEAD_LETTERS.labels(name).inc(len(dead))
+            logger.warning("dead-lettered", extra={"destination": name, "count": len(dead)})
+        disabling = next((r for r in dead if r.disable), None)
+        failures = sum(1 for r in results if r.attempted and r.outcome in (Outcome.RETRY, Outcome.DEAD))
+        if disabling is not None:
+            tripped = await self.health.disable(name, disabling.reason)
+            reason = disabling.reason
+        else:
+            policy = config.health or self._settings.health
+            reason = f"{policy.failure_threshold} failures in a row"
+            tripped = await self.health.record(
+                name,
+                successes=counts.get(Outcome.DELIVERED, 0),
+                failures=failures,
+                policy=policy,
+                reason=reason,
+            )
+        if tripped:
+            await self._announce_disabled(config, reason)
+
+    async def _record_unknown(self, destination: str, deliveries: list[QueuedDelivery]) -> None:
+        now = time.time()
+        reason = f"destination {destination!r} is not configured"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for d in deliveries:
+                self.dead_letters.add_to(pipe, d.with_attempt(AttemptRecord(now, "failed", reason)), reason)
+            await pipe.execute()
+        DEAD_LETTERS.labels(destination).inc(len(deliveries))
+        logger.error("unconfigured destination: deliveries dead-lettered", extra={"destination": destination})
+
+    async def _announce_disabled(self, config: DestinationConfig, reason: str) -> None:
+        """Emit ``destination.disabled`` to wherever routes send it (never to the disabled one)."""
+        DESTINATIONS_DISABLED.inc()
+        logger.warning("destination disabled", extra={"destination": config.name, "reason": reason})
+        now = datetime.now(UTC)
+        millis = int(now.timestamp() * 1000)
+        event = Event(
+            id=f"destination.disabled:{config.name}:{millis}",
+            source=f"{self._source}/delivery",
+            type=EventType.DESTINATION_DISABLED.value,
+            subject=f"destination/{config.name}",
+            time=now,
+            data={"destination": config.name, "kind": config.kind, "reason": reason},
+            sequence=millis,
+            partitionkey=config.name,
+        )
+        targets = [n for n in destinations_for(event, self._routes) if n != config.name]
+        if targets:
+            await self._enqueue([QueuedDelivery.for_event(event, n) for n in targets])

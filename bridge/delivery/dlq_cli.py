@@ -1,0 +1,109 @@
+"""``gws-bridge dlq list|show|replay|purge``: the dead letters, by id, destination or time range.
+
+Times are ISO 8601 (``2026-11-23T14:00:00Z``), Unix seconds, or an age such
+as ``90s``, ``15m``, ``2h``, ``3d`` (meaning "that long ago").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+
+import orjson
+from redis.asyncio import Redis
+
+from bridge.delivery.deadletters import DeadLetter, DeadLetterStore
+from bridge.delivery.keys import Keys
+from bridge.errors import ConfigError
+from bridge.settings import load_settings
+
+DESCRIPTION = "list, show, replay and purge dead-lettered deliveries"
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_time(value: str) -> float:
+    """Unix seconds from ISO 8601, Unix seconds or an age (``15m``); raises ``ArgumentTypeError``."""
+    text = value.strip()
+    try:
+        if text[-1:] in _UNITS and text[:-1].replace(".", "", 1).isdigit():
+            return time.time() - float(text[:-1]) * _UNITS[text[-1]]
+        if text.replace(".", "", 1).isdigit():
+            return float(text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a time: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    sub = parser.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("list", "list dead letters (oldest first)"),
+        ("replay", "deliver dead letters again, with a fresh attempt log"),
+        ("purge", "delete dead letters for good"),
+    ):
+        p = sub.add_parser(action, help=text)
+        p.add_argument("ids", nargs="*", help="dead-letter ids (<destination>:<event id>)")
+        p.add_argument("--destination", help="only this destination's letters")
+        p.add_argument("--since", type=parse_time, help="died at or after this time")
+        p.add_argument("--until", type=parse_time, help="died at or before this time")
+        p.add_argument("--limit", type=int, help="at most this many")
+        if action == "list":
+            p.add_argument("--json", action="store_true", help="one JSON object per line")
+        else:
+            p.add_argument(
+                "--all", action="store_true", help="required to act on every letter with no filter"
+            )
+    show = sub.add_parser("show", help="one letter with its event and attempt log, as JSON")
+    show.add_argument("id")
+
+
+def _summary(letter: DeadLetter) -> str:
+    died = datetime.fromtimestamp(letter.dead_at, UTC).isoformat(timespec="seconds")
+    return f"{letter.id}\t{died}\tattempts={len(letter.delivery.attempts)}\t{letter.reason}"
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Exit 0 on success, 1 on a config error, an unknown id, or an unfiltered replay/purge without --all."""
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"gws-bridge dlq: {exc}", file=sys.stderr)
+        return 1
+    redis = Redis.from_url(settings.redis_url)
+    store = DeadLetterStore(redis, Keys(settings.delivery.key_prefix))
+    try:
+        if args.action == "show":
+            letter = await store.get(args.id)
+            if letter is None:
+                print(f"gws-bridge dlq: no dead letter {args.id!r}", file=sys.stderr)
+                return 1
+            print(orjson.dumps(letter.to_dict(), option=orjson.OPT_INDENT_2).decode())
+            return 0
+        unfiltered = not (args.ids or args.destination or args.since or args.until)
+        if args.action != "list" and unfiltered and not args.all:
+            print(f"gws-bridge dlq {args.action}: give ids or filters, or --all", file=sys.stderr)
+            return 1
+        letters = await store.select(
+            ids=args.ids, destination=args.destination, since=args.since, until=args.until, limit=args.limit
+        )
+        if args.action == "list":
+            for letter in letters:
+                print(orjson.dumps(letter.to_dict()).decode() if args.json else _summary(letter))
+            return 0
+        missing = set(args.ids) - {letter.id for letter in letters}
+        for letter_id in sorted(missing):
+            print(f"gws-bridge dlq: no dead letter {letter_id!r}", file=sys.stderr)
+        if args.action == "replay":
+            print(f"replayed {await store.replay(letters)} dead letter(s)")
+        else:
+            print(f"purged {await store.purge(letters)} dead letter(s)")
+        return 1 if missing else 0
+    finally:
+        await redis.aclose()

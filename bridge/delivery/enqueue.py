@@ -1,0 +1,159 @@
+"""Putting deliveries on their way, and the subscriber's hand-off (:class:`CeleryEventSink`).
+
+Unordered destinations get one Celery task per ``batch_size`` events (a task
+costs ~1 ms of worker CPU, an event in a batch almost nothing). Ordered
+destinations get their events added to per-subject FIFO queues in Redis, then
+one "kick" task per subject. Celery's publish is a blocking call, so it runs
+on one dedicated thread and never stalls the caller's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from celery import Celery
+from redis.asyncio import Redis
+
+from bridge.delivery.app import DELIVER_BATCH, DELIVER_SUBJECT, make_celery_app
+from bridge.delivery.config import DestinationConfig, RouteConfig
+from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.keys import Keys
+from bridge.delivery.metrics import EVENTS_ROUTED, EVENTS_UNROUTED
+from bridge.delivery.ordering import FifoStore
+from bridge.delivery.retries import FifoKick
+from bridge.errors import ConfigError, DeliveryError
+from bridge.events import Event
+from bridge.routing import destinations_for
+from bridge.settings import Settings
+
+__all__ = ["CeleryEventSink", "EnqueueError", "Enqueuer"]
+
+logger = logging.getLogger(__name__)
+
+
+class EnqueueError(DeliveryError):
+    """Events could not be handed to the broker; the caller must not consider them delivered."""
+
+
+class Enqueuer:
+    """Sends deliveries to the workers: batch tasks, or FIFO queue entries plus kicks."""
+
+    def __init__(
+        self,
+        app: Celery,
+        redis: Redis,
+        keys: Keys,
+        destinations: Mapping[str, DestinationConfig],
+        *,
+        batch_size: int,
+        queue: str,
+    ) -> None:
+        self._app = app
+        self._redis = redis
+        self._fifo = FifoStore(redis, keys)
+        self._destinations = destinations
+        self._batch_size = batch_size
+        self._queue = queue
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gwsb-enqueue")
+
+    async def enqueue(self, deliveries: Iterable[QueuedDelivery], kicks: Iterable[FifoKick] = ()) -> None:
+        """Durably hand ``deliveries`` (and FIFO ``kicks``) to Redis; raises ``EnqueueError``."""
+        batches: dict[str, list[str]] = defaultdict(list)
+        ordered: list[QueuedDelivery] = []
+        subjects: dict[tuple[str, str], None] = {(k.destination, k.subject): None for k in kicks}
+        for delivery in deliveries:
+            config = self._destinations.get(delivery.destination)
+            if config is not None and config.ordered:
+                ordered.append(delivery)
+                subjects[(delivery.destination, delivery.subject)] = None
+            else:  # unknown destinations too: the worker dead-letters them, visibly
+                batches[delivery.destination].append(delivery.to_wire())
+        tasks: list[tuple[str, list[Any]]] = []
+        for destination, wires in batches.items():
+            for start in range(0, len(wires), self._batch_size):
+                tasks.append((DELIVER_BATCH, [destination, wires[start : start + self._batch_size]]))
+        tasks.extend((DELIVER_SUBJECT, [destination, subject]) for destination, subject in subjects)
+        try:
+            if ordered:
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    for delivery in ordered:
+                        self._fifo.add_to(pipe, delivery)
+                    await pipe.execute()
+            if tasks:
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._executor, self._send, tasks)
+        except Exception as exc:
+            raise EnqueueError(
+                f"could not enqueue {len(tasks)} delivery task(s): {type(exc).__name__}"
+            ) from exc
+
+    def _send(self, tasks: Sequence[tuple[str, list[Any]]]) -> None:
+        with self._app.producer_or_acquire() as producer:
+            for name, args in tasks:
+                self._app.send_task(name, args=args, queue=self._queue, producer=producer)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+
+class CeleryEventSink:
+    """The subscriber's :class:`~bridge.events.EventSink`: route, group by destination, enqueue.
+
+    ``publish`` returns once every routed delivery is in Redis and raises
+    ``EnqueueError`` otherwise (the GWS message must then not be acknowledged).
+    Events no route matches are counted (``gwsb_events_unrouted``) and logged at debug level.
+    """
+
+    def __init__(
+        self, enqueuer: Enqueuer, routes: Sequence[RouteConfig], *, redis: Redis | None = None
+    ) -> None:
+        self._enqueuer = enqueuer
+        self._routes = list(routes)
+        self._redis = redis
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CeleryEventSink:
+        """A sink for ``settings``; raises ``ConfigError`` if routes name unknown destinations."""
+        known = {d.name: d for d in settings.destinations}
+        for index, route in enumerate(settings.routes):
+            for name in route.destinations:
+                if name not in known:
+                    raise ConfigError(f"routes.{index}.destinations: unknown destination {name!r}")
+        redis = Redis.from_url(settings.redis_url)
+        enqueuer = Enqueuer(
+            make_celery_app(settings),
+            redis,
+            Keys(settings.delivery.key_prefix),
+            known,
+            batch_size=settings.delivery.batch_size,
+            queue=settings.delivery.queue,
+        )
+        return cls(enqueuer, settings.routes, redis=redis)
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Enqueue ``events`` for every destination their routes name; raises ``EnqueueError``."""
+        deliveries = []
+        for event in events:
+            names = destinations_for(event, self._routes)
+            if not names:
+                EVENTS_UNROUTED.inc()
+                logger.debug("event matched no route", extra={"event_id": event.id, "event_type": event.type})
+                continue
+            for name in names:
+                deliveries.append(QueuedDelivery.for_event(event, name))
+        if not deliveries:
+            return
+        await self._enqueuer.enqueue(deliveries)
+        for delivery in deliveries:
+            EVENTS_ROUTED.labels(delivery.destination).inc()
+
+    async def aclose(self) -> None:
+        """Release the thread and the Redis connections."""
+        self._enqueuer.close()
+        if self._redis is not None:
+            await self._redis.aclose()

@@ -1,0 +1,198 @@
+"""What one worker process holds: an event loop thread, one HTTP session, connectors, Redis.
+
+Celery runs tasks on its thread pool; every task hands its coroutine to the
+one persistent event loop (``asyncio.run`` per task would open a new loop, a
+new session and new connections every time). The same loop runs the retry
+poller, which moves due entries of the schedule back into Celery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import aiohttp
+from celery import Celery
+from redis.asyncio import Redis
+
+from bridge.delivery.deliver import Deliverer
+from bridge.delivery.enqueue import Enqueuer
+from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.keys import Keys
+from bridge.delivery.metrics import DISABLED_DESTINATIONS, RETRY_SCHEDULE_DEPTH
+from bridge.delivery.redisio import awaited
+from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
+from bridge.settings import Settings
+from connectors import Connector, connector_class
+
+__all__ = ["DeliveryRuntime"]
+
+logger = logging.getLogger(__name__)
+
+_CLAIM_LIMIT = 500
+_PRESENCE_TTL = 15
+
+
+class DeliveryRuntime:
+    """Per-process delivery resources; :meth:`start` before tasks run, :meth:`close` after.
+
+    Implements ``bridge.delivery.app.TaskRunner``.
+    """
+
+    def __init__(self, settings: Settings, app: Celery, *, hostname: str | None = None) -> None:
+        self._settings = settings
+        self._app = app
+        self.hostname = hostname or f"gwsb-worker-{socket.gethostname()}"
+        self._keys = Keys(settings.delivery.key_prefix)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="gwsb-delivery-loop", daemon=True)
+        self._stopping: asyncio.Event | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._redis: Redis | None = None
+        self._connectors: dict[str, Connector] = {}
+        self._enqueuer: Enqueuer | None = None
+        self._deliverer: Deliverer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop thread, open connectors (``ConfigError`` on bad secrets) and the poller."""
+        self._thread.start()
+        self._call(self._open(), timeout=30)
+
+    async def _open(self) -> None:
+        settings = self._settings
+        self._stopping = asyncio.Event()
+        self._redis = Redis.from_url(settings.redis_url)
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
+        destinations = {d.name: d for d in settings.destinations}
+        for dest in settings.destinations:
+            self._connectors[dest.name] = connector_class(dest.kind)(dest, session=self._session)
+        self._enqueuer = Enqueuer(
+            self._app,
+            self._redis,
+            self._keys,
+            destinations,
+            batch_size=settings.delivery.batch_size,
+            queue=settings.delivery.queue,
+        )
+        self._deliverer = Deliverer(
+            settings=settings.delivery,
+            destinations=destinations,
+            connectors=self._connectors,
+            routes=settings.routes,
+            redis=self._redis,
+            keys=self._keys,
+            enqueue=self._enqueue,
+            source=settings.normalizer.source,
+        )
+        self._poller = asyncio.create_task(self._poll_retries())
+
+    def close(self) -> None:
+        """Stop the poller, close connectors, the session and Redis, and the loop thread."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self._call(self._aclose(), timeout=30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+            if self._enqueuer is not None:
+                self._enqueuer.close()
+
+    async def _aclose(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+        if self._poller is not None:
+            await asyncio.gather(self._poller, return_exceptions=True)
+        for connector in self._connectors.values():
+            try:
+                await connector.aclose()
+            except Exception:
+                logger.exception("connector did not close cleanly")
+        if self._session is not None:
+            await self._session.close()
+        if self._redis is not None:
+            await self._redis.delete(self._keys.worker(self.hostname))
+            await self._redis.aclose()
+
+    def _call(self, coro: Coroutine[Any, Any, Any], *, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    # -- TaskRunner ------------------------------------------------------------------------------
+
+    def _require(self) -> Deliverer:
+        if self._deliverer is None:
+            raise RuntimeError("DeliveryRuntime.start() was not called")
+        return self._deliverer
+
+    def deliver_batch(self, destination: str, wires: list[str]) -> None:
+        """Run one batch task to completion (bounded by the task deadline)."""
+        self._call(self._require().deliver_batch(destination, wires), timeout=self._task_timeout())
+
+    def deliver_subject(self, destination: str, subject: str) -> None:
+        """Run one FIFO kick to completion (bounded by the task deadline)."""
+        self._call(self._require().deliver_subject(destination, subject), timeout=self._task_timeout())
+
+    def _task_timeout(self) -> float:
+        # The coroutine keeps its own deadline; this only guards against a wedged loop.
+        return self._settings.delivery.task_deadline * 1.25 + 5
+
+    async def _enqueue(self, deliveries: Sequence[QueuedDelivery]) -> None:
+        assert self._enqueuer is not None
+        await self._enqueuer.enqueue(deliveries)
+
+    # -- the retry poller ------------------------------------------------------------------------
+
+    async def _poll_retries(self) -> None:
+        assert self._redis is not None and self._enqueuer is not None and self._stopping is not None
+        schedule = RetrySchedule(self._redis, self._keys)
+        delivery = self._settings.delivery
+        next_housekeeping = 0.0
+        while not self._stopping.is_set():
+            claimed = 0
+            try:
+                if time.monotonic() >= next_housekeeping:
+                    await self._housekeeping(schedule)
+                    next_housekeeping = time.monotonic() + 5
+                wires = await schedule.claim(limit=_CLAIM_LIMIT, lease=delivery.retry_claim_lease)
+                claimed = len(wires)
+                if wires:
+                    await self._enqueue_scheduled(wires)
+                    await schedule.remove(wires)
+            except Exception:
+                logger.exception("retry poller failed; will try again")
+            if claimed < _CLAIM_LIMIT:
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delivery.retry_poll_interval)
+                except TimeoutError:
+                    pass
+
+    async def _enqueue_scheduled(self, wires: list[str]) -> None:
+        assert self._enqueuer is not None
+        deliveries: list[QueuedDelivery] = []
+        kicks: list[FifoKick] = []
+        for wire in wires:
+            try:
+                item = parse_scheduled(wire)
+            except (ValueError, KeyError, TypeError):
+                logger.error("unreadable entry in the retry schedule left in place")
+                continue
+            if isinstance(item, FifoKick):
+                kicks.append(item)
+            else:
+                deliveries.append(item)
+        await self._enqueuer.enqueue(deliveries, kicks)
+
+    async def _housekeeping(self, schedule: RetrySchedule) -> None:
+        assert self._redis is not None
+        await self._redis.set(self._keys.worker(self.hostname), str(time.time()), ex=_PRESENCE_TTL)
+        RETRY_SCHEDULE_DEPTH.set(await schedule.depth())
+        DISABLED_DESTINATIONS.set(await awaited(self._redis.hlen(self._keys.disabled)))

@@ -1,0 +1,59 @@
+"""Checks across configuration sections, which no single pydantic model can see.
+
+Each problem is one line ``location: message`` in the same dotted form as
+pydantic's (``routes.0.destinations.1: unknown destination 'crm'``).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from bridge.delivery.secrets import resolve_secret
+from bridge.errors import ConfigError
+from bridge.events import EventType
+from bridge.settings import Settings
+from connectors import connector_class
+
+__all__ = ["delivery_config_problems"]
+
+
+def delivery_config_problems(settings: Settings, *, resolve_secrets: bool = True) -> list[str]:
+    """Every cross-section problem in ``settings`` (empty when consistent).
+
+    With ``resolve_secrets`` each secret reference is resolved too (the
+    message names the reference, never the value).
+    """
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, dest in enumerate(settings.destinations):
+        where = f"destinations.{i}"
+        if dest.name in seen:
+            problems.append(f"{where}.name: duplicate destination name {dest.name!r}")
+        seen.add(dest.name)
+        try:
+            connector_class(dest.kind)
+        except ConfigError as exc:
+            problems.append(f"{where}.kind: {exc}")
+        if dest.kind == "webhook" and not dest.url:
+            problems.append(f"{where}.url: a webhook destination needs a url")
+        if dest.timeout >= settings.delivery.task_deadline:
+            problems.append(
+                f"{where}.timeout: {dest.timeout:g}s must be below delivery.task_deadline "
+                f"({settings.delivery.task_deadline:g}s)"
+            )
+        if resolve_secrets:
+            for k, ref in enumerate(dest.secrets):
+                try:
+                    resolve_secret(ref)
+                except ConfigError as exc:
+                    problems.append(f"{where}.secrets.{k}: {exc}")
+    types = [t.value for t in EventType]
+    for i, route in enumerate(settings.routes):
+        for j, glob in enumerate(route.events):
+            if not any(fnmatchcase(t, glob) for t in types):
+                problems.append(f"routes.{i}.events.{j}: {glob!r} matches no event type")
+        for j, name in enumerate(route.destinations):
+            if name not in seen:
+                known = ", ".join(sorted(seen)) or "none configured"
+                problems.append(f"routes.{i}.destinations.{j}: unknown destination {name!r}; known: {known}")
+    return problems

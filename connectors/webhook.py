@@ -1,0 +1,132 @@
+"""The webhook connector: POST the CloudEvent JSON, signed the Standard Webhooks way.
+
+Headers on every request:
+
+- ``webhook-id``: the event id, the same on every retry (receivers dedupe on it);
+- ``webhook-timestamp``: Unix seconds of this attempt;
+- ``webhook-signature``: ``v1,<base64 HMAC-SHA256>`` per configured ``whsec_`` secret,
+  space-separated, so a receiver can rotate its secret without losing events.
+
+Only 2xx is success. 410 is permanent and asks for the destination to be
+disabled; every other status (3xx included: redirects are not followed) and
+every network error is retryable, with the receiver's ``Retry-After`` on 429
+and 503. The connector never retries by itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+from standardwebhooks.webhooks import Webhook
+
+from bridge.delivery.config import DestinationConfig
+from bridge.delivery.secrets import resolve_secret
+from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
+from bridge.events import Event
+from connectors import register_connector
+
+__all__ = ["WebhookConnector", "parse_retry_after", "signature_headers"]
+
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def signature_headers(
+    signers: Sequence[Webhook], msg_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The three Standard Webhooks headers for ``body``, one ``v1`` signature per signer."""
+    when = datetime.fromtimestamp(timestamp, tz=UTC)
+    text = body.decode()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(signer.sign(msg_id, when, text) for signer in signers),
+    }
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` value (delta-seconds or HTTP-date); ``None`` if absent/unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+@register_connector("webhook")
+class WebhookConnector:
+    """POSTs each event to ``config.url``.
+
+    ``session`` is shared (one per worker process) and not closed by
+    :meth:`aclose`; without one the connector opens and closes its own.
+    Raises ``ConfigError`` at construction when the URL is missing or a secret
+    reference cannot be resolved.
+    """
+
+    kind = "webhook"
+
+    def __init__(
+        self,
+        config: DestinationConfig,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if not config.url:
+            raise ConfigError(f"destination {config.name!r}: a webhook needs a url")
+        self.name = config.name
+        self._url = config.url
+        self._signers = [Webhook(resolve_secret(ref, environ=environ)) for ref in config.secrets]
+        self._headers = {"content-type": "application/json", "user-agent": "gws-bridge"}
+        self._headers.update({key.lower(): value for key, value in config.headers.items()})
+        self._timeout = aiohttp.ClientTimeout(total=config.timeout, connect=config.connect_timeout)
+        self._session = session
+        self._owns_session = session is None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def send(self, event: Event) -> None:
+        """POST ``event``; returns on 2xx, raises ``RetryableDeliveryError`` / ``PermanentDeliveryError``."""
+        body = event.to_json()
+        headers = dict(self._headers)
+        if self._signers:
+            headers.update(signature_headers(self._signers, event.id, int(time.time()), body))
+        else:
+            headers["webhook-id"] = event.id
+            headers["webhook-timestamp"] = str(int(time.time()))
+        try:
+            async with self._client().post(
+                self._url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
+            ) as response:
+                await response.read()
+                status = response.status
+                retry_after = response.headers.get("retry-after")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # The URL may carry a token (Slack-style webhook URLs): name the error class only.
+            raise RetryableDeliveryError(f"{self.name}: {type(exc).__name__}") from exc
+        if 200 <= status < 300:
+            return
+        if status == 410:
+            raise PermanentDeliveryError(f"{self.name}: HTTP 410 Gone", disable_destination=True)
+        delay = parse_retry_after(retry_after) if status in _RETRY_AFTER_STATUSES else None
+        raise RetryableDeliveryError(f"{self.name}: HTTP {status}", retry_after=delay)
+
+    async def aclose(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
