@@ -382,6 +382,7 @@ def _t_set_disposition(p: DispositionParams, ctx: AgentContext) -> tuple[GwsRequ
         body["callUuid"] = p.call_uuid
     if p.call_id is not None:
         path = f"/me/calls/{_seg(p.call_id)}"
+        body["callUri"] = f"{ctx.base_url}/api/v2{path}"
     elif ctx.device_id:  # only the UUID is known: GWS's own sample posts to the device
         path = f"/me/devices/{_seg(ctx.device_id)}"
     else:

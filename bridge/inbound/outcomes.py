@@ -60,6 +60,9 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
     """The outcome ``data`` (a CometD message's ``data``, on ``channel``) means for ``rule``, or None."""
     if rule.synchronous:
         return None
+    inner = data.get("data")
+    if "messageType" not in data and isinstance(inner, Mapping):  # 8.5.1 channel messages nest data twice
+        data = inner
     message_type = data.get("messageType")
     if message_type == "ErrorMessage":
         error = str(data.get("errorMessage") or "GWS reported an error")

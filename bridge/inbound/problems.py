@@ -76,7 +76,7 @@ def problem_for_command_error(exc: CommandError, **extensions: Any) -> Problem:
 def problem_for_gws_error(exc: GwsError, **extensions: Any) -> Problem:
     """A :class:`Problem` carrying GWS's statusCode and message (``gws_status_code``, ``gws_message``)."""
     if isinstance(exc, GwsTransportError):
-        status = 504 if "timeout" in exc.message.lower() else 502
+        status = 504 if "no reply within" in exc.message or "timeout" in exc.message.lower() else 502
     elif exc.status_code is not None:
         status = _GWS_HTTP.get(exc.status_code, 502)
     else:
