@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "tests.plugins.redis_server",
+    "tests.plugins.delivery",
+    "tests.plugins.simulator",
 ]
