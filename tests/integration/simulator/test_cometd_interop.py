@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiocometd_noloop
@@ -21,6 +24,8 @@ from aiohttp import web
 
 from simulator.bayeux import BayeuxServer
 from tests.plugins.ports import free_port
+
+REPO = Path(__file__).resolve().parents[3]
 
 # aiocometd-noloop's websocket transport passes a float `receive_timeout` to aiohttp's ws_connect,
 # which aiohttp 3.14 deprecates; the library is pinned (ARCHITECTURE.md), so only that warning is
@@ -171,3 +176,20 @@ async def test_unsubscribe_and_close_end_delivery(
         assert server.publish("/v2/me/devices", {}, user="agent0001") == 1
         assert (await receive(client))["channel"] == "/v2/me/devices"
     assert server.client_count == 0
+
+
+@pytest.mark.slow
+def test_demo_prints_the_call_flow_and_a_summary_and_exits_zero() -> None:
+    code = "import sys; from bridge.cli import main; sys.exit(main(['demo', '--duration', '8']))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=45, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    for state in ("Ringing", "Established", "Released"):
+        assert any("agent0001" in line and "/v2/me/calls" in line and state in line for line in lines), state
+    assert any("ServiceStateChangeMessage" in line and "Voice Inactive" in line for line in lines)
+    assert any("InteractionStateMessage" in line and "Invited" in line for line in lines)
+    [summary] = [line for line in lines if line.startswith("summary:")]
+    assert int(summary.split()[1]) >= 15
+    assert "Traceback" not in done.stderr
