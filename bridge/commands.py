@@ -57,7 +57,7 @@ class Need(str, Enum):
 
 
 # Ids end up in URL paths: one path segment, no traversal, no spaces.
-Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,127}$")]
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@+=-]{0,127}$")]
 Text = Annotated[str, Field(min_length=1, max_length=256)]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+?[0-9A-Za-z*#._-]{1,64}$")]
 UserData = Annotated[dict[str, Any], Field(min_length=1, max_length=200)]
