@@ -48,12 +48,8 @@ def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Ap
             )
         neutral = InboundRequest(request.method, request.path, request.headers, body)
         response = await receiver.handle(neutral)
-        return web.Response(
-            status=response.status,
-            body=response.body,
-            content_type=response.content_type,
-            headers=response.headers,
-        )
+        headers = dict(response.headers, **{"Content-Type": response.content_type})
+        return web.Response(status=response.status, body=response.body, headers=headers)
 
     async def close(app: web.Application) -> None:
         await receiver.aclose()
