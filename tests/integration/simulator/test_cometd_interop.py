@@ -21,9 +21,11 @@ import aiohttp
 import pytest
 from aiocometd_noloop import ConnectionType
 from aiohttp import web
+from yarl import URL
 
 from simulator.bayeux import BayeuxServer
 from tests.plugins.ports import free_port
+from tests.plugins.simulator import AgentClient, SimulatorHandle
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -176,6 +178,114 @@ async def test_unsubscribe_and_close_end_delivery(
         assert server.publish("/v2/me/devices", {}, user="agent0001") == 1
         assert (await receive(client))["channel"] == "/v2/me/devices"
     assert server.client_count == 0
+
+
+# -- against the real simulator (REST login, cookie + CSRF, control API) --------------------------
+
+
+async def _session_headers(client: AgentClient) -> dict[str, str]:
+    """What a GWS client sends after logging in: the JSESSIONID cookie and the CSRF token."""
+    await client.login()
+    assert client.session is not None and client.csrf_token is not None
+    cookies = client.session.cookie_jar.filter_cookies(URL(client.base_url))
+    return {"Cookie": f"JSESSIONID={cookies['JSESSIONID'].value}", "X-CSRF-TOKEN": client.csrf_token}
+
+
+@asynccontextmanager
+async def logged_in_cometd(
+    handle: SimulatorHandle, user: str, transport: ConnectionType = ConnectionType.LONG_POLLING
+) -> AsyncIterator[aiocometd_noloop.Client]:
+    """Log ``user`` in over REST, then open a CometD client with its cookie and CSRF token."""
+    async with handle.agent_client(user) as rest:
+        headers = await _session_headers(rest)
+        client = aiocometd_noloop.Client(
+            handle.notifications_url, transport, ssl=True, extensions=[HeaderExtension(headers)]
+        )
+        await asyncio.wait_for(client.open(), 5)
+        try:
+            for channel in ("/v2/me/*", "/notifications/services"):
+                await asyncio.wait_for(client.subscribe(channel), 5)
+            yield client
+        finally:
+            await asyncio.wait_for(client.close(), 5)
+
+
+async def receive_call(client: aiocometd_noloop.Client, call_id: str, state: str) -> dict[str, Any]:
+    """The next /v2/me/calls notification for ``call_id`` in ``state`` (others are skipped)."""
+    for _ in range(20):
+        message = await receive(client)
+        call = message["data"].get("call") or {}
+        if message["channel"] == "/v2/me/calls" and call.get("id") == call_id and call.get("state") == state:
+            return message
+    raise AssertionError(f"no {state} notification for call {call_id}")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_real_simulator_ringing_call_reaches_the_agents_cometd_client(
+    simulator: SimulatorHandle, transport: ConnectionType
+) -> None:
+    async with logged_in_cometd(simulator, "agent0001", transport) as client:
+        call_id = await simulator.start_call("agent0001", user_data={"CustomerName": "Ada"})
+        ringing = await receive_call(client, call_id, "Ringing")
+        assert ringing["data"]["messageType"] == "CallStateChangeMessage"
+        assert ringing["data"]["notificationType"] == "StatusChange"
+        assert ringing["data"]["call"]["userData"]["CustomerName"] == "Ada"
+        await simulator.set_service("voice", "Inactive")
+        for _ in range(10):
+            message = await receive(client)
+            if message["channel"] == "/notifications/services":
+                break
+        assert message["data"]["messageType"] == "ServiceStateChangeMessage"
+        assert message["data"]["service"]["state"] == "Inactive"
+
+
+async def test_real_simulator_agent_gets_no_other_agents_calls(simulator: SimulatorHandle) -> None:
+    async with (
+        logged_in_cometd(simulator, "agent0001") as first,
+        logged_in_cometd(simulator, "agent0002") as second,
+    ):
+        theirs = await simulator.start_call("agent0002")
+        mine = await simulator.start_call("agent0001")
+        assert (await receive_call(first, mine, "Ringing"))["data"]["call"]["id"] == mine
+        await receive_call(second, theirs, "Ringing")
+        assert await nothing_arrives(first)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_real_simulator_client_rehandshakes_after_sim_disconnect(
+    simulator: SimulatorHandle, transport: ConnectionType
+) -> None:
+    async with logged_in_cometd(simulator, "agent0001", transport) as client:
+        first = await simulator.start_call("agent0001")
+        await receive_call(client, first, "Ringing")
+        assert await simulator.disconnect_cometd() == 1
+        assert simulator.sim is not None
+        bayeux = simulator.sim.bayeux
+        for _ in range(100):  # the client re-handshakes and resubscribes on its own
+            if bayeux.publish("/v2/me/probe", {"probe": True}, user="agent0001"):
+                break
+            await asyncio.sleep(0.05)
+        assert (await receive(client))["data"] == {"probe": True}
+        second = await simulator.start_call("agent0001")
+        await receive_call(client, second, "Ringing")
+
+
+async def test_real_simulator_refuses_cometd_without_a_session(simulator: SimulatorHandle) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            simulator.notifications_url, json=[{"channel": "/meta/handshake", "version": "1.0"}]
+        ) as reply,
+    ):
+        assert reply.status == 401
+
+
+async def test_simulate_subprocess_delivers_ringing_over_cometd(simulator_process: SimulatorHandle) -> None:
+    async with logged_in_cometd(simulator_process, "agent0001") as client:
+        call_id = await simulator_process.start_call("agent0001")
+        await receive_call(client, call_id, "Ringing")
+        await simulator_process.release_call(call_id)
+        await receive_call(client, call_id, "Released")
 
 
 @pytest.mark.slow
