@@ -420,3 +420,31 @@ async def test_get_whose_connection_dropped_is_retried(stub: StubGws, client: Gw
     stub.drop = 1
     assert await client.get("/me/devices") == {"statusCode": 0}
     assert len(stub.calls("GET", "/api/v2/me/devices")) == 2
+
+
+async def test_query_parameters_are_rendered_as_gws_expects(stub: StubGws, client: GwsRestClient) -> None:
+    await client.get(
+        "/users", params={"fields": "*", "enabled": True, "sortBy": ["lastName", "firstName"], "x": None}
+    )
+    (request,) = stub.calls("GET", "/api/v2/users")
+    assert request.query == "fields=*&enabled=true&sortBy=lastName,firstName"
+
+
+async def test_a_401_on_a_get_logs_in_again_once(stub: StubGws, client: GwsRestClient) -> None:
+    await client.login()
+    stub.reply("GET", "/api/v2/me/calls", 401, {"statusCode": 20, "statusMessage": "User not authenticated"})
+    assert await client.get("/me/calls") == {"statusCode": 0}
+    assert [(r.method, r.path) for r in stub.received[1:]] == [
+        ("GET", "/api/v2/me/calls"),
+        ("GET", "/api/v2/me"),
+        ("GET", "/api/v2/me/calls"),
+    ]
+
+
+async def test_status_code_20_in_a_200_reply_is_treated_as_an_expired_session(
+    stub: StubGws, client: GwsRestClient
+) -> None:
+    await client.login()
+    stub.reply("POST", "/api/v2/me", 200, {"statusCode": 20, "statusMessage": "User not authenticated"})
+    assert await client.post("/me", {"operationName": "Ready"}) == {"statusCode": 0}
+    assert len(stub.calls("POST", "/api/v2/me")) == 2
