@@ -34,9 +34,7 @@ __all__ = ["WebhookConnector", "parse_retry_after", "signature_headers"]
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
-def signature_headers(
-    signers: Sequence[Webhook], msg_id: str, timestamp: int, body: bytes
-) -> dict[str, str]:
+def signature_headers(signers: Sequence[Webhook], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """The three Standard Webhooks headers for ``body``, one ``v1`` signature per signer."""
     when = datetime.fromtimestamp(timestamp, tz=UTC)
     text = body.decode()

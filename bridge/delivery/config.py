@@ -27,10 +27,15 @@ class HealthPolicy(BaseModel):
     model_config = {"extra": "forbid", "frozen": True}
 
     failure_threshold: int = Field(
-        default=50, ge=1, description="consecutive failed attempts (within the window) that disable it"
+        default=100, ge=1, description="failed attempts in a row (within the window) that disable it"
     )
     failure_window: float = Field(
         default=3600.0, gt=0, description="seconds; older failures do not count towards the threshold"
+    )
+    failure_min_span: float = Field(
+        default=300.0,
+        ge=0,
+        description="seconds the run of failures must have lasted, so one bad burst does not disable",
     )
 
 

@@ -1,11 +1,13 @@
 """Endpoint health: runs of failures, auto-disable, parking, and enabling again.
 
-A destination is disabled on a permanent failure that asks for it (HTTP 410)
+A destination is disabled on a permanent failure that asks for it (HTTP 410),
 or after ``failure_threshold`` failed attempts with no success in between,
-within ``failure_window`` seconds. While disabled, every delivery that arrives
-for it is parked in a Redis list; :meth:`HealthStore.enable` puts them back
-in the due-retry schedule. The check "disabled?" and the park are one Lua
-script, so a delivery cannot slip between an enable and a park.
+within ``failure_window`` seconds, once that run has lasted ``failure_min_span``
+seconds (a single burst of failures does not disable a busy endpoint).
+While disabled, every delivery that arrives for it is parked in a Redis list;
+:meth:`HealthStore.enable` puts them back in the due-retry schedule. The check
+"disabled?" and the park are one Lua script, so a delivery cannot slip between
+an enable and a park.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from bridge.delivery.redisio import awaited
 __all__ = ["DisabledInfo", "HealthStore"]
 
 _RECORD = """
--- KEYS: failures, disabled; ARGV: successes, failures, now, window, threshold, destination, info, nonce
+-- KEYS: failures, disabled
+-- ARGV: successes, failures, now, window, threshold, destination, info, nonce, min_span
 local successes = tonumber(ARGV[1])
 local failures = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -40,7 +43,10 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[4]))
 redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[4])) + 60)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[5]) then
-  return redis.call('HSETNX', KEYS[2], ARGV[6], ARGV[7])
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  if now - tonumber(oldest[2]) >= tonumber(ARGV[9]) then
+    return redis.call('HSETNX', KEYS[2], ARGV[6], ARGV[7])
+  end
 end
 return 0
 """
@@ -105,7 +111,7 @@ class HealthStore:
             keys=[self._keys.failures(destination), self._keys.disabled],
             args=[
                 successes, failures, repr(time.time()), repr(policy.failure_window),
-                policy.failure_threshold, destination, info, uuid.uuid4().hex,
+                policy.failure_threshold, destination, info, uuid.uuid4().hex, repr(policy.failure_min_span),
             ],
         )  # fmt: skip
         return bool(tripped)

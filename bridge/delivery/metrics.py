@@ -19,9 +19,7 @@ __all__ = [
     "RETRY_SCHEDULE_DEPTH",
 ]
 
-EVENTS_ROUTED = Counter(
-    "gwsb_events_routed", "Events routed to a destination and enqueued", ["destination"]
-)
+EVENTS_ROUTED = Counter("gwsb_events_routed", "Events routed to a destination and enqueued", ["destination"])
 EVENTS_UNROUTED = Counter("gwsb_events_unrouted", "Events no route matched")
 DELIVERIES = Counter(
     "gwsb_deliveries",

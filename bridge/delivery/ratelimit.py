@@ -50,7 +50,5 @@ class TokenBucket:
 
     async def take(self, wanted: int) -> tuple[int, float]:
         """Take up to ``wanted`` tokens: ``(granted, seconds until the next token if short)``."""
-        granted, wait = await self._take(
-            keys=[self._key], args=[repr(self._rate), self._burst, wanted]
-        )
+        granted, wait = await self._take(keys=[self._key], args=[repr(self._rate), self._burst, wanted])
         return int(granted), float(wait)
