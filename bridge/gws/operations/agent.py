@@ -1,0 +1,113 @@
+"""Agent state (system and custom operations, per channel, all channels), DND, and the
+contact-center session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.gws.operations._request import Reply, operation_body, segment
+from bridge.gws.rest import GwsRestClient
+
+__all__ = [
+    "after_call_work",
+    "agent_state_operation",
+    "all_channels_not_ready",
+    "all_channels_ready",
+    "aux_work",
+    "channel_state",
+    "dnd",
+    "end_contact_center_session",
+    "not_ready",
+    "offline",
+    "ready",
+    "start_contact_center_session",
+]
+
+
+# -- agent state (voice channel, 8.5.2 §2.3) ------------------------------------------------
+
+
+async def agent_state_operation(client: GwsRestClient, operation_name: str, **params: Any) -> Reply:
+    """``POST /me/channels/voice {"operationName": operation_name}``: any agent-state operation,
+    system (Ready, NotReady, AuxWork, AfterCallWork, Offline) or custom (e.g. ``Training``,
+    defined in ``settings/agent-states`` with its reason code and work mode)."""
+    return await client.post("/me/channels/voice", operation_body(operation_name, **params))
+
+
+async def ready(client: GwsRestClient) -> Reply:
+    """Voice channel Ready."""
+    return await agent_state_operation(client, "Ready")
+
+
+async def not_ready(
+    client: GwsRestClient, *, reason: str | None = None, work_mode: str | None = None
+) -> Reply:
+    """Voice channel NotReady.
+
+    The seeds document NotReady without parameters; a reason is normally expressed as a custom
+    agent-state operation (:func:`agent_state_operation`). When ``reason`` / ``work_mode`` are
+    given they are sent as ``reasonCode`` / ``workMode`` (the attribute names of the 8.5.1
+    agent-state settings), which GWS passes to T-Server.
+    """
+    return await agent_state_operation(client, "NotReady", reasonCode=reason, workMode=work_mode)
+
+
+async def after_call_work(client: GwsRestClient) -> Reply:
+    """Voice channel AfterCallWork (NotReady, workMode AfterCallWork)."""
+    return await agent_state_operation(client, "AfterCallWork")
+
+
+async def aux_work(client: GwsRestClient) -> Reply:
+    """Voice channel AuxWork (NotReady, workMode AuxWork)."""
+    return await agent_state_operation(client, "AuxWork")
+
+
+async def offline(client: GwsRestClient) -> Reply:
+    """Voice channel Offline (device userState becomes LoggedOut)."""
+    return await agent_state_operation(client, "Offline")
+
+
+async def channel_state(client: GwsRestClient, channel: str, operation_name: str) -> Reply:
+    """``POST /me/channels/{channel}`` with an agent-state operation (8.5.1 Channels API;
+    channel ids are media names: ``voice``, ``email``, ``chat``…)."""
+    return await client.post(f"/me/channels/{segment(channel)}", operation_body(operation_name))
+
+
+async def all_channels_ready(client: GwsRestClient) -> Reply:
+    """``POST /me {"operationName": "Ready"}``: Ready on every channel."""
+    return await client.post("/me", operation_body("Ready"))
+
+
+async def all_channels_not_ready(client: GwsRestClient) -> Reply:
+    """``POST /me {"operationName": "NotReady"}``: NotReady on every channel."""
+    return await client.post("/me", operation_body("NotReady"))
+
+
+async def dnd(client: GwsRestClient, on: bool, *, device_id: str | None = None) -> Reply:
+    """Do-not-disturb on/off: on ``/me`` (all channels and devices), or on one device."""
+    operation = "DoNotDisturbOn" if on else "DoNotDisturbOff"
+    path = f"/me/devices/{segment(device_id)}" if device_id is not None else "/me"
+    return await client.post(path, operation_body(operation))
+
+
+async def start_contact_center_session(
+    client: GwsRestClient,
+    channels: list[str],
+    *,
+    place: str | None = None,
+    login_code: str | None = None,
+    queue: str | None = None,
+) -> Reply:
+    """``POST /me`` StartContactCenterSession (logs the agent in on ``channels``)."""
+    body = operation_body(
+        "StartContactCenterSession", channels=list(channels), place=place, loginCode=login_code, queue=queue
+    )
+    return await client.post("/me", body)
+
+
+async def end_contact_center_session(client: GwsRestClient) -> Reply:
+    """``POST /me`` EndContactCenterSession; GWS then invalidates the HTTP session, so the
+    client forgets its session and CSRF token (the next request logs in again)."""
+    reply = await client.post("/me", operation_body("EndContactCenterSession"))
+    client.forget_session()
+    return reply
