@@ -454,6 +454,28 @@ async def test_websocket_transport_speaks_the_same_protocol(bayeux: RawBayeux) -
         assert frame[-1]["id"] == "c"
 
 
+async def test_close_closes_open_websockets(bayeux: RawBayeux) -> None:
+    async with bayeux.http.ws_connect(bayeux.url, headers=_auth("agent1")) as ws:
+        await ws.send_json([{"channel": "/meta/handshake", "version": "1.0"}])
+        await ws.receive_json(timeout=2)
+        started = time.monotonic()
+        await asyncio.wait_for(bayeux.server.close(), 3)
+        frame = await ws.receive(timeout=2)
+        assert frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert time.monotonic() - started < 2.5
+    assert bayeux.server.stats()["websockets"] == 0
+
+
+async def test_handshakes_beyond_max_clients_are_refused(bayeux_factory: Any) -> None:
+    bayeux = await bayeux_factory(max_clients=2)
+    await bayeux.handshake()
+    await bayeux.handshake()
+    [refused] = await bayeux.send([{"channel": "/meta/handshake", "version": "1.0"}])
+    assert refused["successful"] is False
+    assert refused["error"].startswith("503:")
+    assert bayeux.server.client_count == 2
+
+
 async def test_websocket_upgrade_requires_credentials(bayeux: RawBayeux) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await bayeux.http.ws_connect(bayeux.url)
