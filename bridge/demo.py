@@ -232,6 +232,7 @@ async def run(args: argparse.Namespace) -> int:
     logging.getLogger("aiocometd_noloop").setLevel(logging.WARNING)
     logging.getLogger("simulator").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
+    previous_handler = loop.get_exception_handler()
     loop.set_exception_handler(_quiet_cancelled_callbacks)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -278,6 +279,7 @@ async def run(args: argparse.Namespace) -> int:
         await runner.cleanup()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        loop.set_exception_handler(previous_handler)
         if demo is not None:
             demo.summary()
     return 0

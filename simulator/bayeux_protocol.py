@@ -135,7 +135,7 @@ class BayeuxProtocol:
         connect: tuple[Message, Message, BayeuxSession] | None = None
         for message in messages:
             if not isinstance(message, dict):
-                replies.append({"successful": False, "error": "400::Message is not an object"})
+                replies.append({"channel": "", "successful": False, "error": "400::Message is not an object"})
                 continue
             channel = message.get("channel")
             if channel == "/meta/handshake":

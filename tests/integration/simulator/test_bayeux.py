@@ -167,6 +167,11 @@ async def test_malformed_body_gets_http_400(bayeux: RawBayeux) -> None:
             assert reply.status == 400, body
 
 
+async def test_non_object_message_in_a_batch_gets_an_error_reply(bayeux: RawBayeux) -> None:
+    [reply] = await bayeux.send([42])  # type: ignore[list-item]
+    assert reply == {"channel": "", "successful": False, "error": "400::Message is not an object"}
+
+
 async def test_form_encoded_message_field_is_accepted(bayeux: RawBayeux) -> None:
     form = {"message": '[{"channel": "/meta/handshake", "version": "1.0"}]'}
     async with bayeux.http.post(bayeux.url, data=form, headers=_auth("agent1")) as reply:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -303,3 +305,23 @@ def test_demo_prints_the_call_flow_and_a_summary_and_exits_zero() -> None:
     [summary] = [line for line in lines if line.startswith("summary:")]
     assert int(summary.split()[1]) >= 15
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_demo_stops_on_ctrl_c_with_a_summary() -> None:
+    code = "import sys; from bridge.cli import main; sys.exit(main(['demo', '--duration', '60']))"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        time.sleep(4)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr[-2000:]
+    assert "Ringing" in stdout
+    [summary] = [line for line in stdout.splitlines() if line.startswith("summary:")]
+    assert float(summary.split(" in ")[1].split()[0]) < 10
