@@ -110,6 +110,7 @@ class GwsRestClient:
         self._session: aiohttp.ClientSession | None = None
         self._jar: aiohttp.CookieJar | None = None
         self._csrf: tuple[str, str] | None = None
+        self._csrf_replies = 0  # replies that carried a token, to tell "CSRF off" at login
         self._logged_in = False
         self._login_lock = asyncio.Lock()
         self._login_generation = 0
@@ -255,11 +256,14 @@ class GwsRestClient:
         context = f"GET /me (login) as {self._username}"
         # The cookie is kept: a live HTTP session is reused (no session churn on a 403 that was
         # not about CSRF); an expired one is replaced by GWS because Basic credentials are sent.
-        # The token is re-read: no token in the reply means CSRF is off.
-        self._csrf = None
+        # The token is re-read; concurrent requests keep sending the old one meanwhile. A login
+        # reply without a token means CSRF is off.
         self._logged_in = False
+        tokens_seen = self._csrf_replies
         attempt = await self._send("GET", "/me", None, None, context)
         body = self._parse(attempt, context)
+        if self._csrf_replies == tokens_seen:
+            self._csrf = None
         user = body.get("user")
         self._user = user if isinstance(user, dict) else body
         self._logged_in = True
@@ -388,6 +392,7 @@ class GwsRestClient:
         if token:
             name = headers.get("X-CSRF-HEADER") or _DEFAULT_CSRF_HEADER
             self._csrf = (name, token)
+            self._csrf_replies += 1
 
     def _cookie_header(self) -> str:
         if self._jar is None:

@@ -448,3 +448,11 @@ async def test_status_code_20_in_a_200_reply_is_treated_as_an_expired_session(
     stub.reply("POST", "/api/v2/me", 200, {"statusCode": 20, "statusMessage": "User not authenticated"})
     assert await client.post("/me", {"operationName": "Ready"}) == {"statusCode": 0}
     assert len(stub.calls("POST", "/api/v2/me")) == 2
+
+
+async def test_a_login_reply_without_token_turns_csrf_off(stub: StubGws, client: GwsRestClient) -> None:
+    await client.login()
+    assert client.csrf is not None
+    stub.csrf = False
+    await client.login()
+    assert client.csrf is None
