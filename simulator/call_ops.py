@@ -126,7 +126,8 @@ def _initiate(purpose: str) -> CallOperation:
         if call.state is CallState.ESTABLISHED:
             engine.set_state(call, CallState.HELD)
         consult = engine.dial(user, destination, _merged(call, extra), parent=call)
-        consult.consult_purpose = purpose
+        if consult is not None:
+            consult.consult_purpose = purpose
 
     return operation
 
@@ -140,7 +141,7 @@ def _consult_pair(
     if call.parent_call_id is not None:
         original = user.calls.get(call.parent_call_id)
         return (original, call) if original is not None else None
-    for other in user.calls.values():
+    for other in user.live_calls.values():
         if other.parent_call_id == call.id and other.state is not CallState.RELEASED:
             return call, other
     return None

@@ -123,6 +123,8 @@ class User:
     channels: dict[str, ChannelState] = field(default_factory=dict)
     # call id -> Call (active and recently released); insertion order = creation order
     calls: dict[str, Call] = field(default_factory=dict)
+    # the subset of ``calls`` not yet Released (usually 0-2), for capability checks
+    live_calls: dict[str, Call] = field(default_factory=dict)
     # interaction id -> Interaction owned by or offered to this user
     interactions: dict[str, Interaction] = field(default_factory=dict)
     workbins: dict[str, Workbin] = field(default_factory=dict)
@@ -236,10 +238,15 @@ class SimState:
 
     def add_call(self, call: Call) -> None:
         self.calls[call.id] = call
-        self.users[call.owner].calls[call.id] = call
+        owner = self.users[call.owner]
+        owner.calls[call.id] = call
+        owner.live_calls[call.id] = call
 
     def mark_released(self, call: Call, now: float) -> None:
         call.released_at = now
+        owner = self.users.get(call.owner)
+        if owner is not None:
+            owner.live_calls.pop(call.id, None)
         self.released.append((now, call.id))
 
     def expire_released(self, now: float, retention: float) -> int:
@@ -262,6 +269,7 @@ class SimState:
         self.released.clear()
         for user in self.users.values():
             user.calls.clear()
+            user.live_calls.clear()
             user.interactions.clear()
             for workbin in user.workbins.values():
                 workbin.interactions.clear()

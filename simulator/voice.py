@@ -104,13 +104,12 @@ class VoiceEngine:
         return call
 
     def _related_call(self, call: Call) -> Call | None:
-        """The other live call of a consult pair (original ↔ consult), if any."""
+        """Another live call of the same agent (consult pair first): what SwapCalls/Complete* act on."""
         owner = self.state.users[call.owner]
-        if call.parent_call_id is not None:
-            other = owner.calls.get(call.parent_call_id)
-            return other if other is not None and other.state is not CallState.RELEASED else None
-        for other in owner.calls.values():
-            if other.parent_call_id == call.id and other.state is not CallState.RELEASED:
+        if call.parent_call_id is not None and call.parent_call_id in owner.live_calls:
+            return owner.live_calls[call.parent_call_id]
+        for other in owner.live_calls.values():
+            if other is not call and other.state is not CallState.RINGING:
                 return other
         return None
 
@@ -184,8 +183,15 @@ class VoiceEngine:
 
     def dial(
         self, user: User, destination: str, user_data: dict[str, Any] | None, parent: Call | None = None
-    ) -> Call:
-        """Start an outbound (or consult, when ``parent`` is set) call from ``user`` to ``destination``."""
+    ) -> Call | None:
+        """Start an outbound (or consult, when ``parent`` is set) call from ``user`` to ``destination``.
+
+        Dialling one's own DN or a non-numeric destination creates no call: an ``ErrorMessage``
+        ("Invalid Called Dn") goes to ``/v2/me/devices`` and None is returned.
+        """
+        if destination == user.device.phone_number or not destination.lstrip("+").isdigit():
+            self.error(user, "Invalid Called Dn")
+            return None
         callee = self.state.users_by_dn.get(destination)
         if callee is not None:
             call_type = CallType.INTERNAL
@@ -278,6 +284,8 @@ class VoiceEngine:
     def allowed(self, call: Call, operation: str) -> bool:
         if operation in _ALWAYS:
             return True
+        if operation == "Reject":  # offered only for queue-delivered calls, accepted on any ringing call
+            return call.state is CallState.RINGING
         if operation in _ESTABLISHED_ONLY:
             return call.state is CallState.ESTABLISHED
         return operation in self.capabilities(call)
