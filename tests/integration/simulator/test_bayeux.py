@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 
 from simulator.bayeux import BayeuxServer
+from simulator.bayeux_channels import is_valid_channel, is_valid_subscription, matching_patterns
 from tests.plugins.ports import free_port
 
 PATH = "/api/v2/notifications"
@@ -507,3 +508,29 @@ async def test_two_thousand_clients_with_two_hundred_concurrent_long_polls(bayeu
     assert time.monotonic() - started < 3
     for user, reply in zip(users, replies, strict=True):
         assert _events(reply) == [{"channel": "/v2/me/calls", "data": {"agent": user}}]
+
+
+# -- channel names (pure; kept here because they belong to the server's contract) ------------------
+
+
+def test_matching_patterns_of_a_channel() -> None:
+    assert matching_patterns("/v2/me/calls") == ["/v2/me/calls", "/v2/me/*", "/v2/me/**", "/v2/**", "/**"]
+    assert matching_patterns("/a") == ["/a", "/*", "/**"]
+
+
+@pytest.mark.parametrize(
+    ("name", "channel", "subscription"),
+    [
+        ("/v2/me/calls", True, True),
+        ("/v2/me/*", False, True),
+        ("/**", False, True),
+        ("/v2/*/calls", False, False),
+        ("/v2//calls", False, False),
+        ("v2/me", False, False),
+        ("/", False, False),
+        ("/v2/me/", False, False),
+    ],
+)
+def test_channel_and_subscription_names(name: str, channel: bool, subscription: bool) -> None:
+    assert is_valid_channel(name) is channel
+    assert is_valid_subscription(name) is subscription
