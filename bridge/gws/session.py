@@ -1,0 +1,572 @@
+"""``AgentSession``: one agent's GWS session, from CometD notifications to handed-on events.
+
+Lifecycle (:meth:`AgentSession.run`, until :meth:`AgentSession.stop`):
+
+1. log in over REST (Basic auth; JSESSIONID and the CSRF token are captured),
+   optionally ``StartContactCenterSession``;
+2. load the agent's last known state from the state store;
+3. open CometD (aiocometd-noloop, long-polling, built inside the running loop)
+   with an auth extension that sends Authorization, Cookie and the CSRF header
+   on every Bayeux request, and subscribe to ``/v2/me/*`` and
+   ``/notifications/services``;
+4. recover state: ``GET /me?subresources=*``, ``/me/calls?fields=*``,
+   ``/me/interactions?fields=*`` → ``normalize_snapshot`` → events for what
+   changed since the last known state;
+5. for every message: ``normalize`` → ``sink.publish`` → ``state_store.save``.
+   A message counts as handled only once the sink has returned.
+
+aiocometd re-handshakes and re-subscribes by itself when GWS forgets the
+client (``402::Unknown client``, a node restart) and reconnects after network
+errors. The extension watches ``/meta/handshake`` and ``/meta/connect`` replies;
+after any re-handshake or reconnect-after-failure, step 4 runs again, after
+the messages already received have been handled. A Bayeux 401/403 makes
+aiocometd call :meth:`authenticate`, which logs in again. Anything worse (the
+transport gives up, GWS unreachable) closes everything and starts over from
+step 1 after a capped, jittered backoff.
+
+Events are deduplicated per session on their deterministic id, so a change
+seen live and again in a recovery snapshot is handed on once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import aiohttp
+import orjson
+from aiocometd_noloop import AuthExtension, Client, ConnectionType
+
+from bridge.events import Event, EventSink
+from bridge.gws.config import GwsSettings
+from bridge.gws.operations import get_calls, get_interactions, get_me, start_contact_center_session
+from bridge.gws.rest import GwsRestClient
+from bridge.normalize import Snapshot, normalize, normalize_snapshot
+from bridge.normalize.state import MemoryState, StaleStateError
+
+__all__ = ["DEFAULT_CHANNELS", "AgentSession", "Backoff", "SessionStatus", "StateStore"]
+
+logger = logging.getLogger(__name__)
+
+#: CometD channels every agent session subscribes to.
+DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services")
+
+_SEEN_IDS = 4096  # recent event ids remembered per session for deduplication
+
+
+class StateStore(Protocol):
+    """Where an agent's last known state lives between messages and across processes."""
+
+    async def load(self, agent: str) -> Any:
+        """The agent's last saved state (a fresh one when none was saved)."""
+        ...
+
+    async def save(self, agent: str, state: Any) -> None:
+        """Persist ``state``; returns once it is durable."""
+        ...
+
+
+@dataclass
+class SessionStatus:
+    """What an :class:`AgentSession` is doing (a snapshot; see :meth:`AgentSession.status`).
+
+    ``last_message_at`` is a Unix timestamp. ``reconnects`` counts re-handshakes,
+    reconnections after a failure and full restarts after the first connection.
+    """
+
+    agent: str
+    connected: bool = False
+    last_message_at: float | None = None
+    reconnects: int = 0
+    recoveries: int = 0
+    messages: int = 0
+    events: int = 0
+    last_error: str | None = None
+
+
+class Backoff:
+    """Capped exponential backoff with "equal jitter": each delay is in [d/2, d]."""
+
+    def __init__(self, initial: float = 0.5, cap: float = 30.0, factor: float = 2.0) -> None:
+        self.initial, self.cap, self.factor = initial, cap, factor
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt (grows until ``cap``)."""
+        ceiling = min(self.cap, self.initial * self.factor**self.attempt)
+        self.attempt += 1
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class _CometdClient(Client):
+    """The aiocometd client on an aiohttp session that we own (shared connector)."""
+
+    def __init__(self, url: str, http_session: aiohttp.ClientSession, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._http_session = http_session
+
+    async def _get_http_session(self) -> aiohttp.ClientSession:
+        return self._http_session
+
+    async def _close_http_session(self) -> None:
+        # The session belongs to AgentSession, which closes it (and skips the 250 ms sleep).
+        return None
+
+    async def close(self) -> None:
+        # aiocometd's done-callback calls .result() on the connect task it is about to cancel,
+        # and a CancelledError escapes into asyncio's "Exception in callback" log. Detach it:
+        # after close nothing must be scheduled anyway.
+        transport = self._transport
+        task = getattr(transport, "_connect_task", None)
+        if task is not None and not task.done():
+            task.remove_done_callback(transport._connect_done)
+        await super().close()
+
+
+class _GwsExtension(AuthExtension):
+    """Adds the agent's credentials to every Bayeux request; reports re-handshakes and reconnects."""
+
+    def __init__(self, session: AgentSession) -> None:
+        self._session = session
+        self._handshakes = 0
+        self._connect_outstanding = False
+        self._gap = False
+
+    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
+        headers.update(self._session.rest.cometd_headers())
+        for message in payload:
+            if message.get("channel") == "/meta/connect":
+                if self._connect_outstanding:  # the previous connect got no reply: transport error
+                    self._gap = True
+                    self._session._mark_disconnected("cometd connect failed")
+                self._connect_outstanding = True
+
+    async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
+        for message in payload:
+            channel = message.get("channel")
+            if channel == "/meta/handshake" and message.get("successful"):
+                self._handshakes += 1
+                self._gap = False
+                if self._handshakes > 1:
+                    self._session._request_recovery("re-handshake")
+            elif channel == "/meta/connect":
+                self._connect_outstanding = False
+                if message.get("successful"):
+                    if self._gap:
+                        self._gap = False
+                        self._session._request_recovery("reconnect")
+                    self._session.status.connected = True
+                else:
+                    self._gap = True
+                    self._session._mark_disconnected(str(message.get("error") or "connect refused"))
+
+    async def authenticate(self) -> None:
+        await self._session._relogin("cometd refused the session")
+
+
+class AgentSession:
+    """Holds one agent's GWS session and turns its notifications into events.
+
+    ``gws``: where GWS is and how to talk to it (URL, timeouts, TLS, retries).
+    ``connector``: a shared aiohttp connector (the caller closes it); without
+    one, the session opens its own. ``state_store``: where state is loaded
+    from and saved to after every message (``None``: in memory only).
+    ``channels``: media channels for ``StartContactCenterSession``; empty means
+    no contact-center session is started. ``start_gate``: limits how many
+    sessions log in and handshake at the same time.
+    """
+
+    def __init__(
+        self,
+        gws: GwsSettings,
+        username: str,
+        password: str,
+        *,
+        sink: EventSink,
+        state_store: StateStore | None = None,
+        connector: aiohttp.BaseConnector | None = None,
+        source: str = "gws-bridge",
+        include_raw: bool = False,
+        channels: Sequence[str] = (),
+        place: str | None = None,
+        subscriptions: Sequence[str] = DEFAULT_CHANNELS,
+        connection_timeout: float = 5.0,
+        backoff_initial: float = 0.5,
+        backoff_cap: float = 30.0,
+        start_gate: asyncio.Semaphore | None = None,
+    ) -> None:
+        self.base_url = gws.base_url.rstrip("/")
+        self.username = username
+        self._sink = sink
+        self._store = state_store
+        self._connector = connector
+        self._ssl: ssl.SSLContext | bool = True  # aiohttp's own default (None is deprecated)
+        if gws.ca_file is not None:
+            self._ssl = ssl.create_default_context(cafile=gws.ca_file)
+        elif not gws.verify_tls:
+            self._ssl = False
+        self._source = source
+        self._include_raw = include_raw
+        self._channels = list(channels)
+        self._place = place
+        self._subscriptions = list(subscriptions)
+        self._connection_timeout = connection_timeout
+        self._backoff = Backoff(backoff_initial, backoff_cap)
+        self._start_gate = start_gate
+        self.rest = GwsRestClient(
+            self.base_url,
+            username,
+            password,
+            connector=connector,
+            timeout=gws.request_timeout,
+            verify_tls=gws.verify_tls,
+            ca_file=gws.ca_file,
+            get_retries=gws.get_retries,
+            backoff_base=gws.retry_backoff,
+            backoff_cap=gws.retry_backoff_cap,
+        )
+        self.status = SessionStatus(agent=username)
+        self._state: Any = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._http: aiohttp.ClientSession | None = None
+        self._client: _CometdClient | None = None
+        self._receive_task: asyncio.Task[dict[str, Any]] | None = None
+        self._recovery_reasons: list[str] = []
+        self._attention = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._relogin_lock = asyncio.Lock()
+        self._relogin_task: asyncio.Future[None] | None = None
+        self._ever_connected = False
+        #: True once :meth:`run` ended because another holder took the agent's state over.
+        self.superseded = False
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> SessionStatus:
+        """A copy of the current :class:`SessionStatus`."""
+        return replace(self.status)
+
+    async def run(self) -> None:
+        """Hold the session until :meth:`stop`; never raises except ``CancelledError``.
+
+        Failures are logged, recorded in ``status.last_error`` and retried after a
+        capped, jittered backoff. It also returns, with ``superseded`` set, when
+        the state store refuses a save because another holder took the agent over.
+        """
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._connect()
+                    await self.recover_state()
+                    self._backoff.reset()
+                    await self._pump()
+                except asyncio.CancelledError:
+                    raise
+                except StaleStateError as exc:
+                    # Another holder loaded this agent's state: it owns the agent now. Starting
+                    # over would load the state again and fence *it* out, so this session ends.
+                    self.superseded = True
+                    self.status.last_error = _describe(exc)
+                    logger.warning(
+                        "agent %s taken over by another holder; session ends",
+                        self.username,
+                        extra={"agent": self.username},
+                    )
+                    return
+                except Exception as exc:
+                    self.status.last_error = _describe(exc)
+                    logger.warning(
+                        "agent session %s failed; starting over: %s",
+                        self.username,
+                        self.status.last_error,
+                        extra={"agent": self.username, "error": self.status.last_error},
+                    )
+                finally:
+                    self.status.connected = False
+                    await self._close_cometd()
+                if not self._stopping.is_set():
+                    await self._sleep_unless_stopped(self._backoff.next_delay())
+        finally:
+            await self._close_cometd()
+            if self._relogin_task is not None and not self._relogin_task.done():
+                self._relogin_task.cancel()
+                await asyncio.gather(self._relogin_task, return_exceptions=True)
+            await self.rest.aclose()
+            if self._http is not None:
+                await self._http.close()
+                self._http = None
+            logger.info("agent session %s closed", self.username, extra={"agent": self.username})
+
+    async def stop(self) -> None:
+        """Ask :meth:`run` to finish after the message in hand has been handled."""
+        self._stopping.set()
+
+    async def recover_state(self) -> None:
+        """Fetch the agent's current state from GWS and hand on what changed since the last known state.
+
+        Calls that rang and ended while we were away come out through the
+        normalizer's diff; anything already handed on keeps its id and is not
+        emitted again. Raises ``GwsError`` when GWS cannot be read.
+        """
+        me = await get_me(self.rest, subresources=True)
+        calls = await get_calls(self.rest)
+        interactions = await get_interactions(self.rest)
+        snapshot = Snapshot(me=me, calls=calls, interactions=interactions)
+        events = normalize_snapshot(
+            snapshot, agent=self.username, state=self._state,
+            source=self._source, include_raw=self._include_raw,
+        )  # fmt: skip
+        await self._emit(events)
+        self.status.recoveries += 1
+        logger.info(
+            "agent %s state recovered (%d events)",
+            self.username,
+            len(events),
+            extra={"agent": self.username, "events": len(events), "recoveries": self.status.recoveries},
+        )
+
+    # -- connection -----------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        if self._start_gate is not None:
+            async with self._start_gate:
+                await self._connect_ungated()
+        else:
+            await self._connect_ungated()
+
+    async def _connect_ungated(self) -> None:
+        await self.rest.login()
+        if self._channels:
+            await start_contact_center_session(self.rest, self._channels, place=self._place)
+        if self._store is not None:
+            self._state = await self._store.load(self.username)
+        elif self._state is None:
+            self._state = MemoryState()
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                connector=self._connector,
+                connector_owner=self._connector is None,
+                cookie_jar=aiohttp.DummyCookieJar(),  # the REST client's jar is the one truth
+                json_serialize=_json_dumps,
+                trace_configs=[self._http_status_watch()],
+            )
+        self._client = _CometdClient(
+            self.base_url + "/api/v2/notifications",
+            self._http,
+            connection_types=ConnectionType.LONG_POLLING,
+            connection_timeout=self._connection_timeout,
+            ssl=self._ssl,
+            auth=_GwsExtension(self),
+            json_loads=orjson.loads,
+        )
+        await self._client.open()
+        for channel in self._subscriptions:
+            await self._client.subscribe(channel)
+        self._recovery_reasons.clear()
+        if self._ever_connected:
+            self.status.reconnects += 1
+        self._ever_connected = True
+        self.status.connected = True
+        logger.info(
+            "agent session %s connected",
+            self.username,
+            extra={"agent": self.username, "reconnects": self.status.reconnects},
+        )
+
+    async def _close_cometd(self) -> None:
+        task, self._receive_task = self._receive_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await asyncio.wait_for(client.close(), timeout=2.0)
+            except Exception as exc:  # closing a broken client must not mask the real failure
+                logger.debug("cometd close failed", extra={"agent": self.username, "error": _describe(exc)})
+
+    async def _relogin(self, reason: str) -> None:
+        async with self._relogin_lock:
+            logger.info(
+                "agent %s logging in again: %s",
+                self.username,
+                reason,
+                extra={"agent": self.username, "reason": reason},
+            )
+            await self.rest.login()
+
+    def _http_status_watch(self) -> aiohttp.TraceConfig:
+        """Log in again as soon as GWS refuses a CometD request with HTTP 401/403.
+
+        aiocometd only sees such a reply as a transport error and keeps retrying
+        with the same stale session; the fresh cookie and CSRF token reach it
+        through the extension on its next attempt.
+        """
+
+        async def on_request_end(
+            session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestEndParams
+        ) -> None:
+            status = params.response.status
+            if status in (401, 403) and (self._relogin_task is None or self._relogin_task.done()):
+                self._relogin_task = asyncio.ensure_future(self._relogin_quietly(f"cometd HTTP {status}"))
+
+        trace = aiohttp.TraceConfig()
+        trace.on_request_end.append(on_request_end)
+        return trace
+
+    async def _relogin_quietly(self, reason: str) -> None:
+        try:
+            await self._relogin(reason)
+        except Exception as exc:  # the transport keeps retrying; run() starts over if it gives up
+            self.status.last_error = _describe(exc)
+            logger.warning("agent %s: logging in again failed: %s", self.username, self.status.last_error)
+
+    def _request_recovery(self, reason: str) -> None:
+        self._recovery_reasons.append(reason)
+        self.status.reconnects += 1
+        self.status.connected = True
+        self._attention.set()
+        logger.info(
+            "agent %s cometd reconnected (%s)",
+            self.username,
+            reason,
+            extra={"agent": self.username, "reason": reason},
+        )
+
+    def _mark_disconnected(self, reason: str) -> None:
+        if self.status.connected:
+            logger.info(
+                "agent %s cometd connection lost: %s",
+                self.username,
+                reason,
+                extra={"agent": self.username, "reason": reason},
+            )
+        self.status.connected = False
+        self.status.last_error = reason
+
+    # -- message loop ---------------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        """Handle messages until stopped; raises when the CometD client fails."""
+        assert self._client is not None
+        client = self._client
+        stop_task = asyncio.ensure_future(self._stopping.wait())
+        attention_task: asyncio.Future[Any] | None = None
+        try:
+            while True:
+                if self._recovery_reasons:
+                    await self._drain_received(client)
+                    rehandshake = "re-handshake" in self._recovery_reasons
+                    self._recovery_reasons.clear()
+                    if rehandshake:
+                        # GWS forgot our CometD client, maybe our HTTP session too (a node
+                        # restart): log in again so REST and CometD share one fresh session.
+                        await self._relogin("re-handshake")
+                    await self.recover_state()
+                if self._receive_task is None:
+                    self._receive_task = asyncio.ensure_future(client.receive())
+                if attention_task is None:
+                    attention_task = asyncio.ensure_future(self._attention.wait())
+                done, _ = await asyncio.wait(
+                    {self._receive_task, attention_task, stop_task}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if attention_task in done:
+                    self._attention.clear()
+                    attention_task = None
+                if self._receive_task in done:
+                    task, self._receive_task = self._receive_task, None
+                    await self._handle_message(task.result())
+                if stop_task in done:
+                    return
+        finally:
+            for pending in (stop_task, attention_task):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+
+    async def _drain_received(self, client: _CometdClient) -> None:
+        """Handle what was received before a re-handshake: it is older than the snapshot to come."""
+        task = self._receive_task
+        if task is not None and task.done():
+            self._receive_task = None
+            await self._handle_message(task.result())
+        while client.has_pending_messages:
+            if self._receive_task is None:
+                self._receive_task = asyncio.ensure_future(client.receive())
+            task, self._receive_task = self._receive_task, None
+            await self._handle_message(await task)
+
+    async def _handle_message(self, message: dict[str, Any]) -> None:
+        try:
+            events = normalize(
+                message, agent=self.username, state=self._state,
+                source=self._source, include_raw=self._include_raw,
+            )  # fmt: skip
+        except Exception as exc:  # a normalizer bug must not stop the agent's session
+            self.status.last_error = _describe(exc)
+            logger.exception(
+                "agent %s: normalizer failed on a %s message; skipped",
+                self.username,
+                message.get("channel"),
+                extra={"agent": self.username, "channel": message.get("channel")},
+            )
+            return
+        await self._emit(events)
+        self.status.messages += 1
+        self.status.last_message_at = time.time()
+
+    async def _emit(self, events: Sequence[Event]) -> None:
+        """Hand on the events not handed on before, then save the state."""
+        fresh = [event for event in events if event.id not in self._seen]
+        if fresh:
+            await self._publish(fresh)
+            for event in fresh:
+                self._seen[event.id] = None
+            while len(self._seen) > _SEEN_IDS:
+                self._seen.popitem(last=False)
+            self.status.events += len(fresh)
+        if self._store is not None:
+            await self._store.save(self.username, self._state)
+
+    async def _publish(self, events: Sequence[Event]) -> None:
+        """``sink.publish`` until it succeeds: an event is never dropped because the sink hiccuped."""
+        backoff = Backoff(0.2, 10.0)
+        while True:
+            try:
+                await self._sink.publish(events)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.status.last_error = _describe(exc)
+                logger.warning(
+                    "agent %s: event sink failed; retrying: %s",
+                    self.username,
+                    self.status.last_error,
+                    extra={"agent": self.username, "events": len(events), "error": self.status.last_error},
+                )
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _sleep_unless_stopped(self, delay: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
