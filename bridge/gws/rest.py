@@ -12,6 +12,8 @@ Session handling follows GWS 8.5.2 (seed 002, "Cross Site Request Forgery Protec
   nothing was modified", 002:3458), so the client logs in again once (``GET /me``, which
   re-reads the CSRF token and opens a new HTTP session if the old one is gone) and retries
   once, POSTs included. A second refusal is raised.
+* A successful EndContactCenterSession (however it was sent) drops the cookie and the token:
+  GWS invalidates that HTTP session; the next request logs in again.
 * A GET is retried on 503 and on connection errors with capped exponential backoff and jitter.
   A POST/PUT/DELETE is retried only when the connection could not even be opened (nothing was
   sent); a timeout or a dropped connection after sending is raised, never blindly repeated.
@@ -211,7 +213,11 @@ class GwsRestClient:
             )
             await self._relogin(generation)
             attempt = await self._send(method, path, params, body, context)
-        return self._parse(attempt, context)
+        reply = self._parse(attempt, context)
+        if _ends_http_session(method, path, json):
+            # GWS invalidates the HTTP session and its CSRF token (002:533-540, 003:4631).
+            self.forget_session()
+        return reply
 
     async def get(self, path: str, *, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``request("GET", path, params=params)``."""
@@ -432,6 +438,15 @@ class GwsRestClient:
         error = GwsTransportError(f"{context}: cannot reach GWS at {self._base_url}: {detail}")
         self._redact(error)
         return error
+
+
+def _ends_http_session(method: str, path: str, json: Any) -> bool:
+    return (
+        method == "POST"
+        and path.rstrip("/") in ("/me", "/api/v2/me")
+        and isinstance(json, dict)
+        and json.get("operationName") == "EndContactCenterSession"
+    )
 
 
 def _query(params: dict[str, Any] | None) -> dict[str, str] | None:

@@ -108,6 +108,4 @@ async def start_contact_center_session(
 async def end_contact_center_session(client: GwsRestClient) -> Reply:
     """``POST /me`` EndContactCenterSession; GWS then invalidates the HTTP session, so the
     client forgets its session and CSRF token (the next request logs in again)."""
-    reply = await client.post("/me", operation_body("EndContactCenterSession"))
-    client.forget_session()
-    return reply
+    return await client.post("/me", operation_body("EndContactCenterSession"))

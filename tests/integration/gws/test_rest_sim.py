@@ -97,6 +97,21 @@ async def test_end_contact_center_session_then_next_request_logs_in_again(
     assert client.logged_in
 
 
+async def test_end_session_sent_through_request_also_drops_the_http_session(
+    simulator: SimulatorHandle, client: GwsRestClient
+) -> None:
+    await client.post("/me", {"operationName": "StartContactCenterSession", "channels": ["voice"]})
+    await client.request("POST", "/me", json={"operationName": "EndContactCenterSession"})
+    assert not client.logged_in and client.csrf is None
+    await simulator.log(clear=True)
+    assert await ops.ready(client) == {"statusCode": 0}
+    entries = await simulator.log(agent=AGENT)
+    assert [(e["method"], e["path"]) for e in entries] == [
+        ("GET", "/api/v2/me"),
+        ("POST", "/api/v2/me/channels/voice"),
+    ]
+
+
 async def test_csrf_off_works_without_a_token(
     simulator_factory: Callable[..., Awaitable[SimulatorHandle]],
 ) -> None:
