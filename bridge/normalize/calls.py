@@ -169,6 +169,24 @@ def _call_data(
     }
 
 
+_EARLY = frozenset({"Dialing", "Ringing"})
+
+
+def _stale(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A message older than what we know (a replay after a reconnect): it must change nothing.
+
+    GWS call durations only grow; a released call never comes back; a call
+    never goes back to Ringing/Dialing once connected.
+    """
+    old_duration, duration = old.get("duration"), new["duration"]
+    if isinstance(old_duration, int) and isinstance(duration, int) and duration < old_duration:
+        return True
+    old_state, state = old.get("state"), new["state"]
+    if old_state == "Released":
+        return state != "Released" or new["notification_type"] == "StatusChange"
+    return state in _EARLY and old_state in ("Established", "Held")
+
+
 def _monitoring(d: dict[str, Any]) -> list[Any]:
     return [d["muted"], d["supervisor_listening_in"], d["monitored_user_muted"], d["monitoring"]]
 
@@ -188,10 +206,12 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
     subject = "call/" + call_id
     record_old = ctx.state.get(subject) or {}
     old = as_dict(record_old.get("d"))
-    known = bool(old.get("state"))
+    known = bool(old)
     base = _call_data(ctx, call, msg, old)
     base["call_id"] = call_id
     prev_state = old.get("state")
+    if known and _stale(old, base):
+        return True
     base["previous_state"] = prev_state
     if recovered:
         base["recovered"] = True
@@ -227,8 +247,13 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
 
     if known or notification == "AttachedDataChanged":
         old_data = old.get("user_data") or {}
-        if base["user_data"] != old_data:
-            changes = data_changes(old_data, base["user_data"])
+        changes = data_changes(old_data, base["user_data"]) if base["user_data"] != old_data else None
+        if changes is not None and notification == "CallRecordingStateChange":
+            # GSIP_RECORD / GSIP_REC_FN follow the recording state: call.recording_changed says it
+            keys = [*changes["added"], *changes["changed"], *changes["removed"]]
+            if all(k.startswith("GSIP_REC") for k in keys):
+                changes = None
+        if changes is not None:
             ctx.emit(
                 EventType.CALL_DATA_CHANGED,
                 subject,

@@ -1,0 +1,130 @@
+"""State recovery after a reconnect: normalize_snapshot against the last-known state."""
+
+from __future__ import annotations
+
+import copy
+
+import orjson
+
+from bridge.normalize import MemoryState, Snapshot, normalize, normalize_snapshot
+
+from .conftest import AGENT, feed, fixture_bytes
+
+
+def _message(name: str) -> dict:
+    return orjson.loads(fixture_bytes(name))
+
+
+def _calls_body(*calls: dict) -> dict:
+    return {"statusCode": 0, "calls": list(calls)}
+
+
+def _call(name: str, **changes: object) -> dict:
+    call = copy.deepcopy(_message(name)["data"]["call"])
+    call.update(changes)
+    return call
+
+
+RINGING = "cometd_call_StatusChange_Ringing_toast.json"
+ESTABLISHED = "cometd_call_StatusChange_Established_case.json"
+
+
+def test_ringing_then_gap_then_released_gives_call_released(state: MemoryState) -> None:
+    feed(state, RINGING)
+    released = _call(RINGING, state="Released", duration="30", capabilities=[])
+    events = normalize_snapshot(Snapshot(calls=_calls_body(released)), agent=AGENT, state=state)
+    assert [(e.type, e.data["previous_state"]) for e in events] == [("call.released", "Ringing")]
+    assert events[0].data["recovered"] is True
+    assert events[0].data["user_data"] == {"POC": "New Service", "CustomerName": "Chris"}
+
+
+def test_known_call_missing_from_the_listing_is_released(state: MemoryState) -> None:
+    feed(state, RINGING, ESTABLISHED)
+    events = normalize_snapshot(Snapshot(calls=_calls_body()), agent=AGENT, state=state)
+    assert [(e.type, e.subject, e.data["previous_state"]) for e in events] == [
+        ("call.released", "call/0071023c62a4a02a", "Established")
+    ]
+    assert events[0].data["ani"] == "5005"
+    assert normalize_snapshot(Snapshot(calls=_calls_body()), agent=AGENT, state=state) == []
+
+
+def test_never_seen_established_call_gives_established_with_the_live_id(state: MemoryState) -> None:
+    live = feed(MemoryState(), RINGING, ESTABLISHED)
+    events = normalize_snapshot(Snapshot(calls=_calls_body(_call(ESTABLISHED))), agent=AGENT, state=state)
+    assert [e.type for e in events] == ["call.established"]
+    assert events[0].id == live[1].id
+
+
+def test_never_seen_released_call_is_reported_released(state: MemoryState) -> None:
+    call = _call("cometd_call_StatusChange_Released_Hangup.json")
+    events = normalize_snapshot(Snapshot(calls=_calls_body(call)), agent=AGENT, state=state)
+    assert [(e.type, e.data["previous_state"], e.data["duration"]) for e in events] == [
+        ("call.released", None, 599)
+    ]
+
+
+def test_nothing_is_reemitted_for_what_was_already_seen(state: MemoryState) -> None:
+    feed(state, RINGING, ESTABLISHED, "cometd_device_DeviceStateChange_NotReady.json")
+    me = orjson.loads(fixture_bytes("rest_get_me_subresources.json"))
+    me["user"]["devices"][0]["id"] = "74152ed8-858f-4a33-9e96-36213a678d30"  # the NotReady sample's device
+    me["user"]["calls"] = [_call(ESTABLISHED)]
+    snapshot = Snapshot(me=me, calls=_calls_body(_call(ESTABLISHED)))
+    assert normalize_snapshot(snapshot, agent=AGENT, state=state) == []
+
+
+def test_recovered_change_has_the_same_id_as_the_live_path() -> None:
+    live_state = MemoryState()
+    live = feed(live_state, RINGING, ESTABLISHED)
+    recovering = MemoryState()
+    feed(recovering, RINGING)
+    recovered = normalize_snapshot(
+        Snapshot(calls=_calls_body(_call(ESTABLISHED))), agent=AGENT, state=recovering
+    )
+    assert [e.id for e in recovered] == [live[1].id]
+    # and the live message arriving after recovery adds nothing
+    assert feed(recovering, ESTABLISHED) == []
+
+
+def test_agent_state_changed_while_disconnected(state: MemoryState) -> None:
+    feed(state, "cometd_device_DeviceStateChange_003.json")  # Ready on 5aceae61-…
+    me = orjson.loads(fixture_bytes("rest_get_me_subresources_schematic_003.json"))
+    me["devices"][0]["id"] = "5aceae61-0b5c-4578-9477-cd352d43cb17"
+    events = normalize_snapshot(Snapshot(me=orjson.dumps(me)), agent=AGENT, state=state)
+    assert [(e.type, e.data.get("previous_state"), e.data.get("state")) for e in events] == [
+        ("agent.state_changed", "Ready", "NotReady"),
+        ("channel.state_changed", None, "NotReady"),
+        ("channel.state_changed", None, "NotReady"),
+    ]
+    assert events[0].data["reason"] == "Lunch"
+    assert events[2].data["reason"] == "Lunch"  # the 8.5.1 reasonCode spelling
+
+
+def test_interactions_that_vanished_are_revoked_or_completed(state: MemoryState) -> None:
+    feed(state, "cometd_interaction_chat_invited.json", "cometd_interaction_email_invited.json")
+    feed(state, "synthetic_interaction_email_accepted.json")
+    body = orjson.loads(fixture_bytes("rest_get_me_interactions_fields_response.json"))
+    events = normalize_snapshot(Snapshot(interactions=body), agent=AGENT, state=state)
+    assert sorted((e.type, e.subject) for e in events) == [
+        ("interaction.completed", "interaction/0000Ka8WP8G94H9A"),
+        ("interaction.revoked", "interaction/0000Ja8V814907KS"),
+    ]
+
+
+def test_listed_interaction_with_new_chat_entries(state: MemoryState) -> None:
+    chat = _message("cometd_interaction_chat_PropertiesChanged.json")[0]["data"]["interaction"]
+    events = normalize_snapshot(Snapshot(interactions={"interactions": [chat]}), agent=AGENT, state=state)
+    assert [e.type for e in events].count("chat.message") == 5
+    assert (
+        normalize(fixture_bytes("cometd_interaction_chat_PropertiesChanged.json"), agent=AGENT, state=state)
+        == []
+    )
+
+
+def test_missing_or_garbage_bodies_compare_nothing(state: MemoryState) -> None:
+    feed(state, RINGING)
+    assert normalize_snapshot(Snapshot(), agent=AGENT, state=state) == []
+    assert (
+        normalize_snapshot(Snapshot(me=b"<html>", calls=b"oops", interactions=42), agent=AGENT, state=state)
+        == []
+    )
+    assert state.get("call/0071023c62a4a02a")["d"]["state"] == "Ringing"
