@@ -1,0 +1,88 @@
+"""Destination ``options`` shared by the APNs and FCM connectors, and reading credentials.
+
+Credentials are references, never inline values: ``file:PATH`` (the ``.p8``
+key, the service-account JSON) or ``env:NAME`` (the same content in an
+environment variable). Errors name the reference, never the content.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bridge.delivery.config import DestinationConfig
+from bridge.errors import ConfigError
+from connectors.push.payload import PushMode
+
+__all__ = ["PushOptions", "parse_options", "read_credential", "retry_after_seconds"]
+
+
+class PushOptions(BaseModel):
+    """Options every push destination takes (``[destinations.options]`` in TOML)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: PushMode = Field(default=PushMode.DEFAULT, description="default (with alerts) or compact (256 B)")
+    ttl: int = Field(default=3600, ge=0, le=28 * 24 * 3600, description="seconds a push stays deliverable")
+    call_alert_ttl: int = Field(default=30, ge=0, le=3600, description="seconds a ringing-call push lives")
+    sent_ttl: float = Field(default=86400.0, gt=0, description="seconds a delivery remembers reached devices")
+    concurrency: int = Field(default=16, ge=1, le=1000, description="pushes in flight per event")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_options(model: type[M], config: DestinationConfig) -> M:
+    """``config.options`` validated as ``model``; raises ``ConfigError`` listing every problem."""
+    try:
+        return model.model_validate(config.options)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"options.{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
+        raise ConfigError(f"destination {config.name!r} ({config.kind}): {problems}") from exc
+
+
+def read_credential(reference: str, *, what: str, environ: Mapping[str, str] | None = None) -> str:
+    """The content ``reference`` (``file:PATH`` or ``env:NAME``) points to; ``ConfigError`` otherwise."""
+    if reference.startswith("file:"):
+        try:
+            value = Path(reference[5:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{what} {reference}: cannot read file ({exc.strerror})") from exc
+    elif reference.startswith("env:"):
+        found = (os.environ if environ is None else environ).get(reference[4:])
+        if found is None:
+            raise ConfigError(f"{what} {reference}: environment variable is not set")
+        value = found
+    else:
+        raise ConfigError(f"{what} must be a reference: file:PATH or env:NAME (inline keys are refused)")
+    if not value.strip():
+        raise ConfigError(f"{what} {reference} is empty")
+    return value
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); ``None`` if absent/unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
