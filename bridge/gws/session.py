@@ -75,10 +75,12 @@ class StateStore(Protocol):
 
 @dataclass
 class SessionStatus:
-    """What an :class:`AgentSession` is doing (a snapshot; see :meth:`AgentSession.status`).
+    """What an :class:`AgentSession` is doing (a copy: :meth:`AgentSession.snapshot`).
 
-    ``last_message_at`` is a Unix timestamp. ``reconnects`` counts re-handshakes,
-    reconnections after a failure and full restarts after the first connection.
+    ``connected``: subscribed and caught up (the first recovery done), and the
+    last CometD connect succeeded. ``last_message_at`` is a Unix timestamp.
+    ``reconnects`` counts re-handshakes, reconnections after a failure and full
+    restarts after the first connection.
     """
 
     agent: str
@@ -165,7 +167,7 @@ class _GwsExtension(AuthExtension):
                     if self._gap:
                         self._gap = False
                         self._session._request_recovery("reconnect")
-                    self._session.status.connected = True
+                    self._session.status.connected = self._session._live
                 else:
                     self._gap = True
                     self._session._mark_disconnected(str(message.get("error") or "connect refused"))
@@ -247,6 +249,7 @@ class AgentSession:
         self._relogin_lock = asyncio.Lock()
         self._relogin_task: asyncio.Future[None] | None = None
         self._ever_connected = False
+        self._live = False
         #: True once :meth:`run` ended because another holder took the agent's state over.
         self.superseded = False
 
@@ -268,6 +271,8 @@ class AgentSession:
                 try:
                     await self._connect()
                     await self.recover_state()
+                    self._live = True  # connected means subscribed *and* caught up
+                    self.status.connected = True
                     self._backoff.reset()
                     await self._pump()
                 except asyncio.CancelledError:
@@ -292,6 +297,7 @@ class AgentSession:
                         extra={"agent": self.username, "error": self.status.last_error},
                     )
                 finally:
+                    self._live = False
                     self.status.connected = False
                     await self._close_cometd()
                 if not self._stopping.is_set():
@@ -376,7 +382,6 @@ class AgentSession:
         if self._ever_connected:
             self.status.reconnects += 1
         self._ever_connected = True
-        self.status.connected = True
         logger.info(
             "agent session %s connected",
             self.username,
@@ -434,7 +439,7 @@ class AgentSession:
     def _request_recovery(self, reason: str) -> None:
         self._recovery_reasons.append(reason)
         self.status.reconnects += 1
-        self.status.connected = True
+        self.status.connected = self._live
         self._attention.set()
         logger.info(
             "agent %s cometd reconnected (%s)",

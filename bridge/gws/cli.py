@@ -1,0 +1,157 @@
+"""``gws-bridge subscriber``: hold the agents' GWS sessions and hand their events on.
+
+Agents come from the configuration (``--config FILE`` and ``GWSB_`` variables)
+or, for quick trials, from the command line (``--gws-url URL --agent
+user:password``, repeatable; note that command lines are visible to other
+local users). Several subscribers may run against the same Redis: they share
+the agents through leases. ``--print-events`` writes the events as JSON lines
+on stdout instead of enqueuing them for delivery. Logs go to stderr.
+SIGTERM or SIGINT stops cleanly: sessions close and leases are released.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bridge.errors import ConfigError
+from bridge.events import EventSink
+from bridge.gws.pool import SessionPool
+from bridge.gws.sinks import PrintEventSink
+from bridge.normalize.state import RedisStateStore
+from bridge.settings import Settings, load_settings
+
+__all__ = ["DESCRIPTION", "add_arguments", "run"]
+
+DESCRIPTION = "hold agents' GWS sessions (CometD) and hand their events on for delivery"
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The subscriber's options."""
+    parser.add_argument(
+        "--config", metavar="FILE", help="TOML configuration file (agents, gws, redis_url, …)"
+    )
+    parser.add_argument(
+        "--gws-url", metavar="URL", help="GWS base URL, without /api/v2 (overrides the config)"
+    )
+    parser.add_argument(
+        "--agent", metavar="USER:PASSWORD", action="append", default=[],
+        help="an agent to hold (repeatable; replaces the configured agents). For quick trials only.",
+    )  # fmt: skip
+    parser.add_argument(
+        "--print-events", action="store_true",
+        help="write normalized events as JSON lines on stdout instead of enqueuing them",
+    )  # fmt: skip
+    parser.add_argument(
+        "--redis-url", metavar="URL", help="Redis for leases and agent state (overrides the config)"
+    )
+    parser.add_argument(
+        "--capacity", type=int, metavar="N", help="most agents this process holds (default: all)"
+    )
+    parser.add_argument(
+        "--lease-ttl", type=float, default=15.0, metavar="SECONDS",
+        help="seconds after which a dead subscriber's agents are taken over (default 15)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--channel", action="append", default=[], metavar="MEDIA",
+        help="log agents in on this media with StartContactCenterSession (repeatable; default: don't)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-concurrent-starts", type=int, default=32, metavar="N",
+        help="sessions logging in and handshaking at the same time (default 32)",
+    )  # fmt: skip
+
+
+def parse_agent(value: str) -> dict[str, str]:
+    """``user:password`` → ``{"username", "password"}``; raises ``ConfigError`` without the colon."""
+    username, sep, password = value.partition(":")
+    if not sep or not username:
+        raise ConfigError("--agent expects USER:PASSWORD")
+    return {"username": username, "password": password}
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    """Settings from ``--config`` and the environment, with the command-line overrides applied."""
+    overrides: dict[str, Any] = {}
+    if args.gws_url:
+        overrides["gws"] = {"base_url": args.gws_url}
+    if args.agent:
+        overrides["agents"] = [parse_agent(value) for value in args.agent]
+    if args.redis_url:
+        overrides["redis_url"] = args.redis_url
+    return load_settings(args.config, **overrides)
+
+
+def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
+    """``PrintEventSink`` with ``--print-events``, else the delivery layer's Celery sink."""
+    if args.print_events:
+        return PrintEventSink()
+    try:
+        from bridge.delivery.enqueue import CeleryEventSink  # imported only when enqueuing
+    except ImportError as exc:
+        raise ConfigError(
+            "the delivery queue is not available in this installation; use --print-events"
+        ) from exc
+    sink: EventSink = CeleryEventSink.from_settings(settings)
+    return sink
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Run the session pool until SIGTERM/SIGINT; 0 on a clean stop, 2 on a configuration error."""
+    try:
+        if args.capacity is not None and args.capacity < 0:
+            raise ConfigError("--capacity must be >= 0")
+        if args.lease_ttl <= 0:
+            raise ConfigError("--lease-ttl must be positive")
+        settings = build_settings(args)
+        if not settings.agents:
+            raise ConfigError("no agents configured: give --agent USER:PASSWORD or agents in --config")
+        sink = build_sink(args, settings)
+    except ConfigError as exc:
+        print(f"gws-bridge subscriber: {exc}", file=sys.stderr)
+        return 2
+
+    # aiocometd logs every open/subscribe/close at INFO: thousands of lines for a big pool.
+    library_logger = logging.getLogger("aiocometd_noloop")
+    library_logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
+    redis = Redis.from_url(settings.redis_url)
+    pool = SessionPool(
+        settings.agents,
+        gws=settings.gws,
+        sink=sink,
+        redis=redis,
+        state_store=RedisStateStore(redis),
+        capacity=args.capacity,
+        lease_ttl=args.lease_ttl,
+        source=settings.normalizer.source,
+        include_raw=settings.normalizer.include_raw,
+        channels=args.channel,
+        max_concurrent_starts=args.max_concurrent_starts,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await pool.start()
+        await stop.wait()
+        logger.info("stopping subscriber")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await pool.stop()
+        close = getattr(sink, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+        await redis.aclose()
+    return 0
