@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import random
 import ssl
@@ -34,7 +35,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from bridge.errors import GwsError, GwsTransportError
+from bridge.errors import ConfigError, GwsError, GwsTransportError
 from bridge.gws.errors import parse_reply
 
 __all__ = ["GwsRestClient"]
@@ -70,9 +71,14 @@ class _Attempt:
 class GwsRestClient:
     """The REST session of one GWS user (agent).
 
-    ``base_url`` is the GWS root without ``/api/v2``. ``session``: an aiohttp session whose
-    *connector* is shared (its cookie jar is not used: each client keeps its own). The
-    client opens its aiohttp session lazily, inside the running event loop.
+    ``base_url`` is the GWS root without ``/api/v2``. ``connector`` (or the connector of
+    ``session``) is a TCP pool shared with other clients; cookies are never shared: each client
+    has its own jar. The aiohttp session is opened lazily, inside the running event loop.
+    ``timeout`` bounds each HTTP exchange (seconds). ``ca_file`` (PEM bundle) verifies GWS's
+    certificate and wins over ``verify_tls``; ``verify_tls=False`` disables verification.
+    ``get_retries``, ``backoff_base`` and ``backoff_cap`` shape the retry policy above.
+    Raises ``ValueError`` for a bad timeout or retry count, ``ConfigError`` for an unreadable
+    ``ca_file``.
     """
 
     def __init__(
@@ -103,7 +109,10 @@ class GwsRestClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._ssl: ssl.SSLContext | bool = True
         if ca_file is not None:
-            self._ssl = ssl.create_default_context(cafile=ca_file)
+            try:
+                self._ssl = _ssl_context(ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"gws.ca_file {ca_file}: cannot load CA bundle: {exc}") from exc
         elif not verify_tls:
             self._ssl = False
         self._get_retries = get_retries
@@ -438,6 +447,12 @@ class GwsRestClient:
         error = GwsTransportError(f"{context}: cannot reach GWS at {self._base_url}: {detail}")
         self._redact(error)
         return error
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(ca_file: str) -> ssl.SSLContext:
+    # One context per bundle for the whole process: thousands of agents share it.
+    return ssl.create_default_context(cafile=ca_file)
 
 
 def _ends_http_session(method: str, path: str, json: Any) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bridge.errors import GwsTransportError
+from bridge.errors import ConfigError, GwsTransportError
 from bridge.gws.rest import GwsRestClient
 from tests.plugins.ports import free_port
 
@@ -74,3 +74,8 @@ async def test_a_ca_file_makes_the_certificate_trusted(
 ) -> None:
     async with GwsRestClient(https_url, "agent0001", "pw", ca_file=str(certificate[0])) as gws:
         assert (await gws.login())["userName"] == "agent0001"
+
+
+def test_an_unreadable_ca_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ca_file"):
+        GwsRestClient("https://127.0.0.1:1", "agent0001", "pw", ca_file=str(tmp_path / "absent.pem"))
