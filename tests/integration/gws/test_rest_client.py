@@ -456,3 +456,16 @@ async def test_a_login_reply_without_token_turns_csrf_off(stub: StubGws, client:
     stub.csrf = False
     await client.login()
     assert client.csrf is None
+
+
+async def test_put_and_delete_carry_csrf_and_json_bodies(stub: StubGws, client: GwsRestClient) -> None:
+    await client.login()
+    assert client.csrf is not None
+    await client.put("/settings/dispositions", {"name": "Sale", "displayName": "Sale!"})
+    await client.delete("/settings/dispositions", {"name": "Sale"})
+    put, delete = (
+        stub.calls("PUT", "/api/v2/settings/dispositions"),
+        stub.calls("DELETE", "/api/v2/settings/dispositions"),
+    )
+    assert [r.body for r in put + delete] == [{"name": "Sale", "displayName": "Sale!"}, {"name": "Sale"}]
+    assert {r.csrf for r in put + delete} == {client.csrf[1]}
