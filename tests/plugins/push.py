@@ -408,6 +408,7 @@ class FcmEmulator:
         self.token_requests = 0
         self.access_tokens: dict[str, float] = {}  # token -> expiry (Unix time)
         self.script: deque[Scripted] = deque()
+        self.clock: Callable[[], float] = time.time  # tests share a fake clock with the connector
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -458,7 +459,12 @@ class FcmEmulator:
                 self.keys.service_account_public_key,
                 algorithms=["RS256"],
                 audience=self.token_uri,
-                options={"require": ["iss", "aud", "iat", "exp", "scope"]},
+                # times are checked below against self.clock, which a test may move
+                options={
+                    "require": ["iss", "aud", "iat", "exp", "scope"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError as exc:
             return web.json_response({"error": "invalid_grant", "error_description": str(exc)}, status=400)
@@ -469,10 +475,10 @@ class FcmEmulator:
             return web.json_response(
                 {"error": "invalid_grant", "error_description": "bad iss/scope"}, status=400
             )
-        if claims["exp"] - claims["iat"] > 3600:
+        if not claims["iat"] - 60 <= self.clock() < claims["exp"] or claims["exp"] - claims["iat"] > 3600:
             return web.json_response({"error": "invalid_grant", "error_description": "lifetime"}, status=400)
         token = f"ya29.emu-{uuid.uuid4().hex}"
-        self.access_tokens[token] = time.time() + self.token_lifetime
+        self.access_tokens[token] = self.clock() + self.token_lifetime
         return web.json_response(
             {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer"}
         )
@@ -492,7 +498,7 @@ class FcmEmulator:
     async def _verdict(self, request: web.Request, record: FcmRequest) -> web.Response:
         auth = record.authorization or ""
         token = auth[7:] if auth.startswith("Bearer ") else ""
-        if self.access_tokens.get(token, 0) < time.time():
+        if self.access_tokens.get(token, 0) < self.clock():
             return _fcm_error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
         if record.project != PROJECT_ID:
             return _fcm_error(404, "NOT_FOUND", "Requested entity was not found.")
