@@ -1,5 +1,9 @@
 """Delivering batches and FIFO subjects: one attempt per event, then a recorded decision.
 
+A connector may offer ``async send_json(event_id, body)`` besides ``send(event)``:
+the delivery layer then hands it the CloudEvent JSON it already holds, which
+saves a parse and a serialization per event (the webhook connector does).
+
 This is the body of the two Celery tasks, written as coroutines that run on
 the worker process's one event loop. A batch is sent with bounded concurrency
 (``max_in_flight``) under the destination's token bucket and the task deadline;
@@ -46,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 # Below this, waiting for a token inside the task beats a round trip through the schedule.
 _MAX_IN_TASK_WAIT = 2.0
+_DEADLINE_DETAIL = "task deadline reached during the request"
 
 Enqueue = Callable[[Sequence[QueuedDelivery]], Awaitable[None]]
 
@@ -99,32 +104,48 @@ class Deliverer:
 
     # -- one attempt -----------------------------------------------------------------------------
 
-    async def _attempt(self, connector: Connector, delivery: QueuedDelivery, deadline: float) -> Result:
+    async def _attempt(
+        self, connector: Connector, delivery: QueuedDelivery, deadline: float | None = None
+    ) -> Result:
+        """One send; with ``deadline`` (loop time) the send is cut off there and counts as failed."""
         now = time.time()
+        send_json = getattr(connector, "send_json", None)
+        if send_json is not None:  # the connector takes the CloudEvent JSON we already hold
+            sending = send_json(delivery.event_id, delivery.event_json.encode())
+        else:
+            try:
+                event = delivery.event()
+            except ValidationError as exc:
+                record = AttemptRecord(
+                    now, "failed", f"stored event is invalid: {exc.error_count()} error(s)"
+                )
+                return Result(delivery.with_attempt(record), Outcome.DEAD, reason="invalid event")
+            sending = connector.send(event)
         try:
-            event = delivery.event()
-        except ValidationError as exc:
-            record = AttemptRecord(now, "failed", f"stored event is invalid: {exc.error_count()} error(s)")
-            return Result(delivery.with_attempt(record), Outcome.DEAD, reason="invalid event")
-        retry_after: float | None = None
-        try:
-            async with asyncio.timeout_at(deadline):
-                await connector.send(event)
+            if deadline is None:
+                await sending
+            else:
+                async with asyncio.timeout_at(deadline):
+                    await sending
         except RetryableDeliveryError as exc:
-            detail, retry_after = str(exc), exc.retry_after
+            return self.failed(delivery, now, str(exc), exc.retry_after)
         except PermanentDeliveryError as exc:
             record = AttemptRecord(now, "failed", str(exc))
             return Result(
                 delivery.with_attempt(record), Outcome.DEAD, reason=str(exc), disable=exc.disable_destination
             )
         except TimeoutError:
-            detail = "task deadline reached during the request"
+            return self.failed(delivery, now, _DEADLINE_DETAIL)
         except Exception as exc:  # a connector bug must not lose the event: retry it, visibly
             logger.exception("connector raised", extra={"destination": delivery.destination})
-            detail = f"connector error {type(exc).__name__}"
-        else:
-            return Result(delivery, Outcome.DELIVERED)
-        failed = delivery.with_attempt(AttemptRecord(now, "failed", detail))
+            return self.failed(delivery, now, f"connector error {type(exc).__name__}")
+        return Result(delivery, Outcome.DELIVERED)
+
+    def failed(
+        self, delivery: QueuedDelivery, at: float, detail: str, retry_after: float | None = None
+    ) -> Result:
+        """The result of a failed attempt: a retry at its due time, or dead when attempts are used up."""
+        failed = delivery.with_attempt(AttemptRecord(at, "failed", detail))
         delay = next_retry_delay(
             len(failed.attempts),
             self._settings.retry_schedule,
@@ -152,7 +173,10 @@ class Deliverer:
         if config is None or connector is None:
             await self._record_unknown(destination, deliveries)
             return
-        if await self.health.park_if_disabled(destination, [d.to_wire() for d in deliveries]):
+        # Cheap check first; the park script re-checks atomically, so an enable in between is safe.
+        if await self.health.is_disabled(destination) and await self.health.park_if_disabled(
+            destination, [d.to_wire() for d in deliveries]
+        ):
             DELIVERIES.labels(destination, Outcome.PARKED.value).inc(len(deliveries))
             return
         if config.ordered:  # replayed or unparked events of an ordered destination join its FIFO queues
@@ -173,32 +197,44 @@ class Deliverer:
         semaphore = self._in_flight[config.name]
         bucket = self._buckets.get(config.name)
         results: list[Result] = []
+        started: dict[int, float] = {}  # index -> time its attempt began
+        finished: set[int] = set()
 
-        async def one(delivery: QueuedDelivery) -> None:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await semaphore.acquire()
-            except TimeoutError:
-                results.append(Result(delivery, Outcome.DEFERRED, due=time.time(), attempted=False))
-                return
-            try:
-                results.append(await self._attempt(connector, delivery, deadline))
-            finally:
-                semaphore.release()
+        async def one(index: int, delivery: QueuedDelivery) -> None:
+            async with semaphore:
+                started[index] = time.time()
+                results.append(await self._attempt(connector, delivery))
+                finished.add(index)
 
-        started: list[asyncio.Task[None]] = []
-        pending = deliveries
+        # One timer for the whole batch (not one per event): what is unfinished at the deadline is
+        # cancelled; an attempt that had begun counts as failed, one that had not is deferred.
+        tasks: dict[asyncio.Task[None], tuple[int, QueuedDelivery]] = {}
+        pending = list(enumerate(deliveries))
         while pending:
             granted, wait = (await bucket.take(len(pending))) if bucket else (len(pending), 0.0)
-            started += [asyncio.create_task(one(d)) for d in pending[:granted]]
+            for index, delivery in pending[:granted]:
+                tasks[asyncio.create_task(one(index, delivery))] = (index, delivery)
             pending = pending[granted:]
             if pending and (wait > _MAX_IN_TASK_WAIT or loop.time() + wait >= deadline):
                 due = time.time() + wait
-                results += [Result(d, Outcome.DEFERRED, due=due, attempted=False) for d in pending]
+                results += [Result(d, Outcome.DEFERRED, due=due, attempted=False) for _, d in pending]
                 break
             if pending:
                 await asyncio.sleep(wait)
-        await asyncio.gather(*started)
+        if not tasks:
+            return results
+        _, unfinished = await asyncio.wait(tasks, timeout=max(deadline - loop.time(), 0.0))
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        for task in unfinished:
+            index, delivery = tasks[task]
+            if index in finished:
+                continue
+            if index in started:
+                results.append(self.failed(delivery, started[index], _DEADLINE_DETAIL))
+            else:
+                results.append(Result(delivery, Outcome.DEFERRED, due=time.time(), attempted=False))
         return results
 
     # -- FIFO subjects ---------------------------------------------------------------------------
