@@ -61,6 +61,8 @@ class SessionStore:
         self.state = state
         self.config = config
         self.sessions: dict[str, Session] = {}
+        # sweep expired sessions when the table doubles: amortised O(1) per login, bounded memory
+        self._sweep_at = 1024
 
     def open(self, user: User) -> Session:
         session = Session(
@@ -70,7 +72,19 @@ class SessionStore:
             last_seen=time.monotonic(),
         )
         self.sessions[session.id] = session
+        if len(self.sessions) >= self._sweep_at:
+            self.sweep()
+            self._sweep_at = max(1024, 2 * len(self.sessions))
         return session
+
+    def sweep(self) -> int:
+        """Drop every session idle longer than the timeout; returns how many."""
+        now = time.monotonic()
+        limit = self.config.session_idle_timeout
+        expired = [sid for sid, s in self.sessions.items() if now - s.last_seen > limit]
+        for sid in expired:
+            del self.sessions[sid]
+        return len(expired)
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session ``session_id`` (touched), or None when unknown or idle too long."""

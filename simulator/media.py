@@ -177,6 +177,7 @@ class MediaEngine:
         elif name == "Reject":
             self._expect(interaction, (InteractionState.INVITED,))
             self._drop(user, interaction, InteractionState.REVOKED, flat=True)
+            self.state.interactions.pop(interaction.id, None)  # offered elsewhere: not ours to track
         elif name == "Cancel":
             self._expect(interaction, (InteractionState.REPLY_CREATED,))
             self._drop(user, interaction, InteractionState.REVOKED, flat=True)

@@ -105,3 +105,15 @@ async def test_agents_only_see_their_own_resources(simulator):
         assert body["uris"] == []
         status, _ = await client.post(f"/me/calls/{call_id}", {"operationName": "Answer"})
         assert status == 404
+
+
+async def test_expired_sessions_are_swept_when_the_table_grows(simulator_factory):
+    handle = await simulator_factory(session_idle_timeout=0.05)
+    store = handle.sim.sessions
+    user = handle.sim.state.users["agent0001"]
+    for _ in range(1000):
+        store.open(user)
+    await asyncio.sleep(0.1)
+    for _ in range(30):
+        store.open(user)
+    assert len(store.sessions) < 100
