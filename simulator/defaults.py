@@ -154,7 +154,8 @@ def _make_user(
         user.channels[channel] = ChannelState(channel=channel, user_state=state)
     for workbin in WORKBIN_TYPES:
         # GWS workbin ids are the base64 of the view (rest_get_workbins_types_response.json)
-        workbin_id = base64.urlsafe_b64encode(workbin["view"].encode()).decode()
+        # (URL-safe alphabet, no padding, so that ids need no escaping in paths)
+        workbin_id = base64.urlsafe_b64encode(workbin["view"].encode()).decode().rstrip("=")
         user.workbins[workbin_id] = Workbin(workbin_id=workbin_id, name=workbin["name"])
     return user
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 from simulator.call_ops import require
 from simulator.envelopes import Envelope, OperationError
@@ -322,7 +323,7 @@ class MediaEngine:
 
     def pull(self, user: User, uri: str) -> Interaction:
         """PullInteractionFromWorkbin: the interaction becomes the agent's again (state ``Pulled``)."""
-        parts = uri.rstrip("/").split("/")
+        parts = [unquote(part) for part in uri.strip().rstrip("/").split("/")]
         if len(parts) < 3:
             raise OperationError(1, "Parameter 'uri' is not a workbin interaction URI")
         workbin = self.find_workbin(user, parts[-3])
