@@ -10,7 +10,8 @@ Every request is authenticated with the receiver's own ``authenticate``
 callable (the one ``/v1/commands`` uses): it gets the headers and the raw body
 and raises :class:`~bridge.inbound.problems.Problem` (401) to refuse. The
 optional ``authorize(verified, agent)`` raises ``Problem`` (403) when the
-caller may not act for that agent. Refusals are ``application/problem+json``.
+caller may not act for that agent (a ``CommandError``, e.g. 422 for an unknown
+agent, is answered with its own status). Refusals are ``application/problem+json``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from pydantic import (
     model_validator,
 )
 
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
+from bridge.errors import CommandError
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
 from bridge.mobile.registry import DeviceRegistry, Platform, token_fingerprint
 from bridge.mobile.topics import validate_filter
 
@@ -119,7 +121,10 @@ def add_mobile_routes(
 
     def allowed(who: Any, agent: str) -> None:
         if authorize is not None:
-            authorize(who, agent)
+            try:
+                authorize(who, agent)
+            except CommandError as exc:  # the receiver's authorize says 422 for an unknown agent
+                raise problem_for_command_error(exc) from None
 
     async def post_device(request: web.Request) -> web.Response:
         try:

@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bridge.errors import CommandError
 from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.config import InboundClient, InboundSettings
 from bridge.inbound.problems import Problem
@@ -26,6 +27,10 @@ def _hash(key: str) -> str:
 
 
 def authorize(verified: Verified, agent: str) -> None:
+    if agent == "ghost":  # as the receiver's authorize does for an agent it does not know
+        raise CommandError(
+            "agent 'ghost' is not configured", errors=[{"loc": ["agent"], "msg": "unknown agent"}]
+        )
     if "*" not in verified.client.agents and agent not in verified.client.agents:
         raise Problem(403, f"client {verified.client.name} may not act for this agent")
 
@@ -141,3 +146,13 @@ async def test_a_client_limited_to_other_agents_gets_403_and_changes_nothing(
 
     assert (posted.status, listed.status, deleted.status, own.status) == (403, 403, 403, 201)
     assert [d.token for d in await registry.list(AGENT)] == [token]
+
+
+async def test_an_agent_the_receiver_does_not_know_is_422(client: TestClient[Any, Any]) -> None:
+    body = {"agent": "ghost", "platform": "android", "token": android_token()}
+
+    response = await client.post("/v1/mobile/devices", json=body, headers=auth())
+
+    assert response.status == 422
+    problem = await response.json(content_type="application/problem+json")
+    assert "not configured" in problem["detail"]
