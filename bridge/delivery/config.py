@@ -96,7 +96,8 @@ class DestinationConfig(BaseModel):
     settings that have no field here go in ``options``.
     """
 
-    model_config = {"extra": "forbid", "frozen": True}
+    # hide_input_in_errors: a validation error must never echo a pasted secret.
+    model_config = {"extra": "forbid", "frozen": True, "hide_input_in_errors": True}
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: str = Field(min_length=1)

@@ -1,0 +1,67 @@
+"""`gws-bridge check-config` explains every problem with its location, and passes the example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "bridge.example.toml"
+
+
+def test_example_configuration_is_valid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GWSB_AGENT1_PASSWORD", "pw")
+    monkeypatch.setenv("CRM_WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out and "crm (webhook, ordered)" in out
+
+
+def test_schema_errors_are_listed_with_their_locations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        "[delivery]\nretry_jitter = 2\n"
+        '[[destinations]]\nname = "crm"\nkind = "webhook"\nurl = "ftp://x"\ntimeout = -1\n'
+        "[[routes]]\ndestinations = []\n"
+    )
+    assert main(["check-config", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    for location in (
+        "delivery.retry_jitter",
+        "destinations.0.url",
+        "destinations.0.timeout",
+        "routes.0.destinations",
+    ):
+        assert f"{config}: {location}:" in err
+
+
+def test_cross_section_errors_are_listed_with_their_locations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        '[[destinations]]\nname = "crm"\nkind = "webhook"\nurl = "https://crm"\n'
+        'secrets = ["env:NOPE_NOT_SET"]\n'
+        '[[destinations]]\nname = "crm"\nkind = "carrier-pigeon"\n'
+        '[[routes]]\nevents = ["cal.*"]\ndestinations = ["crm", "slack"]\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "destinations.0.secrets.0: secret env:NOPE_NOT_SET" in err
+    assert "destinations.1.name: duplicate destination name 'crm'" in err
+    assert "destinations.1.kind: unknown destination kind 'carrier-pigeon'" in err
+    assert "routes.0.events.0: 'cal.*' matches no event type" in err
+    assert "routes.0.destinations.1: unknown destination 'slack'" in err
+    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 1
+    assert "NOPE_NOT_SET" not in capsys.readouterr().err
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", "--config", str(tmp_path / "nope.toml")]) == 1
+    assert "no such configuration file" in capsys.readouterr().err
