@@ -39,7 +39,8 @@ class SimulatorConfig:
     """Everything a simulator instance is built from (read once, passed down).
 
     ``base_url`` is what URIs in replies and notifications start with; when None it is
-    ``http://{host}:{port}``.
+    ``http://{host}:{port}``. ``remote_answer_delay`` is when an external party answers a Dial
+    (None: never); ``interaction_invite_timeout`` revokes unanswered invitations (None: never).
     """
 
     host: str = "127.0.0.1"
@@ -50,6 +51,7 @@ class SimulatorConfig:
     session_idle_timeout: float = 1800.0
     released_retention: float = 60.0
     remote_answer_delay: float | None = 0.2
+    interaction_invite_timeout: float | None = None
     long_poll_timeout: float = 30.0
     cometd_session_timeout: float = 60.0
     cometd_max_queue: int = 1000
@@ -95,7 +97,9 @@ class Simulator:
             remote_answer_delay=config.remote_answer_delay,
         )
         self.agents = AgentEngine(self.state, self.builder, self.publish)
-        self.media = MediaEngine(self.state, self.builder, self.publish)
+        self.media = MediaEngine(
+            self.state, self.builder, self.publish, invite_timeout=config.interaction_invite_timeout
+        )
         self.published: list[dict[str, Any]] = []
         self.published_count = 0
         self.request_log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
@@ -161,6 +165,7 @@ class Simulator:
 
     async def close(self) -> None:
         self.voice.cancel_timers()
+        self.media.cancel_timers()
         from simulator.load import LoadRunner
 
         await LoadRunner.stop_all(self)

@@ -6,6 +6,7 @@ or interaction 404.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -17,6 +18,8 @@ from simulator.model import MediaChannel
 from simulator.rest import json_response, sim_of
 
 __all__ = ["add_control_routes"]
+
+logger = logging.getLogger("simulator.control")
 
 
 class _BadRequest(Exception):
@@ -62,6 +65,7 @@ async def start_call(request: web.Request) -> web.Response:
     if user_data is not None and not isinstance(user_data, dict):
         raise _BadRequest(400, "'userData' must be an object")
     call = sim.voice.ring(user, str(body.get("from") or "5551234"), user_data)
+    logger.info("sim call ringing", extra={"agent": call.owner, "call_id": call.id})
     return json_response(
         {"id": call.id, "callUuid": call.call_uuid, "agent": call.owner, "uri": sim.builder.call_uri(call.id)}
     )
@@ -74,6 +78,7 @@ async def release_call(request: web.Request) -> web.Response:
     if call is None:
         raise _BadRequest(404, f"unknown call {request.match_info['call_id']!r}")
     sim.voice.release(call)
+    logger.info("sim call released", extra={"agent": call.owner, "call_id": call.id})
     return json_response({"id": call.id, "state": call.state.value})
 
 
@@ -100,6 +105,7 @@ async def send_interaction(request: web.Request) -> web.Response:
         user_data=user_data,
         from_address=str(body.get("from") or "customer@example.com"),
     )
+    logger.info("sim interaction offered", extra={"agent": user.user_name, "interaction_id": interaction.id})
     return json_response({"id": interaction.id, "agent": user.user_name, "channel": channel.value})
 
 
@@ -163,7 +169,17 @@ async def start_load(request: web.Request) -> web.Response:
     except ValueError as exc:
         raise _BadRequest(400, str(exc)) from None
     runner = LoadRunner.start(sim, spec)
+    logger.info("sim load started", extra={"load_id": runner.id, "calls_per_second": spec.calls_per_second})
     return json_response(runner.progress(), 202)
+
+
+@_errors
+async def stop_load(request: web.Request) -> web.Response:
+    runner = sim_of(request).loads.get(request.match_info["load_id"])
+    if runner is None:
+        raise _BadRequest(404, f"unknown load {request.match_info['load_id']!r}")
+    await runner.stop()
+    return json_response(runner.progress())
 
 
 @_errors
@@ -189,3 +205,4 @@ def add_control_routes(app: web.Application) -> None:
     router.add_get("/sim/status", get_status)
     router.add_post("/sim/load", start_load)
     router.add_get("/sim/load/{load_id}", get_load)
+    router.add_delete("/sim/load/{load_id}", stop_load)

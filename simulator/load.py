@@ -83,7 +83,11 @@ class LoadRunner:
     @classmethod
     def start(cls, sim: Simulator, spec: LoadSpec) -> LoadRunner:
         runner = cls(sim, spec)
-        cls.registry(sim)[runner.id] = runner
+        registry = cls.registry(sim)
+        finished = [key for key, old in registry.items() if not old.running]
+        for key in finished[: max(0, len(finished) - 99)]:  # keep the last 100 reports
+            del registry[key]
+        registry[runner.id] = runner
         runner._task = asyncio.get_running_loop().create_task(runner._drive(), name=f"sim-load-{runner.id}")
         return runner
 

@@ -7,6 +7,7 @@ operation returns the envelope family its seed sample shows (see ``ENVELOPES``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -36,10 +37,33 @@ _OWNED = (InteractionState.ACCEPTED, InteractionState.PULLED, InteractionState.R
 class MediaEngine:
     """Interactions and workbins for one :class:`SimState`."""
 
-    def __init__(self, state: SimState, builder: MessageBuilder, publish: Publish) -> None:
+    def __init__(
+        self,
+        state: SimState,
+        builder: MessageBuilder,
+        publish: Publish,
+        *,
+        invite_timeout: float | None = None,
+    ) -> None:
         self.state = state
         self.builder = builder
         self.publish = publish
+        self.invite_timeout = invite_timeout
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def cancel_timers(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+
+    def _revoke_if_unanswered(self, user_name: str, interaction_id: str) -> None:
+        """An invitation left unanswered is revoked, as GWS does after agent inactivity."""
+        user = self.state.users.get(user_name)
+        interaction = user.interactions.get(interaction_id) if user is not None else None
+        if user is None or interaction is None or interaction.state is not InteractionState.INVITED:
+            return
+        self._drop(user, interaction, InteractionState.REVOKED, flat=True)
+        self.state.interactions.pop(interaction.id, None)
 
     @staticmethod
     def envelope_for(operation: str, interaction: Interaction | None) -> Envelope:
@@ -114,6 +138,15 @@ class MediaEngine:
             self._nested(user, interaction)
         else:
             self._flat(user, interaction)
+        if self.invite_timeout is not None:
+            handle: asyncio.TimerHandle
+
+            def revoke(name: str = user.user_name, interaction_id: str = interaction.id) -> None:
+                self._timers.discard(handle)
+                self._revoke_if_unanswered(name, interaction_id)
+
+            handle = asyncio.get_running_loop().call_later(self.invite_timeout, revoke)
+            self._timers.add(handle)
         return interaction
 
     @staticmethod

@@ -141,3 +141,10 @@ async def test_load_runs_call_flows_and_reports_progress(simulator):
         ("AttachedDataChanged", "Established"),
         ("StatusChange", "Released"),
     ]
+
+
+async def test_a_running_load_can_be_stopped(simulator):
+    load_id = await simulator.start_load(agents=2, calls_per_second=10, seconds=30)
+    status, progress = await raw(simulator, "DELETE", f"/sim/load/{load_id}")
+    assert status == 200 and progress["running"] is False
+    assert (await simulator.load_progress(load_id))["callsStarted"] <= 1

@@ -267,3 +267,26 @@ async def test_create_outbound_email(simulator, agent):
     )
     created = interactions(simulator)[-1]["data"]
     assert created["state"] == "ReplyCreated" and created["interactionSubType"] == "OutboundNew"
+
+
+async def test_unanswered_invitation_is_revoked(simulator_factory):
+    handle = await simulator_factory(interaction_invite_timeout=0.1)
+    email = await handle.send_interaction("agent0001", "email")
+    revoked = await handle.wait_for_notification(
+        lambda n: n["data"].get("state") == "Revoked" and n["data"]["id"] == email, user="agent0001"
+    )
+    # the e-mail Revoked form is the chat one plus email_object (003:3082-3150)
+    chat_form = sample("cometd_interaction_chat_revoked")[0]["data"]
+    assert set(revoked["data"]) == set(chat_form) | {"email_object"}
+    assert revoked["data"]["email_object"] == {"interactionId": email}
+    assert handle.sim.state.users["agent0001"].interactions == {}
+
+
+async def test_pull_accepts_a_percent_encoded_workbin_uri(simulator, agent):
+    workbin = next(iter(simulator.sim.state.users["agent0001"].workbins.values()))
+    email = await simulator.send_interaction("agent0001", "email")
+    await op(agent, email, {"operationName": "Accept"})
+    _, added = await agent.post(f"/me/workbins/{workbin.workbin_id}/interactions", {"interactionId": email})
+    encoded = added["uri"].replace(workbin.workbin_id, workbin.workbin_id.replace("-", "%2D"))
+    body = {"operationName": "PullInteractionFromWorkbin", "uri": encoded}
+    assert await agent.post("/me/interactions", body) == (200, {"status": 0})
