@@ -19,11 +19,11 @@ from bridge.normalize.context import (
     Context,
     as_dict,
     as_int,
-    as_list,
     as_str,
     data_changes,
     digest,
     last_path_segment,
+    str_list,
     user_data,
 )
 
@@ -84,7 +84,7 @@ def _display_list(value: Any) -> tuple[dict[str, Any], dict[str, str]] | None:
 
 
 def _flag(value: Any) -> bool | None:
-    if isinstance(value, bool):
+    if value is True or value is False:
         return value
     if isinstance(value, str):
         return _ON.get(value.strip().lower())
@@ -130,7 +130,6 @@ def _call_data(
         data = old.get("user_data") or {}
     toast = _display_list(call.get("toast"))
     case = _display_list(call.get("case"))
-    capabilities = as_list(call.get("capabilities"))
     return {
         "agent": ctx.agent,
         "call_id": None,  # filled by the caller
@@ -150,7 +149,7 @@ def _call_data(
         "toast_display_names": toast[1] if toast else old.get("toast_display_names", {}),
         "case": case[0] if case else old.get("case", {}),
         "case_display_names": case[1] if case else old.get("case_display_names", {}),
-        "capabilities": sorted(c for c in capabilities if isinstance(c, str)),
+        "capabilities": str_list(call.get("capabilities")),
         "duration": as_int(call.get("duration")),
         "muted": _flag(call["mute"]) if "mute" in call else old.get("muted"),
         "recording_state": as_str(call.get("recordingState")) or old.get("recording_state"),
@@ -187,8 +186,7 @@ def _stale(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return state in _EARLY and old_state in ("Established", "Held")
 
 
-def _monitoring(d: dict[str, Any]) -> list[Any]:
-    return [d["muted"], d["supervisor_listening_in"], d["monitored_user_muted"], d["monitoring"]]
+_MONITORING_KEYS = ("muted", "supervisor_listening_in", "monitored_user_muted", "monitoring")
 
 
 def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False) -> bool:
@@ -283,17 +281,19 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
             record=record,
         )
 
-    monitoring = _monitoring(base)
-    old_monitoring = [old.get(k) for k in ("muted", "supervisor_listening_in", "monitored_user_muted")]
-    old_monitoring.append(old.get("monitoring"))
-    # a value we learn for the first time (8.5.1 messages omit these) is not a change
-    changed = any(o is not None and o != n for o, n in zip(old_monitoring, monitoring, strict=True))
+    changed = False
+    if known:  # a value learnt for the first time (8.5.1 messages omit these) is not a change
+        for key in _MONITORING_KEYS:
+            previous = old.get(key)
+            if previous is not None and previous != base[key]:
+                changed = True
+                break
     if changed or (not known and notification == "MonitoredUserMutedStateChange"):
         ctx.emit(
             EventType.CALL_MONITORING_CHANGED,
             subject,
             dict(base),
-            change=digest(monitoring),
+            change=digest([base[k] for k in _MONITORING_KEYS]),
             record=record,
         )
 

@@ -19,20 +19,36 @@ import orjson
 from bridge.events import Event, EventType
 from bridge.normalize.state import NormalizerState
 
-__all__ = ["Context", "as_dict", "as_int", "as_list", "as_str", "digest", "last_path_segment"]
+__all__ = ["Context", "as_dict", "as_int", "as_list", "as_str", "digest", "last_path_segment", "str_list"]
 
 # uuid.NAMESPACE_URL-style fixed namespace for gws-bridge event ids
 _NAMESPACE = bytes.fromhex("6a1f3c2e9b8d4e7fa0c51d2b3e4f5a6b")
-_NEW_EVENT = Event.model_construct
 
 
 def event_id(name: str) -> str:
-    """A UUID (version 5 layout, SHA-1 of namespace + ``name``) as a string."""
-    raw = bytearray(hashlib.sha1(_NAMESPACE + name.encode("utf-8", "surrogatepass")).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A UUID (version 5 layout: SHA-1 of namespace + ``name``) as a string."""
+    h = hashlib.sha1(_NAMESPACE + name.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_EVENT_FIELDS = frozenset(Event.model_fields)
+_object_setattr = object.__setattr__
+
+
+def new_event(fields: dict[str, Any]) -> Event:
+    """``Event.model_construct`` without its per-call overhead (all fields given, already valid).
+
+    The normalizer builds every field itself (type from :class:`EventType`,
+    JSON-safe data), so validation would only cost time; a unit test checks
+    the result equals ``Event.model_construct`` and ``Event.model_validate``.
+    """
+    event = Event.__new__(Event)
+    _object_setattr(event, "__dict__", fields)
+    _object_setattr(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
+    _object_setattr(event, "__pydantic_extra__", None)
+    _object_setattr(event, "__pydantic_private__", None)
+    return event
 
 
 def digest(value: Any) -> str:
@@ -61,6 +77,19 @@ def as_str(value: Any) -> str | None:
     if isinstance(value, int | float):
         return str(value)
     return None
+
+
+def str_list(value: Any) -> list[str]:
+    """The strings of a list, sorted (capabilities are unordered sets; quirk D8)."""
+    if not isinstance(value, list):
+        return []
+    try:
+        result = sorted(value)
+    except TypeError:  # mixed types
+        return sorted(v for v in value if isinstance(v, str))
+    if result and (result[0].__class__ is not str or result[-1].__class__ is not str):
+        return sorted(v for v in value if isinstance(v, str))
+    return result
 
 
 def as_int(value: Any) -> int | None:
@@ -150,15 +179,19 @@ class Context:
         event_id_value = event_id(f"{self.agent}\x1f{subject}\x1f{type_value}\x1f{occurrence}\x1f{change}")
         if self.include_raw and self.raw is not None:
             data["raw"] = self.raw
-        event = _NEW_EVENT(
-            id=event_id_value,
-            source=self.source,
-            type=type_value,
-            subject=subject,
-            time=self.time,
-            data=data,
-            sequence=self.state.next_sequence(subject),
-            partitionkey=self.agent,
+        event = new_event(
+            {
+                "specversion": "1.0",
+                "id": event_id_value,
+                "source": self.source,
+                "type": type_value,
+                "subject": subject,
+                "time": self.time,
+                "datacontenttype": "application/json",
+                "data": data,
+                "sequence": self.state.next_sequence(subject),
+                "partitionkey": self.agent,
+            }
         )
         self.events.append(event)
         return event

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.events import EventType
-from bridge.normalize.context import Context, as_dict, as_list, as_str, digest, last_path_segment
+from bridge.normalize.context import Context, as_dict, as_list, as_str, digest, last_path_segment, str_list
 
 __all__ = ["agent_state", "normalize_device_error", "normalize_devices"]
 
@@ -96,14 +96,14 @@ def _normalize_device(ctx: Context, device_id: str, device: dict[str, Any]) -> N
     agent_subject = "agent/" + ctx.agent
     agent_old = ctx.state.get(agent_subject) or {}
     agent_record = dict(agent_old)
-    capabilities = [c for c in as_list(device.get("capabilities")) if isinstance(c, str)]
+    capabilities = str_list(device.get("capabilities"))
     base = {
         "agent": ctx.agent,
         "device_id": device_id,
         "phone_number": as_str(device.get("phoneNumber")) or record_old.get("phone_number"),
         "e164": as_str(device.get("e164Number")) or as_str(device.get("e164number")),
         "device_state": as_str(device.get("deviceState")) or record_old.get("device_state"),
-        "capabilities": sorted(capabilities),
+        "capabilities": capabilities,
     }
     record["phone_number"] = base["phone_number"]
 

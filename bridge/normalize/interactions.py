@@ -25,6 +25,7 @@ from bridge.normalize.context import (
     as_str,
     data_changes,
     digest,
+    str_list,
     user_data,
 )
 
@@ -73,7 +74,6 @@ def interaction_fields(agent: str, ix: dict[str, Any]) -> dict[str, Any] | None:
     from_address = from_address or _first_str(data, "FromAddress", "EmailAddress")
     to_address = _first_str(email, "ToAddress", "toAddress") or _first_str(content, "toAddress")
     to_address = to_address or _first_str(data, "To")
-    capabilities = [c for c in as_list(ix.get("capabilities")) if isinstance(c, str)]
     return {
         "agent": agent,
         "interaction_id": interaction_id,
@@ -93,7 +93,7 @@ def interaction_fields(agent: str, ix: dict[str, Any]) -> dict[str, Any] | None:
         "thread_id": _first_str(ix, "threadId", "ThreadId"),
         "start_date": as_int(ix.get("startDate")),
         "received_at": as_str(ix.get("receivedAt")),
-        "capabilities": sorted(capabilities),
+        "capabilities": str_list(ix.get("capabilities")),
         "user_data": data,
     }
 
