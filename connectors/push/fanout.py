@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from redis.exceptions import RedisError
+
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import Event, EventType
 from bridge.mobile.registry import Device, DeviceRegistry, Platform, token_fingerprint
@@ -105,10 +107,15 @@ class PushFanout:
         Raises ``RetryableDeliveryError`` / ``PermanentDeliveryError`` after
         every device was tried (see the module docstring).
         """
-        devices = await self._registry.devices_for(event, [self._platform])
-        if not devices:
-            return 0
-        done = await self._registry.already_sent(self._destination, event.id)
+        try:
+            devices = await self._registry.devices_for(event, [self._platform])
+            if not devices:
+                return 0
+            done = await self._registry.already_sent(self._destination, event.id)
+        except RedisError as exc:
+            raise RetryableDeliveryError(
+                f"{self._destination}: device registry: {type(exc).__name__}"
+            ) from exc
         targets = [d for d in devices if d.token not in done]
         if not targets:
             return 0
@@ -119,13 +126,20 @@ class PushFanout:
 
         outcomes = await asyncio.gather(*(one(d) for d in targets))
         sent = [d.token for d, o in zip(targets, outcomes, strict=True) if o.status == "sent"]
-        await self._registry.mark_sent(self._destination, event.id, sent, ttl=self._sent_ttl)
         retryable: list[tuple[Device, DeviceOutcome]] = []
         permanent: list[tuple[Device, DeviceOutcome]] = []
+        try:
+            await self._registry.mark_sent(self._destination, event.id, sent, ttl=self._sent_ttl)
+            for device, outcome in zip(targets, outcomes, strict=True):
+                if outcome.status == "gone":
+                    await self._forget(device, outcome.reason, event)
+        except RedisError as exc:
+            # The pushes went out; a retry may repeat some of them (a collapse id makes that harmless).
+            raise RetryableDeliveryError(
+                f"{self._destination}: device registry: {type(exc).__name__}"
+            ) from exc
         for device, outcome in zip(targets, outcomes, strict=True):
-            if outcome.status == "gone":
-                await self._forget(device, outcome.reason, event)
-            elif outcome.status == "retryable":
+            if outcome.status == "retryable":
                 retryable.append((device, outcome))
             elif outcome.status == "permanent":
                 permanent.append((device, outcome))
@@ -148,9 +162,14 @@ class PushFanout:
         fingerprint = token_fingerprint(device.token)
         if self._emit is not None:
             # Emit first: if that fails the token stays, the next attempt sees the rejection again.
-            await self._emit(
-                token_invalidated_event(device, destination=self._destination, reason=reason, cause=cause)
-            )
+            try:
+                await self._emit(
+                    token_invalidated_event(device, destination=self._destination, reason=reason, cause=cause)
+                )
+            except Exception as exc:
+                raise RetryableDeliveryError(
+                    f"{self._destination}: could not emit mobile.token_invalidated: {type(exc).__name__}"
+                ) from exc
         await self._registry.remove(device.token)
         logger.warning(
             "push token invalidated and removed",

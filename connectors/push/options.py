@@ -32,7 +32,10 @@ class PushOptions(BaseModel):
     mode: PushMode = Field(default=PushMode.DEFAULT, description="default (with alerts) or compact (256 B)")
     ttl: int = Field(default=3600, ge=0, le=28 * 24 * 3600, description="seconds a push stays deliverable")
     call_alert_ttl: int = Field(default=30, ge=0, le=3600, description="seconds a ringing-call push lives")
-    sent_ttl: float = Field(default=86400.0, gt=0, description="seconds a delivery remembers reached devices")
+    # longer than the default retry schedule (~28 h), so a late retry still skips reached devices
+    sent_ttl: float = Field(
+        default=3 * 86400.0, gt=0, description="seconds an event remembers reached devices"
+    )
     concurrency: int = Field(default=16, ge=1, le=1000, description="pushes in flight per event")
 
 

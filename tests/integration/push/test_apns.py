@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from redis.asyncio import Redis
 
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import EventType
@@ -18,6 +19,7 @@ from connectors import connector_class
 from connectors.push.apns import ApnsConnector
 from connectors.push.tokens import ApnsTokenSigner
 from tests.integration.push.conftest import AGENT, Emitted, android_token, ios_token, make_event, ringing
+from tests.plugins.ports import free_port
 from tests.plugins.push import KEY_ID, TEAM_ID, TOPIC, ApnsEmulator, Scripted
 
 
@@ -382,3 +384,35 @@ async def test_missing_registry_or_bad_options_are_config_errors(
     not_a_key.write_text("hello")
     with pytest.raises(ConfigError, match="not a PEM private key"):
         ApnsConnector(apns_emulator.destination(key=f"file:{not_a_key}"), registry=registry)
+
+
+async def test_a_failing_emit_hook_keeps_the_token_and_makes_the_delivery_retryable(
+    apns_emulator: ApnsEmulator, registry: DeviceRegistry
+) -> None:
+    dead = ios_token()
+    await registry.register(AGENT, Platform.IOS, dead)
+    apns_emulator.revoked.add(dead)
+
+    async def broken_emit(event: Any) -> None:
+        raise ConnectionError("queue is down")
+
+    connector = ApnsConnector(apns_emulator.destination(), registry=registry, emit=broken_emit)
+    try:
+        with pytest.raises(RetryableDeliveryError, match=r"could not emit mobile\.token_invalidated"):
+            await connector.send(ringing())
+    finally:
+        await connector.aclose()
+
+    assert [d.token for d in await registry.list(AGENT)] == [dead]  # reported next time, not lost
+
+
+async def test_an_unreachable_registry_is_retryable(apns_emulator: ApnsEmulator) -> None:
+    dead_redis = Redis(port=free_port(), socket_connect_timeout=0.5)
+    connector = ApnsConnector(apns_emulator.destination(), registry=DeviceRegistry(dead_redis))
+    try:
+        with pytest.raises(RetryableDeliveryError, match="device registry: ConnectionError"):
+            await connector.send(ringing())
+    finally:
+        await connector.aclose()
+        await dead_redis.aclose()
+    assert apns_emulator.requests == []
