@@ -163,8 +163,15 @@ class OutcomeTracker:
 
     async def wait(self, pending: Pending, seconds: float) -> Outcome:
         """The outcome, or ``unknown`` after ``seconds`` (the command is then forgotten)."""
+        timer = asyncio.get_running_loop().call_later(seconds, self._expire, pending, seconds)
         try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), seconds)
-        except TimeoutError:
-            self.discard(pending)
-            return Outcome(CommandStatus.UNKNOWN, f"no GWS notification within {seconds:g} s")
+            return await pending.future
+        finally:
+            timer.cancel()
+
+    def _expire(self, pending: Pending, seconds: float) -> None:
+        self.discard(pending)
+        if not pending.future.done():
+            pending.future.set_result(
+                Outcome(CommandStatus.UNKNOWN, f"no GWS notification within {seconds:g} s")
+            )

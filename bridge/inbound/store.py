@@ -12,6 +12,7 @@ key is in flight (409) or was used for a different command (422).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -80,56 +81,73 @@ def _done(fingerprint: str, reply: StoredReply) -> bytes:
 
 
 class RedisStateStore:
-    """The state store on Redis (keys under ``gwsb:in:``, all with a TTL)."""
+    """The state store on Redis (keys under ``gwsb:in:``, all with a TTL).
+
+    Commands are group-committed: whatever concurrent requests ask for while one
+    pipeline is on the wire goes out together in the next one, so a burst of
+    commands costs a few round trips instead of three or four each.
+    """
 
     def __init__(self, url: str) -> None:
         self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def _call(self, *args: Any) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((args, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        try:
+            return await future
+        except RedisError as exc:
+            raise _unavailable() from exc
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            pipe = self._redis.pipeline(transaction=False)
+            for args, _ in batch:
+                pipe.execute_command(*args)
+            try:
+                results = await pipe.execute(raise_on_error=False)
+            except (RedisError, OSError) as exc:
+                error = exc if isinstance(exc, RedisError) else RedisError(str(exc))
+                results = [error] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(
+                        result if isinstance(result, RedisError) else RedisError(str(result))
+                    )
+                else:
+                    future.set_result(result)
 
     async def claim(self, client: str, key: str, fingerprint: str) -> StoredReply | None:
         name = f"gwsb:in:idem:{client}:{key}"
         pending = orjson.dumps({"state": "pending", "fp": fingerprint})
-        try:
-            if await self._redis.set(name, pending, nx=True, px=int(_PENDING_TTL * 1000)):
-                return None
-            return _decide(await self._redis.get(name), fingerprint)
-        except RedisError as exc:
-            raise _unavailable() from exc
+        if await self._call("SET", name, pending, "NX", "PX", int(_PENDING_TTL * 1000)):
+            return None
+        return _decide(await self._call("GET", name), fingerprint)
 
     async def complete(self, client: str, key: str, fingerprint: str, reply: StoredReply, ttl: float) -> None:
-        try:
-            await self._redis.set(
-                f"gwsb:in:idem:{client}:{key}", _done(fingerprint, reply), px=int(ttl * 1000)
-            )
-        except RedisError as exc:
-            raise _unavailable() from exc
+        await self._call(
+            "SET", f"gwsb:in:idem:{client}:{key}", _done(fingerprint, reply), "PX", int(ttl * 1000)
+        )
 
     async def release(self, client: str, key: str) -> None:
-        try:
-            await self._redis.delete(f"gwsb:in:idem:{client}:{key}")
-        except RedisError as exc:
-            raise _unavailable() from exc
+        await self._call("DEL", f"gwsb:in:idem:{client}:{key}")
 
     async def first_signature(self, client: str, msg_id: str, stamp: str, ttl: float) -> bool:
-        try:
-            return bool(
-                await self._redis.set(
-                    f"gwsb:in:sig:{client}:{msg_id}:{stamp}", b"1", nx=True, px=int(ttl * 1000)
-                )
-            )
-        except RedisError as exc:
-            raise _unavailable() from exc
+        name = f"gwsb:in:sig:{client}:{msg_id}:{stamp}"
+        return bool(await self._call("SET", name, b"1", "NX", "PX", int(ttl * 1000)))
 
     async def save_status(self, record: dict[str, Any], ttl: float) -> None:
-        try:
-            await self._redis.set(f"gwsb:in:cmd:{record['id']}", orjson.dumps(record), px=int(ttl * 1000))
-        except RedisError as exc:
-            raise _unavailable() from exc
+        await self._call("SET", f"gwsb:in:cmd:{record['id']}", orjson.dumps(record), "PX", int(ttl * 1000))
 
     async def load_status(self, command_id: str) -> dict[str, Any] | None:
-        try:
-            raw = await self._redis.get(f"gwsb:in:cmd:{command_id}")
-        except RedisError as exc:
-            raise _unavailable() from exc
+        raw = await self._call("GET", f"gwsb:in:cmd:{command_id}")
         return orjson.loads(raw) if raw is not None else None
 
     async def ping(self) -> bool:
@@ -139,6 +157,8 @@ class RedisStateStore:
             return False
 
     async def aclose(self) -> None:
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
         await self._redis.aclose()
 
 
