@@ -86,6 +86,16 @@ class DeviceRegistration(BaseModel):
         return self
 
 
+async def _read_limited(request: web.Request) -> bytes:
+    """The whole body; ``Problem`` 413 as soon as it passes ``MAX_BODY`` (chunked bodies included)."""
+    body = bytearray()
+    while chunk := await request.content.read(MAX_BODY + 1 - len(body)):
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            raise Problem(413, f"body over {MAX_BODY} bytes")
+    return bytes(body)
+
+
 def _problem(problem: Problem, request: web.Request) -> web.Response:
     return web.Response(
         status=problem.status,
@@ -130,9 +140,7 @@ def add_mobile_routes(
         try:
             if request.content_length is not None and request.content_length > MAX_BODY:
                 raise Problem(413, f"body over {MAX_BODY} bytes")
-            body = await request.content.read(MAX_BODY + 1)
-            if len(body) > MAX_BODY:
-                raise Problem(413, f"body over {MAX_BODY} bytes")
+            body = await _read_limited(request)
             who = await verified(request, body)
             try:
                 document = orjson.loads(body)

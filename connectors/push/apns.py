@@ -33,8 +33,7 @@ import logging
 import ssl
 import time
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import aiohttp
 import httpx
@@ -97,7 +96,7 @@ class ApnsConnector:
         emit: Emit | None = None,
         session: aiohttp.ClientSession | None = None,
         environ: Mapping[str, str] | None = None,
-        clock: Any = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if registry is None:
             raise ConfigError(f"destination {config.name!r}: an apns destination needs the device registry")

@@ -27,8 +27,7 @@ the key's) and the shared :class:`~connectors.push.options.PushOptions`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import aiohttp
 import orjson
@@ -81,7 +80,7 @@ class FcmConnector:
         emit: Emit | None = None,
         session: aiohttp.ClientSession | None = None,
         environ: Mapping[str, str] | None = None,
-        clock: Any = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if registry is None:
             raise ConfigError(f"destination {config.name!r}: an fcm destination needs the device registry")

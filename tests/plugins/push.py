@@ -205,9 +205,10 @@ class _H2Server(asyncio.Protocol):
                     bytearray(),
                 )
             elif isinstance(event, h2.events.DataReceived):
-                self._streams[event.stream_id][1].extend(event.data or b"")
+                if event.stream_id in self._streams:
+                    self._streams[event.stream_id][1].extend(event.data or b"")
                 self._conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
-            elif isinstance(event, h2.events.StreamEnded):
+            elif isinstance(event, h2.events.StreamEnded) and event.stream_id in self._streams:
                 headers, body = self._streams.pop(event.stream_id)
                 self._respond(event.stream_id, headers, bytes(body))
             elif isinstance(event, h2.events.ConnectionTerminated):

@@ -156,3 +156,13 @@ async def test_an_agent_the_receiver_does_not_know_is_422(client: TestClient[Any
     assert response.status == 422
     problem = await response.json(content_type="application/problem+json")
     assert "not configured" in problem["detail"]
+
+
+async def test_a_body_over_the_limit_is_413_even_when_chunked(client: TestClient[Any, Any]) -> None:
+    async def chunks() -> Any:
+        for _ in range(40):
+            yield b" " * 1024
+
+    response = await client.post("/v1/mobile/devices", data=chunks(), headers=auth())
+
+    assert response.status == 413
