@@ -225,6 +225,11 @@ class WorkerProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def terminate(self) -> None:
+        """Ask for a warm shutdown (SIGTERM) without waiting."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -251,6 +256,8 @@ def worker_factory(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., Wor
         return worker
 
     yield start
+    for worker in started:  # warm shutdowns in parallel
+        worker.terminate()
     for worker in started:
         worker.stop()
 
