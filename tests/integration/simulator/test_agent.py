@@ -246,3 +246,15 @@ async def test_device_reads(simulator, agent):
     device_id = body["devices"][0]["id"]
     status, single = await agent.get(f"/me/devices/{device_id}")
     assert status == 200 and single["device"]["id"] == device_id
+
+
+async def test_dnd_per_channel_and_voice_channel_read(simulator, agent):
+    status, reply = await agent.post("/me/channels/email", {"operationName": "DoNotDisturbOn"})
+    assert (status, reply) == (200, {"status": "ok"})
+    message = channels(simulator)[-1]["data"]["data"]["channels"][0]
+    assert message["channel"] == "email" and message["dndState"] == "On"
+    status, reply = await agent.post("/me/channels/voice", {"operationName": "DoNotDisturbOn"})
+    assert (status, reply) == (200, {"statusCode": 0})
+    assert devices(simulator)[-1]["data"]["devices"][0]["doNotDisturb"] == "On"
+    status, voice = await agent.get("/me/channels/voice")
+    assert status == 200 and voice["channel"]["userState"]["state"] == "NotReady"

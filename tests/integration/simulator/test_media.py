@@ -290,3 +290,27 @@ async def test_pull_accepts_a_percent_encoded_workbin_uri(simulator, agent):
     encoded = added["uri"].replace(workbin.workbin_id, workbin.workbin_id.replace("-", "%2D"))
     body = {"operationName": "PullInteractionFromWorkbin", "uri": encoded}
     assert await agent.post("/me/interactions", body) == (200, {"status": 0})
+
+
+async def test_cancel_a_reply_and_get_workbin_content_operation(simulator, agent):
+    email = await simulator.send_interaction("agent0001", "email", subject="Q")
+    await op(agent, email, {"operationName": "Accept"})
+    assert await op(agent, email, {"operationName": "Reply"}) == (
+        200,
+        sample("rest_interaction_email_Reply_success"),
+    )
+    reply_id = interactions(simulator)[-1]["data"]["id"]
+    assert await op(agent, reply_id, {"operationName": "Cancel"}) == (
+        200,
+        sample("rest_interaction_Cancel_success"),
+    )
+    assert interactions(simulator)[-1]["data"]["state"] == "Revoked"
+    await op(agent, email, {"operationName": "PlaceInWorkbin", "workbin": "TestWorkbin"})
+    other = await simulator.send_interaction("agent0001", "chat")
+    await op(agent, other, {"operationName": "Accept"})
+    assert await op(agent, other, {"operationName": "GetWorkbinContent", "workbin": "TestWorkbin"}) == (
+        200,
+        sample("rest_interaction_GetWorkbinContent_success"),
+    )
+    parked = interactions(simulator)[-1]["data"]["interaction"]
+    assert parked["id"] == email and parked["state"] == "Queued"
