@@ -106,12 +106,12 @@ def settings_for(simulator: SimulatorHandle, redis_url: str, **inbound: Any) -> 
 async def receiver_factory(
     simulator: SimulatorHandle, redis_url: str
 ) -> AsyncIterator[Callable[..., Awaitable[ReceiverHandle]]]:
-    """``await receiver_factory(**InboundSettings fields)``: a receiver on a free port, stopped afterwards."""
+    """``await receiver_factory(store_url=…, **InboundSettings fields)``: a receiver on a free port."""
     runners: list[web.AppRunner] = []
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
 
-    async def factory(**inbound: Any) -> ReceiverHandle:
-        app = create_app(settings_for(simulator, redis_url, **inbound))
+    async def factory(*, store_url: str | None = None, **inbound: Any) -> ReceiverHandle:
+        app = create_app(settings_for(simulator, store_url or redis_url, **inbound))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         port = free_port()

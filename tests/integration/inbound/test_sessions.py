@@ -1,0 +1,48 @@
+"""Agent sessions for commands: logged in on demand, reused, logged in again when GWS forgets them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.inbound.conftest import ReceiverHandle
+from tests.plugins.simulator import SimulatorHandle
+
+
+def _logins(entries: list[dict[str, Any]]) -> int:
+    return sum(1 for e in entries if e["method"] == "GET" and e["path"] == "/api/v2/me")
+
+
+async def test_a_session_is_opened_once_and_reopened_after_gws_forgets_it(
+    receiver: ReceiverHandle, simulator: SimulatorHandle
+) -> None:
+    for action in ("agent.ready", "agent.not_ready", "agent.ready"):
+        status, body, _ = await receiver.command(action)
+        assert status == 202
+        assert (await receiver.status_of(body["id"], until="settled"))["status"] == "succeeded"
+    assert _logins(await simulator.log(clear=True)) == 1
+
+    await simulator.restart()  # every HTTP session and CometD client is gone
+    status, body, _ = await receiver.command("agent.not_ready")
+    assert status == 202, body
+    entries = await simulator.log()
+    assert _logins(entries) >= 1
+    assert [e["body"] for e in entries if e["method"] == "POST"] == [{"operationName": "NotReady"}]
+    record = await receiver.status_of(body["id"], until="settled", within=8)
+    assert record["status"] == "succeeded", record
+
+
+async def test_the_state_store_being_down_is_503_and_not_ready(
+    receiver_factory: Any, simulator: SimulatorHandle
+) -> None:
+    from tests.plugins.ports import free_port
+
+    receiver = await receiver_factory(store_url=f"redis://127.0.0.1:{free_port()}/0")
+    status, body, _ = await receiver.call(
+        "POST",
+        "/v1/commands",
+        {"agent": "agent0001", "action": "agent.ready"},
+        headers={"Idempotency-Key": "k"},
+    )
+    assert status == 503 and body["status"] == 503
+    assert [e for e in await simulator.log() if e["method"] == "POST"] == []
+    assert (await receiver.call("GET", "/readyz", key=None))[0] == 503
