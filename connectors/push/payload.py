@@ -199,12 +199,16 @@ def _caller(data: dict[str, Any]) -> str:
 
 
 def _call_subject(data: dict[str, Any]) -> str | None:
-    # The toast (display fields configured in GWS) and userData are where a call's "subject" lives.
-    for source in (data.get("toast"), data.get("user_data")):
+    # The toast (the screen-pop fields configured in GWS) and userData are where a call's "subject"
+    # lives; without an explicit one, the toast's first field is what the agent desktop shows first.
+    toast = data.get("toast")
+    for source in (toast, data.get("user_data")):
         if isinstance(source, dict):
             for key in ("Subject", "subject", "Reason", "reason"):
                 if value := _text(source.get(key)):
                     return value
+    if isinstance(toast, dict):
+        return next((v for v in map(_text, toast.values()) if v), None)
     return None
 
 
