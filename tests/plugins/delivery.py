@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,7 +190,9 @@ def delivery_config(tmp_path: Path, redis_url: str) -> Callable[..., Path]:
 class WorkerProcess:
     """One ``gws-bridge worker`` subprocess."""
 
-    def __init__(self, config: Path, redis_url: str, log: Path, *, concurrency: int = 4) -> None:
+    def __init__(
+        self, config: Path, redis_url: str, log: Path, *, concurrency: int = 4, extra_args: Sequence[str] = ()
+    ) -> None:
         self.hostname = f"test-{uuid.uuid4().hex[:8]}"
         self.redis_url = redis_url
         self.log = log
@@ -199,6 +201,7 @@ class WorkerProcess:
             [
                 sys.executable, "-m", "bridge.cli", "worker", "--config", str(config),
                 "--hostname", self.hostname, "--concurrency", str(concurrency), "--log-level", "WARNING",
+                *extra_args,
             ],
             cwd=REPO,
             stdout=self._log_file,
@@ -243,13 +246,14 @@ class WorkerProcess:
 
 @pytest.fixture
 def worker_factory(tmp_path: Path, redis_url: str) -> Iterator[Callable[..., WorkerProcess]]:
-    """``worker_factory(config_path, concurrency=4)`` -> a started, ready worker; stopped afterwards."""
+    """``worker_factory(config_path, concurrency=4, extra_args=())`` -> a ready worker; stopped afterwards."""
     started: list[WorkerProcess] = []
 
-    def start(config: Path, *, concurrency: int = 4, ready: bool = True) -> WorkerProcess:
-        worker = WorkerProcess(
-            config, redis_url, tmp_path / f"worker-{len(started)}.log", concurrency=concurrency
-        )
+    def start(
+        config: Path, *, concurrency: int = 4, ready: bool = True, extra_args: Sequence[str] = ()
+    ) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(config, redis_url, log, concurrency=concurrency, extra_args=extra_args)
         started.append(worker)
         if ready:
             worker.wait_ready()

@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 from standardwebhooks.webhooks import Webhook
 
 from bridge.delivery.enqueue import CeleryEventSink
 from bridge.settings import load_settings
 from tests.plugins.delivery import Reply, WebhookSink, WorkerProcess, make_event
+from tests.plugins.ports import free_port
 
 SECRET_OLD = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_NEW = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
@@ -28,7 +30,8 @@ async def test_events_arrive_signed_and_verify_with_standardwebhooks(
         ],
         routes=[{"events": ["call.*"], "destinations": ["crm"]}],
     )  # fmt: skip
-    await asyncio.to_thread(worker_factory, config)
+    metrics_port = free_port()
+    await asyncio.to_thread(worker_factory, config, extra_args=["--metrics-port", str(metrics_port)])
     sink = CeleryEventSink.from_settings(load_settings(config))
     try:
         events = [make_event(n) for n in range(1, 31)]
@@ -42,6 +45,11 @@ async def test_events_arrive_signed_and_verify_with_standardwebhooks(
             payload = Webhook(secret).verify(received.body, received.headers)
             assert payload["id"] == received.webhook_id
     assert sorted(r.webhook_id for r in webhook_sink.delivered()) == sorted(e.id for e in events)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+            metrics = await response.text()
+    assert 'gwsb_deliveries_total{destination="crm",outcome="delivered"} 30.0' in metrics
+    assert 'gwsb_delivery_latency_seconds_count{destination="crm"} 30.0' in metrics
 
 
 async def test_503_then_200_delivers_each_webhook_id_successfully_exactly_once(
