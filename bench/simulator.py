@@ -266,6 +266,7 @@ async def run(args: argparse.Namespace, process: subprocess.Popen[bytes], base_u
             "notifications_per_second": round(received / elapsed, 1),
             "notifications_published": load_report.get("notifications"),
             "probe_latency_ms": {
+                "measures": "POST /sim/calls sent -> Ringing notification received, under the load",
                 "p50": percentile(counters.latencies, 0.5),
                 "p99": percentile(counters.latencies, 0.99),
                 "mean": round(statistics.fmean(counters.latencies), 2) if counters.latencies else None,
