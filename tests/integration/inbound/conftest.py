@@ -130,3 +130,14 @@ async def receiver_factory(
 @pytest.fixture
 async def receiver(receiver_factory: Callable[..., Awaitable[ReceiverHandle]]) -> ReceiverHandle:
     return await receiver_factory()
+
+
+async def reason_state(simulator: SimulatorHandle) -> dict[str, Any]:
+    """A Not Ready agent state with a reason code, as the GWS under test defines it."""
+    async with simulator.agent_client(simulator.agents[-1]) as client:
+        status, body = await client.get("/settings/agent-states")
+    assert status == 200, body
+    states = [s for s in body["settings"] if s.get("reason") and s.get("state") == "NotReady"]
+    assert states, "the simulator defines no agent state with a reason code"
+    chosen: dict[str, Any] = states[-1]
+    return chosen

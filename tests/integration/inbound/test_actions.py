@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.inbound.conftest import ReceiverHandle
+from tests.integration.inbound.conftest import ReceiverHandle, reason_state
 from tests.plugins.simulator import SimulatorHandle
 
 
@@ -27,10 +27,12 @@ async def test_agent_state_actions_send_the_voice_operations(
     receiver: ReceiverHandle, simulator: SimulatorHandle
 ) -> None:
     voice = "/api/v2/me/channels/voice"
+    with_reason = await reason_state(simulator)
+    await simulator.log(clear=True)
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("agent.ready", {}, "Ready"),
         ("agent.not_ready", {}, "NotReady"),
-        ("agent.not_ready", {"reason": "Lunch"}, "OutToLunch"),
+        ("agent.not_ready", {"reason": with_reason["reason"]}, with_reason["operationName"]),
         ("agent.after_call_work", {}, "AfterCallWork"),
         ("agent.aux_work", {}, "AuxWork"),
         ("agent.state", {"operation": "Training"}, "Training"),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.integration.inbound.conftest import ReceiverHandle
+from tests.integration.inbound.conftest import ReceiverHandle, reason_state
 from tests.plugins.simulator import SimulatorHandle
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "inbound"
@@ -84,13 +84,16 @@ async def test_without_a_confirming_event_the_reply_shows_gws_current_state(
 async def test_a_reason_code_maps_to_the_gws_agent_state_that_defines_it(
     receiver: ReceiverHandle, simulator: SimulatorHandle
 ) -> None:
-    status, body, _ = await receiver.call(
-        "POST", "/v1/cti", _envelope("SetNotReady", {"ReasonCodeId": "Lunch"}, agent="agent0001")
-    )
+    state = await reason_state(simulator)
+    await simulator.log(clear=True)
+    envelope = _envelope("SetNotReady", {"ReasonCodeId": state["reason"]}, agent="agent0001")
+    status, body, _ = await receiver.call("POST", "/v1/cti", envelope)
     assert status == 200, body
-    assert await _posts(simulator) == [("/api/v2/me/channels/voice", {"operationName": "OutToLunch"})]
-    assert body["message"]["data"]["reasonCode"] == {"id": "Lunch"}
-    assert body["message"]["event"] == "Out to Lunch"
+    assert await _posts(simulator) == [
+        ("/api/v2/me/channels/voice", {"operationName": state["operationName"]})
+    ]
+    assert body["message"]["data"]["reasonCode"] == {"id": state["reason"]}
+    assert body["message"]["event"] == state["displayName"]
 
 
 async def test_an_unknown_reason_code_is_agent_state_not_found_without_gws_operation(
