@@ -66,6 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="log agents in on this media with StartContactCenterSession (repeatable; default: don't)",
     )  # fmt: skip
     parser.add_argument(
+        "--status-interval", type=float, default=60.0, metavar="SECONDS",
+        help="log a one-line pool status this often (default 60; 0 = never)",
+    )  # fmt: skip
+    parser.add_argument(
         "--max-concurrent-starts", type=int, default=32, metavar="N",
         help="sessions logging in and handshaking at the same time (default 32)",
     )  # fmt: skip
@@ -141,11 +145,16 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    reporter = None
     try:
         await pool.start()
+        if args.status_interval > 0:
+            reporter = asyncio.create_task(_report_status(pool, args.status_interval))
         await stop.wait()
         logger.info("stopping subscriber")
     finally:
+        if reporter is not None:
+            reporter.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await pool.stop()
@@ -155,3 +164,15 @@ async def run(args: argparse.Namespace) -> int:
                 await close()
         await redis.aclose()
     return 0
+
+
+async def _report_status(pool: SessionPool, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        status = pool.status()
+        errors = sum(1 for session in status.sessions if not session.connected and session.last_error)
+        logger.info(
+            "pool status: %d of %d agents held, %d connected, %d failing, %d live subscribers",
+            status.owned, status.agents_total, status.connected, errors, status.members,
+            extra={"owner": status.owner, "owned": status.owned, "connected": status.connected},
+        )  # fmt: skip

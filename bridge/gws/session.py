@@ -35,7 +35,7 @@ import logging
 import random
 import ssl
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -58,7 +58,9 @@ logger = logging.getLogger(__name__)
 #: CometD channels every agent session subscribes to.
 DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services")
 
-_SEEN_IDS = 4096  # recent event ids remembered per session for deduplication
+# Recent event ids remembered per session, as 64-bit hashes (~60 bytes each): enough to cover a
+# recovery re-deriving what was just handed on, small enough for thousands of sessions.
+_SEEN_IDS = 256
 
 
 class StateStore(Protocol):
@@ -239,7 +241,8 @@ class AgentSession:
         )
         self.status = SessionStatus(agent=username)
         self._state: Any = None
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
         self._http: aiohttp.ClientSession | None = None
         self._client: _CometdClient | None = None
         self._receive_task: asyncio.Task[dict[str, Any]] | None = None
@@ -531,13 +534,16 @@ class AgentSession:
 
     async def _emit(self, events: Sequence[Event]) -> None:
         """Hand on the events not handed on before, then save the state."""
-        fresh = [event for event in events if event.id not in self._seen]
+        fresh = [event for event in events if hash(event.id) not in self._seen]
         if fresh:
             await self._publish(fresh)
             for event in fresh:
-                self._seen[event.id] = None
-            while len(self._seen) > _SEEN_IDS:
-                self._seen.popitem(last=False)
+                key = hash(event.id)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self._seen_order.append(key)
+            while len(self._seen_order) > _SEEN_IDS:
+                self._seen.discard(self._seen_order.popleft())
             self.status.events += len(fresh)
         if self._store is not None:
             await self._store.save(self.username, self._state)

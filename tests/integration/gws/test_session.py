@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from bridge.events import Event
 from bridge.gws import operations
 from bridge.gws.config import GwsSettings
-from bridge.gws.session import AgentSession
+from bridge.gws.session import AgentSession, Backoff
 from bridge.normalize.state import RedisStateStore
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
@@ -324,3 +324,12 @@ async def test_stop_disconnects_from_cometd(simulator: SimulatorHandle) -> None:
         assert (await simulator.status())["cometdClients"] == 1
     assert not session.status.connected
     assert (await simulator.status())["cometdClients"] == 0
+
+
+def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
+    backoff = Backoff(initial=1.0, cap=8.0)
+    delays = [backoff.next_delay() for _ in range(8)]
+    ceilings = [1, 2, 4, 8, 8, 8, 8, 8]
+    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    backoff.reset()
+    assert backoff.next_delay() <= 1.0

@@ -142,7 +142,7 @@ async def test_survivor_takes_over_a_killed_subscribers_agents_without_duplicate
     await wait_until(
         lambda: _owned_by(redis, agents, doomed, 100), within=20, what="the first subscriber to hold all 100"
     )
-    survivor = Subscriber("survivor", config, tmp_path)
+    survivor = Subscriber("survivor", config, tmp_path, "--status-interval", "1")
     subscribers.append(survivor)
     await wait_until(
         lambda: _owned_by(redis, agents, survivor, 50), within=20, what="the agents to be shared 50/50"
@@ -194,7 +194,9 @@ async def test_survivor_takes_over_a_killed_subscribers_agents_without_duplicate
             assert len(ids) == 1, f"{event_type} of {call_id}: {len(ids)} distinct ids"
     duplicates = {key: ids for key, ids in seen.items() if len(ids) > 1}
     assert not duplicates
-    assert "Traceback" not in survivor.err.read_text()
+    log = survivor.err.read_text()
+    assert "Traceback" not in log
+    assert "pool status: 100 of 100 agents held, 100 connected" in log
 
 
 async def _owned_by(redis: Redis, agents: list[str], subscriber: Subscriber, count: int) -> bool:
