@@ -156,6 +156,17 @@ async def measure_pipeline(
     sink = CeleryEventSink.from_settings(load_settings(config))
     async with aiohttp.ClientSession() as session:
         await (await session.post(f"{base}/_reset")).release()
+        loop = asyncio.get_running_loop()
+        lags: list[float] = []
+        publish_times: list[float] = []
+
+        async def ticker() -> None:  # how long the subscriber's loop is held up by publish()
+            while True:
+                before = loop.time()
+                await asyncio.sleep(0.001)
+                lags.append(loop.time() - before - 0.001)
+
+        ticking = asyncio.create_task(ticker())
         start = time.perf_counter()
         sent = 0
         try:
@@ -164,8 +175,12 @@ async def measure_pipeline(
                     await asyncio.sleep(0.001)
                     continue
                 size = min(batch, count - sent)
-                await sink.publish([make_event(sent + i) for i in range(size)])
+                events = [make_event(sent + i) for i in range(size)]
+                began = time.perf_counter()
+                await sink.publish(events)
+                publish_times.append(time.perf_counter() - began)
                 sent += size
+            ticking.cancel()
             for _ in range(24000):  # at most 2 minutes
                 if counter.value >= count:
                     break
@@ -182,6 +197,8 @@ async def measure_pipeline(
         "events_per_s": round(stats["unique"] / elapsed, 1),
         "p50_ms": round(percentile(stats["latencies"], 0.50) * 1000, 1),
         "p99_ms": round(percentile(stats["latencies"], 0.99) * 1000, 1),
+        "publish_ms_per_call_p50": round(percentile(publish_times, 0.5) * 1000, 2),
+        "publish_loop_lag_ms_p99": round(percentile(lags, 0.99) * 1000, 2),
     }
 
 

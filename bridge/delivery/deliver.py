@@ -303,8 +303,11 @@ class Deliverer:
         return "deadline"
 
     async def _block(self, head: QueuedDelivery, until: float) -> None:
-        await self.fifo.hold_head(head, until, time.time())
-        await self.retries.add([(FifoKick(head.destination, head.subject).to_wire(), until)])
+        # One transaction: a blocked subject always has its kick scheduled.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            self.fifo.hold_head_to(pipe, head, until, time.time())
+            pipe.zadd(self.retries.key, {FifoKick(head.destination, head.subject).to_wire(): until})
+            await pipe.execute()
 
     # -- recording -------------------------------------------------------------------------------
 

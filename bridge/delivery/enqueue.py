@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -138,14 +139,16 @@ class CeleryEventSink:
     async def publish(self, events: Sequence[Event]) -> None:
         """Enqueue ``events`` for every destination their routes name; raises ``EnqueueError``."""
         deliveries = []
+        now = time.time()
         for event in events:
             names = destinations_for(event, self._routes)
             if not names:
                 EVENTS_UNROUTED.inc()
                 logger.debug("event matched no route", extra={"event_id": event.id, "event_type": event.type})
                 continue
+            body = event.to_json().decode()  # once, whatever the number of destinations
             for name in names:
-                deliveries.append(QueuedDelivery.for_event(event, name))
+                deliveries.append(QueuedDelivery.for_event(event, name, now=now, event_json=body))
         if not deliveries:
             return
         await self._enqueuer.enqueue(deliveries)

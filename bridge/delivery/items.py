@@ -56,11 +56,13 @@ class QueuedDelivery:
     attempts: tuple[AttemptRecord, ...] = field(default=())
 
     @classmethod
-    def for_event(cls, event: Event, destination: str, *, now: float | None = None) -> QueuedDelivery:
-        """A fresh delivery of ``event`` (no attempts yet)."""
+    def for_event(
+        cls, event: Event, destination: str, *, now: float | None = None, event_json: str | None = None
+    ) -> QueuedDelivery:
+        """A fresh delivery of ``event`` (no attempts yet); ``event_json`` if already serialized."""
         return cls(
             destination=destination,
-            event_json=event.to_json().decode(),
+            event_json=event.to_json().decode() if event_json is None else event_json,
             event_id=event.id,
             subject=event.subject,
             sequence=event.sequence,

@@ -81,13 +81,15 @@ class FifoStore:
         )
         return int(remaining)
 
-    async def hold_head(self, delivery: QueuedDelivery, until: float, now: float) -> None:
-        """Keep ``delivery`` (with its new attempt) at the head and block the subject until ``until``."""
+    def hold_head_to(self, pipe: Any, delivery: QueuedDelivery, until: float, now: float) -> None:
+        """Queue on ``pipe``: keep ``delivery`` at the head and block its subject until ``until``.
+
+        The caller schedules a kick for ``until`` in the same transaction, or the subject would
+        stay idle until its next event.
+        """
         d, s = delivery.destination, delivery.subject
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._keys.fifo_items(d, s), delivery.event_id, delivery.to_wire())
-            pipe.set(self._keys.fifo_blocked(d, s), repr(until), px=max(int((until - now) * 1000), 1))
-            await pipe.execute()
+        pipe.hset(self._keys.fifo_items(d, s), delivery.event_id, delivery.to_wire())
+        pipe.set(self._keys.fifo_blocked(d, s), repr(until), px=max(int((until - now) * 1000), 1))
 
     async def blocked_until(self, destination: str, subject: str) -> float:
         raw = await self._redis.get(self._keys.fifo_blocked(destination, subject))
