@@ -107,6 +107,7 @@ class SessionPool:
         self.tick = lease_ttl / 3
         self._sessions: dict[str, AgentSession] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
         self._connector: aiohttp.TCPConnector | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._members = 1
@@ -166,8 +167,13 @@ class SessionPool:
             self._loop_task = None
         held = list(self._sessions)
         await self._stop_sessions(held)
+        if self._retiring:  # sessions a cancelled hand-over was still stopping
+            _, pending = await asyncio.wait(set(self._retiring), timeout=self._stop_timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
         try:
-            released = await self.leases.release(held)
+            released = await self.leases.release(self._agents)  # only ours are deleted
             await self.leases.leave()
             logger.info(
                 "session pool %s stopped, %d leases released",
@@ -275,6 +281,9 @@ class SessionPool:
                 continue
             await session.stop()
             tasks.append(task)
+            # Tracked until done, so that stop() waits for them even if this call is cancelled.
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=self._stop_timeout)
