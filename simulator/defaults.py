@@ -48,7 +48,7 @@ AGENT_STATES: list[dict[str, str]] = [
     {"id": "90b2b0c6-8395-4d7b-b94a-ed634ac612b3", "operationName": "Training",
      "displayName": "Training", "state": "NotReady", "workMode": "AuxWork", "reason": "Training"},
     {"id": "5c0d3b8e-1f0b-4a52-9d7c-6a1e2f3b4c5d", "operationName": "OutToLunch",
-     "displayName": "Out to Lunch", "state": "NotReady", "workMode": "AuxWork", "reason": "Lunch"},
+     "displayName": "Not Ready - Out to lunch", "state": "NotReady", "reason": "OutToLunch"},
 ]  # fmt: skip
 
 _AGENT_STATES_BY_OPERATION = {entry["operationName"]: entry for entry in AGENT_STATES}

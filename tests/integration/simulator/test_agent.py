@@ -108,7 +108,7 @@ async def test_channel_ready_and_not_ready(simulator, agent):
     status, reply = await agent.post("/me/channels/email", {"operationName": "OutToLunch"})
     assert (status, reply) == (200, sample("rest_channel_NotReady_success"))
     status, body = await agent.get("/me/channels/email")
-    assert body["channel"]["userState"]["reason"] == "Lunch"
+    assert body["channel"]["userState"]["reason"] == "OutToLunch"
     status, reply = await agent.post("/me/channels/fax", {"operationName": "Ready"})
     assert status == 404 and set(reply) == set(sample("rest_channel_Ready_failure"))
     status, reply = await agent.post("/me/channels/chat", {"operationName": "Dance"})
