@@ -9,6 +9,7 @@ poller, which moves due entries of the schedule back into Celery.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import socket
 import threading
@@ -124,7 +125,12 @@ class DeliveryRuntime:
             await self._redis.aclose()
 
     def _call(self, coro: Coroutine[Any, Any, Any], *, timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # never leave it running while the task is requeued: it would run twice
+            raise
 
     # -- TaskRunner ------------------------------------------------------------------------------
 
