@@ -69,6 +69,11 @@ class _AgentListener:
         self._client: _CometdClient | None = None
         self.task: asyncio.Task[None] | None = None
         self.last_busy = time.monotonic()
+        self.closing = False  # set before the idle listener closes: ensure() must not rely on it
+
+    @property
+    def alive(self) -> bool:
+        return self.task is not None and not self.task.done() and not self.closing
 
     async def open(self, connection_timeout: float) -> None:
         if not self._rest.logged_in:
@@ -104,10 +109,12 @@ class _AgentListener:
                 if self._tracker.has_pending(self.agent):
                     self.last_busy = time.monotonic()
                 elif time.monotonic() - self.last_busy > idle_timeout:
+                    self.closing = True
                     return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any CometD failure: the pending outcomes cannot be known
+            self.closing = True
             logger.warning(
                 "outcome listener stopped", extra={"agent": self.agent, "error": type(exc).__name__}
             )
@@ -140,13 +147,13 @@ class ListenerPool:
     async def ensure(self, agent: str, rest: GwsRestClient) -> None:
         """Make sure ``agent``'s listener is subscribed; raises on failure (then nothing is pending)."""
         listener = self._listeners.get(agent)
-        if listener is not None and listener.task is not None and not listener.task.done():
+        if listener is not None and listener.alive:
             listener.last_busy = time.monotonic()
             return
         lock = self._locks.setdefault(agent, asyncio.Lock())
         async with lock:
             listener = self._listeners.get(agent)
-            if listener is not None and listener.task is not None and not listener.task.done():
+            if listener is not None and listener.alive:
                 listener.last_busy = time.monotonic()
                 return
             if self._http is None:
@@ -163,7 +170,7 @@ class ListenerPool:
 
     def running(self) -> list[str]:
         """Agents whose listener is running."""
-        return [a for a, lst in self._listeners.items() if lst.task is not None and not lst.task.done()]
+        return [agent for agent, listener in self._listeners.items() if listener.alive]
 
     async def aclose(self) -> None:
         """Stop every listener."""

@@ -46,3 +46,22 @@ async def test_the_state_store_being_down_is_503_and_not_ready(
     assert status == 503 and body["status"] == 503
     assert [e for e in await simulator.log() if e["method"] == "POST"] == []
     assert (await receiver.call("GET", "/readyz", key=None))[0] == 503
+
+
+async def test_an_idle_outcome_listener_closes_and_comes_back_when_needed(
+    receiver_factory: Any, simulator: SimulatorHandle
+) -> None:
+    import asyncio
+
+    receiver = await receiver_factory(listener_idle_timeout=0.2)
+    listeners = receiver.receiver.executor.listeners
+    _, body, _ = await receiver.command("agent.ready")
+    assert (await receiver.status_of(body["id"], until="settled"))["status"] == "succeeded"
+    assert listeners.running() == ["agent0001"]
+    for _ in range(100):  # bounded: 5 s
+        if not listeners.running():
+            break
+        await asyncio.sleep(0.05)
+    assert listeners.running() == []
+    _, body, _ = await receiver.command("agent.not_ready")
+    assert (await receiver.status_of(body["id"], until="settled"))["status"] == "succeeded"
