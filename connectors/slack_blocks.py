@@ -1,0 +1,399 @@
+"""Block Kit rendering of events for Slack: pure functions, one per event family.
+
+Messages are written for a phone first: a short header line, at most a few
+two-column fields (Slack stacks them on narrow screens), the identifiers in a
+small context line, and buttons in rows of at most five. The ``text`` of every
+message is a complete one-line summary: it is what notifications, screen
+readers and clients without Block Kit show.
+
+Buttons carry their target in ``value`` (compact JSON) and are recognised by
+``action_id`` when Slack posts the click back to ``/slack/interactions``
+(``bridge/inbound/slack.py``): :data:`ACTION_DISPOSITION` ``{agent, call_id,
+disposition}``, :data:`ACTION_READY` and :data:`ACTION_NOT_READY` ``{agent}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from bridge.events import Event
+
+__all__ = [
+    "ACTION_DISPOSITION",
+    "ACTION_NOT_READY",
+    "ACTION_READY",
+    "SlackMessage",
+    "escape",
+    "render_event",
+    "thread_subject",
+]
+
+ACTION_DISPOSITION = "gwsb_disposition"
+ACTION_READY = "gwsb_agent_ready"
+ACTION_NOT_READY = "gwsb_agent_not_ready"
+
+# Slack's limits (Block Kit reference): header 150, section text 3000, field 2000, 10 fields per
+# section, button text 75, button value 2000, 25 elements per actions block, 50 blocks per message.
+_HEADER_MAX = 150
+_FIELD_MAX = 2000
+_SECTION_MAX = 3000
+_FIELDS_PER_SECTION = 10
+_BUTTON_TEXT_MAX = 75
+_BUTTON_VALUE_MAX = 2000
+_BUTTONS_PER_ROW = 5
+_MAX_DATA_FIELDS = 8  # toast / case fields shown; more would not fit a phone screen
+
+_DANGER = "#E01E5A"
+_WARNING = "#ECB22E"
+_GOOD = "#2EB67D"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A rendered message: the summary ``text``, ``blocks``, and (alerts) coloured ``attachments``."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        """The ``chat.postMessage`` / incoming-webhook body fields (no channel, no thread)."""
+        body: dict[str, Any] = {"text": self.text, "blocks": self.blocks}
+        if self.attachments:
+            body["attachments"] = self.attachments
+        return body
+
+
+def escape(value: Any) -> str:
+    """``value`` as Slack mrkdwn-safe text (``&``, ``<``, ``>`` escaped as Slack requires)."""
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _cut(text, _HEADER_MAX), "emoji": True}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, _SECTION_MAX)}}
+
+
+def _context(parts: Iterable[str]) -> dict[str, Any]:
+    text = "  ·  ".join(p for p in parts if p)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(text or " ", _SECTION_MAX)}]}
+
+
+def _fields(pairs: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Sections of two-column fields (``*label*\\nvalue``), skipping empty values."""
+    items = [
+        {"type": "mrkdwn", "text": _cut(f"*{escape(label)}*\n{escape(value)}", _FIELD_MAX)}
+        for label, value in pairs
+        if value not in (None, "", [], {})
+    ]
+    return [
+        {"type": "section", "fields": items[i : i + _FIELDS_PER_SECTION]}
+        for i in range(0, len(items), _FIELDS_PER_SECTION)
+    ]
+
+
+def _button(text: str, action_id: str, value: Mapping[str, Any], style: str | None = None) -> dict[str, Any]:
+    encoded = orjson.dumps(dict(value)).decode()
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": _cut(text, _BUTTON_TEXT_MAX), "emoji": True},
+        "action_id": action_id,
+        "value": encoded[:_BUTTON_VALUE_MAX],
+    }
+    if style is not None:
+        button["style"] = style
+    return button
+
+
+def _actions(buttons: list[dict[str, Any]], block_id: str) -> list[dict[str, Any]]:
+    # Distinct action_ids per block are required; rows of five stay tappable on a phone.
+    rows = []
+    for row, start in enumerate(range(0, len(buttons), _BUTTONS_PER_ROW)):
+        chunk = buttons[start : start + _BUTTONS_PER_ROW]
+        for index, button in enumerate(chunk):
+            button["action_id"] = f"{button['action_id']}:{start + index}"
+        rows.append({"type": "actions", "block_id": f"{block_id}:{row}", "elements": chunk})
+    return rows
+
+
+def _named(values: Mapping[str, Any], names: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    pairs = [(str(names.get(key) or key), value) for key, value in values.items()]
+    return pairs[:_MAX_DATA_FIELDS]
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, int) or seconds <= 0:
+        return ""
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def thread_subject(event: Event) -> str | None:
+    """The thread an event belongs to (``call/<id>``, ``interaction/<id>``), or None for a standalone post."""
+    if event.type.startswith("call.") and event.data.get("call_id"):
+        return f"call/{event.data['call_id']}"
+    if event.type.startswith("interaction.") or event.type == "chat.message":
+        interaction = event.data.get("interaction_id")
+        return f"interaction/{interaction}" if interaction else None
+    return None
+
+
+# -- calls -------------------------------------------------------------------------------------
+
+
+_CALL_LINES = {
+    "call.dialing": (":outbox_tray:", "Dialing"),
+    "call.held": (":double_vertical_bar:", "On hold"),
+    "call.retrieved": (":arrow_forward:", "Taken off hold"),
+    "call.released": (":end:", "Call ended"),
+    "call.participants_changed": (":busts_in_silhouette:", "Participants changed"),
+    "call.data_changed": (":memo:", "Call data changed"),
+    "call.dtmf_sent": (":1234:", "DTMF sent"),
+    "call.recording_changed": (":red_circle:", "Recording"),
+    "call.monitoring_changed": (":eyes:", "Monitoring changed"),
+    "call.disposition_set": (":label:", "Disposition set"),
+    "call.error": (":warning:", "Call error"),
+}
+
+
+def _call_parties(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [("From", data.get("ani")), ("To", data.get("dnis")), ("Agent", data.get("agent"))]
+
+
+def _call_context(data: Mapping[str, Any]) -> dict[str, Any]:
+    return _context([f"call `{escape(data.get('call_id'))}`", escape(data.get("call_type") or "")])
+
+
+def _render_ringing(event: Event) -> SlackMessage:
+    data = event.data
+    caller = data.get("ani") or "unknown number"
+    blocks = [_header(f":telephone_receiver: Incoming call from {caller}")]
+    blocks += _fields(_call_parties(data))
+    blocks += _fields(_named(data.get("toast") or {}, data.get("toast_display_names") or {}))
+    blocks.append(_call_context(data))
+    return SlackMessage(f"Incoming call from {caller} to {data.get('agent')}", blocks)
+
+
+def _render_established(event: Event, dispositions: Sequence[str]) -> SlackMessage:
+    data = event.data
+    caller = data.get("ani") or "unknown number"
+    blocks = [_header(f":telephone_receiver: On a call with {caller}")]
+    blocks += _fields(_call_parties(data))
+    case = data.get("case") or data.get("toast") or {}
+    names = data.get("case_display_names") or data.get("toast_display_names") or {}
+    blocks += _fields(_named(case, names))
+    if dispositions and data.get("agent") and data.get("call_id"):
+        buttons = [
+            _button(
+                name,
+                ACTION_DISPOSITION,
+                {"agent": data["agent"], "call_id": data["call_id"], "disposition": name},
+            )
+            for name in dispositions
+        ]
+        blocks += _actions(buttons, f"dispo:{data['call_id']}")
+    blocks.append(_call_context(data))
+    return SlackMessage(f"{data.get('agent')} is on a call with {caller}", blocks)
+
+
+def _render_call_line(event: Event) -> SlackMessage:
+    data = event.data
+    emoji, label = _CALL_LINES.get(event.type, (":telephone_receiver:", event.type))
+    detail = ""
+    if event.type == "call.released":
+        detail = _duration(data.get("duration"))
+    elif event.type == "call.recording_changed":
+        detail = escape(data.get("recording_state") or "")
+    elif event.type == "call.disposition_set":
+        detail = escape(data.get("disposition") or "")
+    elif event.type == "call.error":
+        detail = escape(data.get("error_message") or data.get("message") or data.get("error") or "")
+    text = f"{emoji} *{label}*" + (f" — {detail}" if detail else "")
+    text += f"  ·  {escape(data.get('agent'))}"
+    summary = f"{label}{' — ' + detail if detail else ''} ({data.get('agent')}, call {data.get('call_id')})"
+    return SlackMessage(summary, [_section(text), _call_context(data)])
+
+
+# -- agents ------------------------------------------------------------------------------------
+
+_STATE_EMOJI = {"Ready": ":large_green_circle:", "NotReady": ":red_circle:", "LoggedOut": ":white_circle:"}
+_STATE_LABEL = {"Ready": "Ready", "NotReady": "Not Ready", "LoggedOut": "Logged out"}
+
+
+def _render_agent_state(event: Event, buttons: bool) -> SlackMessage:
+    data = event.data
+    agent = data.get("agent")
+    state = str(data.get("state") or "")
+    label = _STATE_LABEL.get(state, state or "unknown")
+    reason = data.get("display_name") or data.get("reason") or data.get("work_mode")
+    line = f"{_STATE_EMOJI.get(state, ':large_blue_circle:')} *{escape(agent)}* is *{escape(label)}*"
+    if reason and state != "Ready":
+        line += f" — {escape(reason)}"
+    blocks = [_section(line)]
+    if buttons and agent and state in {"Ready", "NotReady"}:
+        row = [
+            _button("Ready", ACTION_READY, {"agent": agent}, style="primary"),
+            _button("Not Ready", ACTION_NOT_READY, {"agent": agent}),
+        ]
+        blocks += _actions(row, f"state:{agent}")
+    previous = data.get("previous_state")
+    if previous:
+        blocks.append(_context([f"was {escape(_STATE_LABEL.get(previous, previous))}"]))
+    summary = f"{agent} is {label}" + (f" ({reason})" if reason and state != "Ready" else "")
+    return SlackMessage(summary, blocks)
+
+
+def _render_agent_line(event: Event) -> SlackMessage:
+    data = event.data
+    agent = escape(data.get("agent"))
+    if event.type == "agent.dnd_changed":
+        on = bool(data.get("dnd"))
+        text = f"{':no_bell:' if on else ':bell:'} *{agent}* do-not-disturb *{'on' if on else 'off'}*"
+        return SlackMessage(f"{data.get('agent')} DND {'on' if on else 'off'}", [_section(text)])
+    state = data.get("state") or data.get("device_state") or data.get("forwarding") or ""
+    label = event.type.split(".", 1)[1].replace("_", " ")
+    text = f":bust_in_silhouette: *{agent}* {escape(label)}" + (f": *{escape(state)}*" if state else "")
+    return SlackMessage(f"{data.get('agent')} {label} {state}".strip(), [_section(text)])
+
+
+# -- interactions ------------------------------------------------------------------------------
+
+_MEDIA = {"email": (":envelope:", "e-mail"), "chat": (":speech_balloon:", "chat")}
+
+
+def _render_invited(event: Event) -> SlackMessage:
+    data = event.data
+    emoji, media = _MEDIA.get(str(data.get("channel")), (":inbox_tray:", str(data.get("channel") or "item")))
+    who = data.get("from_address") or data.get("nickname") or "a customer"
+    blocks = [_header(f"{emoji} New {media} from {who}")]
+    blocks += _fields(
+        [
+            ("Subject", data.get("subject")),
+            ("Queue", data.get("queue")),
+            ("Agent", data.get("agent")),
+            ("From", data.get("from_address")),
+        ]
+    )
+    blocks.append(_context([f"interaction `{escape(data.get('interaction_id'))}`"]))
+    return SlackMessage(f"New {media} from {who} offered to {data.get('agent')}", blocks)
+
+
+def _render_interaction_line(event: Event) -> SlackMessage:
+    data = event.data
+    if event.type == "chat.message":
+        who = data.get("nick_name") or data.get("nickname") or data.get("user_type") or "chat"
+        said = data.get("text") or str(data.get("entry_type") or "").replace("_", " ")
+        return SlackMessage(f"{who}: {said}", [_section(f":speech_balloon: *{escape(who)}*: {escape(said)}")])
+    label = event.type.split(".", 1)[1].replace("_", " ").capitalize()
+    text = f":inbox_tray: *{escape(label)}*  ·  {escape(data.get('agent'))}"
+    summary = f"{label} ({data.get('agent')}, interaction {data.get('interaction_id')})"
+    return SlackMessage(summary, [_section(text)])
+
+
+# -- alerts ------------------------------------------------------------------------------------
+
+
+def _alert(color: str, header: str, lines: list[str], summary: str) -> SlackMessage:
+    blocks = [_header(header)] + [_section(line) for line in lines if line]
+    return SlackMessage(summary, [], [{"color": color, "blocks": blocks, "fallback": summary}])
+
+
+def _render_service(event: Event) -> SlackMessage:
+    data = event.data
+    name = data.get("service_name") or data.get("service_type") or data.get("service_id")
+    kind = data.get("service_type") or "GWS"
+    up = data.get("available")
+    if up is None:
+        up = data.get("state") == "Active"
+    if up:
+        return _alert(
+            _GOOD,
+            f":white_check_mark: {kind} service {name} is back",
+            [f"State *{escape(data.get('state'))}*, was {escape(data.get('previous_state') or '—')}"],
+            f"{kind} service {name} is back ({data.get('state')})",
+        )
+    return _alert(
+        _DANGER,
+        f":rotating_light: {kind} service {name} is DOWN",
+        [
+            f"State *{escape(data.get('state'))}*, was {escape(data.get('previous_state') or '—')}",
+            f"Reported by {escape(data.get('agent'))}'s session",
+        ],
+        f"ALERT: {kind} service {name} is down ({data.get('state')})",
+    )
+
+
+def _render_delivery(event: Event) -> SlackMessage:
+    data = event.data
+    destination = data.get("destination") or "?"
+    reason = data.get("reason") or ""
+    if event.type == "destination.disabled":
+        return _alert(
+            _WARNING,
+            f":no_entry: Destination {destination} disabled",
+            [
+                f"Reason: {escape(reason)}" if reason else "",
+                "Events are kept; `gws-bridge destinations enable`",
+            ],
+            f"Destination {destination} was disabled: {reason}",
+        )
+    what = data.get("event_type") or data.get("type") or "an event"
+    return _alert(
+        _WARNING,
+        f":skull: Delivery to {destination} dead-lettered",
+        [
+            f"{escape(what)} `{escape(data.get('event_id') or '')}`",
+            f"Reason: {escape(reason)}" if reason else "",
+        ],
+        f"An event ({what}) to {destination} was dead-lettered: {reason}",
+    )
+
+
+def _render_fallback(event: Event) -> SlackMessage:
+    agent = event.data.get("agent")
+    text = f":information_source: *{escape(event.type)}*  ·  {escape(event.subject)}"
+    if agent:
+        text += f"  ·  {escape(agent)}"
+    return SlackMessage(f"{event.type} {event.subject}", [_section(text)])
+
+
+def render_event(event: Event, *, dispositions: Sequence[str] = (), buttons: bool = True) -> SlackMessage:
+    """The Slack message for ``event``.
+
+    ``dispositions`` are the disposition buttons under an established call
+    (none when empty); ``buttons`` adds Ready / Not Ready under agent-state
+    messages. Never raises for a well-formed event: unknown types get a
+    one-line fallback.
+    """
+    kind = event.type
+    if kind == "call.ringing":
+        return _render_ringing(event)
+    if kind == "call.established":
+        return _render_established(event, dispositions)
+    if kind.startswith("call."):
+        return _render_call_line(event)
+    if kind == "agent.state_changed":
+        return _render_agent_state(event, buttons)
+    if kind.startswith(("agent.", "device.", "channel.")):
+        return _render_agent_line(event)
+    if kind == "interaction.invited":
+        return _render_invited(event)
+    if kind.startswith("interaction.") or kind == "chat.message":
+        return _render_interaction_line(event)
+    if kind == "service.state_changed":
+        return _render_service(event)
+    if kind in {"destination.disabled", "delivery.dead_lettered"}:
+        return _render_delivery(event)
+    return _render_fallback(event)
