@@ -48,9 +48,13 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted; returns the exit status (2 for a bad users file)."""
+    """Serve until interrupted; returns the exit status (2 for bad options, a bad users file or a
+    port that cannot be bound)."""
+    config = config_from_args(args)
+    if config.users_file is None and config.agents < 1:
+        logger.error("simulator not started: --agents must be at least 1")
+        return 2
     try:
-        config = config_from_args(args)
         app = create_app(config)
     except (OSError, ValueError) as exc:
         logger.error("simulator not started: %s", exc)
@@ -58,7 +62,12 @@ async def run(args: argparse.Namespace) -> int:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        logger.error("simulator not started: cannot listen on %s:%s: %s", config.host, config.port, exc)
+        await runner.cleanup()
+        return 2
     logger.info("simulator listening", extra={"url": config.url(), "agents": config.agents})
     print(f"GWS simulator on {config.url()} (CometD {config.url()}/api/v2/notifications)", flush=True)
     try:

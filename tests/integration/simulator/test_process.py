@@ -52,3 +52,9 @@ async def test_cli_refuses_a_bad_users_file(tmp_path: Path):
     users = tmp_path / "users.toml"
     users.write_text('[[users]]\nuserName = "a"\n')
     assert await run(_parse("--users-file", str(users))) == 2
+
+
+async def test_cli_refuses_zero_agents_and_a_busy_port(simulator):
+    assert await run(_parse("--agents", "0")) == 2
+    busy_port = simulator.base_url.rsplit(":", 1)[1]
+    assert await run(_parse("--port", busy_port)) == 2
