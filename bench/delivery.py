@@ -7,7 +7,10 @@ then measures:
   ``--in-flight`` concurrent) — the limit of this machine;
 - ``pipeline``: events published through ``CeleryEventSink`` (closed loop, at
   most ``--window`` events in flight), delivered by 1, then 2 ``gws-bridge worker``
-  processes, signed (Standard Webhooks) — throughput and enqueue→receipt p50/p99.
+  processes, signed (Standard Webhooks) — throughput and enqueue→receipt p50/p99
+  at saturation (queueing included: Little's law, window / rate);
+- ``paced``: the same pipeline at ``--paced-rate`` events/s (open loop), where
+  p50/p99 show the pipeline's own latency rather than the queue's.
 
 Prints one JSON line on stdout; progress goes to stderr. A sample of the
 received requests is verified with the ``standardwebhooks`` library.
@@ -210,6 +213,34 @@ def verify_samples(samples: list[dict[str, Any]]) -> None:
         signer.verify(sample["body"], sample["headers"])  # raises on a bad signature
 
 
+async def measure_paced_latency(
+    config: Path, base: str, counter: Synchronized, rate: int, seconds: float, offset: int
+) -> dict[str, Any]:
+    """Open loop at ``rate`` events/s (a publish every 10 ms): latency when not saturated."""
+    sink = CeleryEventSink.from_settings(load_settings(config))
+    per_tick = max(1, rate // 100)
+    ticks = int(seconds * 100)
+    async with aiohttp.ClientSession() as session:
+        await (await session.post(f"{base}/_reset")).release()
+        try:
+            start = time.perf_counter()
+            for tick in range(ticks):
+                await sink.publish([make_event(offset + tick * per_tick + i) for i in range(per_tick)])
+                await asyncio.sleep(max(0.0, start + (tick + 1) / 100 - time.perf_counter()))
+            for _ in range(2000):  # at most 10 s
+                if counter.value >= ticks * per_tick:
+                    break
+                await asyncio.sleep(0.005)
+        finally:
+            await sink.aclose()
+        stats = await sink_stats(session, base)
+    return {
+        "rate": per_tick * 100,
+        "p50_ms": round(percentile(stats["latencies"], 0.50) * 1000, 1),
+        "p99_ms": round(percentile(stats["latencies"], 0.99) * 1000, 1),
+    }
+
+
 # -- processes -----------------------------------------------------------------------------------
 
 
@@ -286,6 +317,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="task threads per worker")
     parser.add_argument("--window", type=int, default=3000, help="max events published but not received")
     parser.add_argument("--batch", type=int, default=100, help="events per publish call (and per task)")
+    parser.add_argument("--paced-rate", type=int, default=1000, help="events/s of the latency run (0: skip)")
+    parser.add_argument("--paced-seconds", type=float, default=3.0, help="length of the latency run")
     parser.add_argument("--in-flight", type=int, default=64, help="concurrent requests (raw and per worker)")
     args = parser.parse_args()
 
@@ -324,6 +357,13 @@ def main() -> None:
                 figures = asyncio.run(
                     measure_pipeline(config, base, counter, args.events, args.window, args.batch)
                 )
+                if args.paced_rate:
+                    log(f"paced: {args.paced_rate} events/s for {args.paced_seconds} s")
+                    figures["paced"] = asyncio.run(
+                        measure_paced_latency(
+                            config, base, counter, args.paced_rate, args.paced_seconds, 10 * args.events
+                        )
+                    )
                 worker_cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
                 figures["worker_cpu_us_per_event"] = round(worker_cpu / args.events * 1e6, 1)
                 figures["sink_cpu_us_per_event"] = round(
