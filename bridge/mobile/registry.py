@@ -190,7 +190,7 @@ class DeviceRegistry:
         return [
             d
             for d in await self.list(event.partitionkey)
-            if (wanted is None or d.platform in wanted) and filter_matches(d.filter, topic)
+            if (wanted is None or d.platform in wanted) and filter_matches(d.filter, topic, agent=d.agent)
         ]
 
     async def already_sent(self, scope: str, event_id: str) -> set[str]:

@@ -18,8 +18,10 @@ Errors (``call.error``, ``device.error``, which GWS does not push either) and
 the bridge's own events have no topic and are never pushed.
 
 A filter is one or more patterns separated by commas; ``*`` matches any run of
-characters (dots included, since agent names may contain dots); everything
-else matches literally.
+characters (dots included, since agent names may contain dots); ``<id>``
+stands for the device's own agent (so GWS's documented
+``gws.api.v2.users.<id>.calls.*`` works as written); everything else matches
+literally.
 """
 
 from __future__ import annotations
@@ -65,10 +67,15 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")) + r"\Z")
 
 
-def filter_matches(filter_: str | None, topic: str) -> bool:
-    """Whether ``topic`` passes ``filter_`` (``None`` or empty: every topic passes)."""
+def filter_matches(filter_: str | None, topic: str, *, agent: str | None = None) -> bool:
+    """Whether ``topic`` passes ``filter_`` (``None`` or empty: every topic passes).
+
+    With ``agent``, the placeholder ``<id>`` in the filter (as GWS writes it) stands for that agent.
+    """
     if not filter_:
         return True
+    if agent is not None:
+        filter_ = filter_.replace("<id>", agent)
     return any(_compile(pattern.strip()).match(topic) for pattern in filter_.split(",") if pattern.strip())
 
 

@@ -74,3 +74,11 @@ async def test_a_half_written_device_hash_is_ignored(registry: DeviceRegistry, r
 
     assert await registry.list(AGENT) == []
     assert await registry.get("ghost") is None
+
+
+async def test_the_gws_placeholder_id_stands_for_the_devices_agent(registry: DeviceRegistry) -> None:
+    token = ios_token()
+    await registry.register(AGENT, Platform.IOS, token, filter="gws.api.v2.users.<id>.calls.*")
+
+    assert [d.token for d in await registry.devices_for(ringing())] == [token]
+    assert await registry.devices_for(make_event("agent.state_changed", {"device_id": "d1"})) == []
