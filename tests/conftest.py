@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.plugins.push",
     "tests.plugins.delivery",
     "tests.plugins.simulator",
+    "tests.plugins.slack",
 ]

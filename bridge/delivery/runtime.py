@@ -26,6 +26,7 @@ from bridge.delivery.enqueue import Enqueuer
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.keys import Keys
 from bridge.delivery.metrics import DISABLED_DESTINATIONS, RETRY_SCHEDULE_DEPTH
+from bridge.delivery.ordering import FifoStore
 from bridge.delivery.redisio import awaited
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
 from bridge.settings import Settings
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 _CLAIM_LIMIT = 500
 _PRESENCE_TTL = 15
+_SWEEP_EVERY = 30.0  # seconds between sweeps for FIFO subjects left without a kick
 
 
 class DeliveryRuntime:
@@ -59,6 +61,7 @@ class DeliveryRuntime:
         self._connectors: dict[str, Connector] = {}
         self._enqueuer: Enqueuer | None = None
         self._deliverer: Deliverer | None = None
+        self._next_sweep = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -74,7 +77,10 @@ class DeliveryRuntime:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
         destinations = {d.name: d for d in settings.destinations}
         for dest in settings.destinations:
-            self._connectors[dest.name] = connector_class(dest.kind)(dest, session=self._session)
+            cls = connector_class(dest.kind)
+            # Connectors that keep state across workers (Slack threads, pacing) declare uses_redis.
+            shared = {"redis": self._redis} if getattr(cls, "uses_redis", False) else {}
+            self._connectors[dest.name] = cls(dest, session=self._session, **shared)
         self._enqueuer = Enqueuer(
             self._app,
             self._redis,
@@ -202,3 +208,11 @@ class DeliveryRuntime:
         await self._redis.set(self._keys.worker(self.hostname), str(time.time()), ex=_PRESENCE_TTL)
         RETRY_SCHEDULE_DEPTH.set(await schedule.depth())
         DISABLED_DESTINATIONS.set(await awaited(self._redis.hlen(self._keys.disabled)))
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + _SWEEP_EVERY
+            fifo = FifoStore(self._redis, self._keys)
+            now = time.time()
+            for dest in self._settings.destinations:
+                if dest.ordered:
+                    idle = await fifo.idle_subjects(dest.name)
+                    await schedule.add((FifoKick(dest.name, subject).to_wire(), now) for subject in idle)

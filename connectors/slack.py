@@ -1,0 +1,447 @@
+"""The Slack connector: Block Kit messages through the Web API (or one incoming webhook).
+
+Destination configuration (``kind = "slack"``), in ``options``:
+
+- ``token``: the bot token as a secret reference (``env:SLACK_BOT_TOKEN`` or ``file:…``), with
+  ``channel`` (a channel id such as ``C0123456789``); or ``webhook_url``, an incoming-webhook URL
+  as a secret reference (one fixed channel, no threads, no updates).
+- ``api_base_url``: the Web API root (default ``https://slack.com/api/``; tests point it at a local
+  server).
+- ``threads``: ``"reply"`` (default: later events of a call or interaction reply in the thread of
+  the first one), ``"update"`` (they ``chat.update`` the root message), ``"both"``, or ``"off"``.
+- ``dispositions``: disposition names offered as buttons under an established call (none by default);
+  ``agent_buttons``: Ready / Not Ready under agent-state messages (default on).
+- ``channel_interval``: seconds between two posts to one channel, across every worker (default 1.0,
+  Slack's "about one message per second per channel"); ``max_pace_wait``: how long a send may wait
+  for its slot before it is handed back to the delivery layer's schedule (default 5 s).
+- ``thread_ttl``: seconds a thread's root ``ts`` is remembered (default 2 days).
+
+State in Redis, under ``{key_prefix}:slack:…``: the root ``ts`` of each thread, the next free
+posting slot of each channel, the events already posted (a redelivered task does not post twice),
+and which agents a call was posted for (the inbound ``/dispo`` check reads it).
+
+Errors: HTTP 429 → :class:`RetryableDeliveryError` with Slack's ``Retry-After`` (and the channel's
+next slot moves past it, for every worker); authentication and channel errors → permanent, and the
+destination is disabled (its events are parked until it is enabled); a message Slack rejects as
+malformed → permanent for that event only; anything else → retryable. Never retries by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Literal, NoReturn
+
+import aiohttp
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bridge.delivery.config import DestinationConfig
+from bridge.delivery.secrets import resolve_secret
+from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
+from bridge.events import Event
+from connectors import register_connector
+from connectors.slack_blocks import SlackMessage, render_event, thread_subject
+from connectors.webhook import parse_retry_after
+
+__all__ = ["ChannelPacer", "SlackConnector", "SlackKeys", "SlackOptions"]
+
+logger = logging.getLogger(__name__)
+
+_SECRET_REF = ("env:", "file:")
+# Errors that no retry fixes: configuration (token, scopes, channel) must change first.
+_DISABLE_ERRORS = frozenset(
+    {
+        "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+        "no_permission", "missing_scope", "team_access_not_granted", "channel_not_found",
+        "is_archived", "not_in_channel", "restricted_action", "ekm_access_denied",
+    }
+)  # fmt: skip
+# Errors about this one message: dead-letter it, keep the destination.
+_MESSAGE_ERRORS = frozenset(
+    {
+        "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "too_many_attachments",
+        "invalid_attachments", "invalid_arguments", "invalid_form_data", "invalid_payload",
+    }
+)  # fmt: skip
+_ROOT_GONE = frozenset({"message_not_found", "cant_update_message", "thread_not_found"})
+
+
+class _RootGone(PermanentDeliveryError):
+    """The thread's root message no longer exists (deleted in Slack)."""
+
+
+_PENDING = b"pending"
+_PENDING_TTL = 30
+_SENT_TTL = 24 * 3600
+
+
+class SlackOptions(BaseModel):
+    """``DestinationConfig.options`` of a Slack destination (see the module docstring)."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    token: str | None = None
+    channel: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_#-]{1,80}$")
+    webhook_url: str | None = None
+    api_base_url: str = "https://slack.com/api/"
+    threads: Literal["reply", "update", "both", "off"] = "reply"
+    dispositions: list[str] = Field(default_factory=list, max_length=25)
+    agent_buttons: bool = True
+    channel_interval: float = Field(default=1.0, ge=0)
+    max_pace_wait: float = Field(default=5.0, ge=0)
+    thread_ttl: float = Field(default=2 * 24 * 3600.0, gt=0)
+    key_prefix: str = Field(default="gwsb", min_length=1)
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> SlackOptions:
+        if (self.token is None) == (self.webhook_url is None):
+            raise ValueError("give either token (with channel) or webhook_url")
+        if self.token is not None and not self.channel:
+            raise ValueError("a bot token needs a channel")
+        for name in ("token", "webhook_url"):
+            value = getattr(self, name)
+            if value is not None and not value.startswith(_SECRET_REF):
+                # Never echo it: it is probably the pasted secret itself.
+                raise ValueError(f"{name} must be a secret reference (env:NAME or file:PATH)")
+        if not self.api_base_url.startswith(("http://", "https://")):
+            raise ValueError("api_base_url must start with http:// or https://")
+        return self
+
+
+class SlackKeys:
+    """Redis key names of the Slack connector (shared with ``bridge/inbound/slack.py``)."""
+
+    def __init__(self, prefix: str = "gwsb") -> None:
+        self.prefix = f"{prefix}:slack"
+
+    def thread(self, channel: str, subject: str) -> str:
+        """String: the root ``ts`` of ``subject``'s thread in ``channel`` (or ``pending``)."""
+        return f"{self.prefix}:thread:{channel}:{subject}"
+
+    def sent(self, destination: str, event_id: str) -> str:
+        """String: the ``ts`` an event was posted as (redelivery does not post again)."""
+        return f"{self.prefix}:sent:{destination}:{event_id}"
+
+    def pace(self, channel: str) -> str:
+        """String: the next free posting slot (Unix seconds) of a channel."""
+        return f"{self.prefix}:pace:{channel}"
+
+    def call_agents(self, call_id: str) -> str:
+        """Set: the agents a call's events were posted for."""
+        return f"{self.prefix}:call-agents:{call_id}"
+
+
+# Reserve the channel's next slot unless it is further away than max_wait; Redis's clock, so
+# every worker on every host agrees.
+_RESERVE = """
+local interval = tonumber(ARGV[1])
+local max_wait = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, nxt)
+local wait = slot - now
+if wait > max_wait then
+  return {0, tostring(wait)}
+end
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil((wait + interval) * 1000) + 1000)
+return {1, tostring(wait)}
+"""
+
+# Push the next slot to at least now + seconds (a 429 from Slack holds every worker back).
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local until_ = now + tonumber(ARGV[1])
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > nxt then
+  redis.call('SET', KEYS[1], tostring(until_), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+end
+return 1
+"""
+
+
+class ChannelPacer:
+    """At most one post per ``interval`` seconds per channel, shared by all workers through Redis."""
+
+    def __init__(self, redis: Redis, keys: SlackKeys, *, interval: float, max_wait: float) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._interval = interval
+        self._max_wait = max_wait
+        self._reserve = redis.register_script(_RESERVE)
+        self._hold = redis.register_script(_HOLD)
+
+    async def reserve(self, channel: str) -> float:
+        """Reserve the channel's next slot: seconds to wait for it, or raise ``RetryableDeliveryError``.
+
+        The error (with ``retry_after``) comes when the slot is more than ``max_wait`` away: the
+        event goes back to the delivery schedule instead of holding a worker.
+        """
+        granted, wait = await self._reserve(
+            keys=[self._keys.pace(channel)], args=[repr(self._interval), repr(self._max_wait)]
+        )
+        if not int(granted):
+            raise RetryableDeliveryError(f"channel {channel} is paced", retry_after=float(wait))
+        return float(wait)
+
+    async def hold(self, channel: str, seconds: float) -> None:
+        """No post to ``channel`` for ``seconds`` (after Slack answered 429)."""
+        await self._hold(keys=[self._keys.pace(channel)], args=[repr(max(seconds, 0.0))])
+
+
+def _slack_error(exc: SlackApiError) -> tuple[int, str, str | None]:
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    data = getattr(response, "data", None)
+    error = str(data.get("error") or "") if isinstance(data, dict) else ""
+    headers = getattr(response, "headers", None) or {}
+    retry_after = next((str(v) for k, v in headers.items() if k.lower() == "retry-after"), None)
+    return status, error, retry_after
+
+
+@register_connector("slack")
+class SlackConnector:
+    """Posts events to one Slack channel (bot token) or one incoming webhook.
+
+    ``session`` is shared (one per worker process) and not closed by :meth:`aclose`.
+    ``redis`` holds thread roots, channel pacing and sent markers; the bot mode needs it.
+    Raises ``ConfigError`` at construction on invalid options or an unreadable secret.
+    """
+
+    kind = "slack"
+    uses_redis = True  # the delivery runtime passes its Redis client
+
+    def __init__(
+        self,
+        config: DestinationConfig,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        redis: Redis | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = config.name
+        try:
+            self.options = SlackOptions.model_validate(config.options)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+            raise ConfigError(f"destination {config.name!r}: invalid slack options: {problems}") from exc
+        options = self.options
+        if options.token is not None and redis is None:
+            raise ConfigError(f"destination {config.name!r}: the Slack bot mode needs Redis")
+        self._session = session
+        self._owns_session = session is None
+        self._redis = redis
+        self._keys = SlackKeys(options.key_prefix)
+        self._timeout = int(max(config.timeout, 1))
+        self._web: AsyncWebClient | None = None
+        self._hook: AsyncWebhookClient | None = None
+        self._token = resolve_secret(options.token, environ=environ) if options.token else None
+        self._webhook_url = (
+            resolve_secret(options.webhook_url, environ=environ) if options.webhook_url else None
+        )
+        self.channel = options.channel or f"webhook:{config.name}"
+        self._pacer = (
+            ChannelPacer(redis, self._keys, interval=options.channel_interval, max_wait=options.max_pace_wait)
+            if redis is not None
+            else None
+        )
+
+    def _client_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def _web_client(self) -> AsyncWebClient:
+        if self._web is None:
+            self._web = AsyncWebClient(
+                token=self._token,
+                base_url=self.options.api_base_url,
+                session=self._client_session(),
+                timeout=self._timeout,
+                retry_handlers=[],  # the delivery layer decides about retries
+                logger=logging.getLogger("slack_sdk.web"),
+            )
+        return self._web
+
+    def _webhook_client(self) -> AsyncWebhookClient:
+        if self._hook is None:
+            assert self._webhook_url is not None
+            self._hook = AsyncWebhookClient(
+                self._webhook_url, session=self._client_session(), timeout=self._timeout, retry_handlers=[]
+            )
+        return self._hook
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def send(self, event: Event) -> None:
+        """Post ``event`` (root, thread reply or root update); raises a ``DeliveryError`` on failure."""
+        message = render_event(
+            event, dispositions=self.options.dispositions, buttons=self.options.agent_buttons
+        )
+        try:
+            if self._webhook_url is not None:
+                await self._pace()
+                await self._post_webhook(message)
+                return
+            if await self._redis_get(self._keys.sent(self.name, event.id)) is not None:
+                return  # posted by an earlier attempt whose acknowledgement was lost
+            await self._remember_call(event)
+            subject = thread_subject(event) if self.options.threads != "off" else None
+            ts = await self._send_threaded(message, subject) if subject else await self._post(message)
+            await self._redis_set(self._keys.sent(self.name, event.id), ts, _SENT_TTL)
+        except RedisError as exc:
+            raise RetryableDeliveryError(f"{self.name}: Redis unavailable ({type(exc).__name__})") from exc
+
+    async def _send_threaded(self, message: SlackMessage, subject: str) -> str:
+        assert self._redis is not None and self.options.channel is not None
+        key = self._keys.thread(self.options.channel, subject)
+        root = await self._root(key)
+        if root is None:
+            if await self._redis.set(key, _PENDING, nx=True, ex=_PENDING_TTL):
+                try:
+                    ts = await self._post(message)
+                except BaseException:
+                    await self._redis.delete(key)
+                    raise
+                await self._redis.set(key, ts, ex=int(self.options.thread_ttl))
+                return ts
+            root = await self._wait_for_root(key)
+        mode = self.options.threads
+        if mode in ("update", "both"):
+            try:
+                await self._update(root, message)
+            except _RootGone:
+                ts = await self._post(message)  # the root was deleted: start the thread again
+                await self._redis.set(key, ts, ex=int(self.options.thread_ttl))
+                return ts
+            if mode == "update":
+                return root
+        return await self._post(message, thread_ts=root)
+
+    async def _root(self, key: str) -> str | None:
+        assert self._redis is not None
+        value = await self._redis.get(key)
+        if value is None or value == _PENDING:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def _wait_for_root(self, key: str, within: float = 3.0) -> str:
+        """Another worker is posting the root: wait (bounded) for its ``ts``."""
+        assert self._redis is not None
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            value = await self._redis.get(key)
+            if value is None:
+                break  # its post failed; this event will claim the root on its retry
+            if value != _PENDING:
+                return value.decode() if isinstance(value, bytes) else str(value)
+        raise RetryableDeliveryError(f"{self.name}: thread root still being posted", retry_after=1.0)
+
+    async def _remember_call(self, event: Event) -> None:
+        call_id, agent = event.data.get("call_id"), event.data.get("agent")
+        if self._redis is None or not event.type.startswith("call.") or not call_id or not agent:
+            return
+        key = self._keys.call_agents(str(call_id))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(key, str(agent))
+            pipe.expire(key, int(self.options.thread_ttl))
+            await pipe.execute()
+
+    async def _pace(self) -> None:
+        if self._pacer is None:
+            return
+        wait = await self._pacer.reserve(self.channel)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _post(self, message: SlackMessage, thread_ts: str | None = None) -> str:
+        await self._pace()
+        kwargs: dict[str, Any] = message.payload()
+        if thread_ts is not None:
+            kwargs["thread_ts"] = thread_ts
+        response = await self._call("chat.postMessage", self._web_client().chat_postMessage, kwargs)
+        return str(response.get("ts") or "")
+
+    async def _update(self, ts: str, message: SlackMessage) -> None:
+        kwargs: dict[str, Any] = message.payload()
+        if not message.attachments:
+            kwargs["attachments"] = []  # an update keeps old attachments unless told otherwise
+        await self._call("chat.update", self._web_client().chat_update, dict(kwargs, ts=ts))
+
+    async def _call(self, method: str, function: Any, kwargs: dict[str, Any]) -> Any:
+        assert self.options.channel is not None
+        try:
+            return await function(channel=self.options.channel, **kwargs)
+        except SlackApiError as exc:
+            await self._raise_for(method, *_slack_error(exc), cause=exc)
+        except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+            raise RetryableDeliveryError(f"{self.name}: {method}: {type(exc).__name__}") from exc
+
+    async def _raise_for(
+        self, method: str, status: int, error: str, retry_after: str | None, *, cause: BaseException
+    ) -> NoReturn:
+        detail = f"{self.name}: {method}: HTTP {status}" + (f" {error}" if error else "")
+        if status == 429 or error == "ratelimited":
+            delay = parse_retry_after(retry_after)
+            delay = 1.0 if delay is None else delay
+            if self._pacer is not None:
+                try:
+                    await self._pacer.hold(self.channel, delay)
+                except RedisError:
+                    logger.warning("could not hold the channel after a 429", extra={"destination": self.name})
+            logger.info("slack rate limited", extra={"destination": self.name, "retry_after": delay})
+            raise RetryableDeliveryError(detail, retry_after=delay) from cause
+        if error in _ROOT_GONE:
+            raise _RootGone(f"{detail} (root message gone)") from cause
+        if error in _DISABLE_ERRORS or status in (401, 403, 404, 410):
+            raise PermanentDeliveryError(detail, disable_destination=True) from cause
+        if error in _MESSAGE_ERRORS or status == 400:
+            raise PermanentDeliveryError(detail) from cause
+        raise RetryableDeliveryError(detail) from cause
+
+    async def _post_webhook(self, message: SlackMessage) -> None:
+        try:
+            response = await self._webhook_client().send_dict(message.payload())
+        except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
+            # The webhook URL is a secret: name the error class only.
+            raise RetryableDeliveryError(f"{self.name}: incoming webhook: {type(exc).__name__}") from exc
+        if response.status_code == 200:
+            return
+        error = (response.body or "").strip()[:100]
+        retry_after = next(
+            (str(v) for k, v in (response.headers or {}).items() if k.lower() == "retry-after"), None
+        )
+        await self._raise_for(
+            "incoming webhook", response.status_code, error, retry_after, cause=RuntimeError(error)
+        )
+
+    # -- Redis helpers -----------------------------------------------------------------------------
+
+    async def _redis_get(self, key: str) -> bytes | None:
+        assert self._redis is not None
+        value: bytes | None = await self._redis.get(key)
+        return value
+
+    async def _redis_set(self, key: str, value: str, ttl: int) -> None:
+        assert self._redis is not None
+        await self._redis.set(key, value, ex=ttl)
+
+    async def aclose(self) -> None:
+        """Close the HTTP session when the connector opened it (the Redis client belongs to the caller)."""
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._web = None
+        self._hook = None
