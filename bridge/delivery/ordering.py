@@ -98,6 +98,23 @@ class FifoStore:
     async def pending(self, destination: str, subject: str) -> int:
         return int(await self._redis.zcard(self._keys.fifo(destination, subject)))
 
+    async def idle_subjects(self, destination: str) -> list[str]:
+        """Subjects with pending events that nobody is delivering and no retry is waiting for.
+
+        Normally none: every add is followed by a kick. A producer that died between its
+        FIFO add and its kick leaves one; the workers' sweep kicks it.
+        """
+        subjects = await self.subjects(destination)
+        if not subjects:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for subject in subjects:
+                pipe.exists(
+                    self._keys.fifo_lock(destination, subject), self._keys.fifo_blocked(destination, subject)
+                )
+            busy = await pipe.execute()
+        return [subject for subject, count in zip(subjects, busy, strict=True) if not count]
+
     async def subjects(self, destination: str) -> list[str]:
         return sorted(
             s.decode() for s in await awaited(self._redis.smembers(self._keys.fifo_subjects(destination)))

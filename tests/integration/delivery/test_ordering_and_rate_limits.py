@@ -8,7 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from bridge.delivery.enqueue import CeleryEventSink
+from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.keys import Keys
+from bridge.delivery.ordering import FifoStore
 from bridge.settings import load_settings
 from tests.plugins.delivery import Reply, WebhookSink, WorkerProcess, make_event
 
@@ -85,3 +90,27 @@ async def test_rate_limit_holds_across_two_workers(
         in_window = sum(1 for t in times[i:] if t < start + 1.0)
         assert in_window <= rate + burst + 1, (i, in_window)
     assert len({r.webhook_id for r in webhook_sink.delivered()}) == count
+
+
+async def test_fifo_events_left_without_a_kick_are_swept_up_by_a_worker(
+    webhook_sink: WebhookSink,
+    delivery_config: Callable[..., Path],
+    worker_factory: Callable[..., WorkerProcess],
+    redis_url: str,
+) -> None:
+    config = delivery_config(
+        destinations=[{"name": "crm", "kind": "webhook", "url": webhook_sink.url, "ordered": True}],
+        routes=[{"destinations": ["crm"]}],
+    )
+    # A producer that died between its FIFO add and its kick task.
+    client = Redis.from_url(redis_url)
+    try:
+        async with client.pipeline(transaction=True) as pipe:
+            for n in (1, 2, 3):
+                FifoStore(client, Keys()).add_to(pipe, QueuedDelivery.for_event(make_event(n), "crm"))
+            await pipe.execute()
+    finally:
+        await client.aclose()
+    await asyncio.to_thread(worker_factory, config)
+    await webhook_sink.wait_for(lambda: len(webhook_sink.delivered()) == 3, within=10, what="swept events")
+    assert [r.json()["sequence"] for r in webhook_sink.delivered()] == [1, 2, 3]
