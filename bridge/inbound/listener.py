@@ -127,8 +127,20 @@ class _AgentListener:
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
+            _quiet_pending_connect(client)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), timeout=2.0)
+
+
+def _quiet_pending_connect(client: Client) -> None:
+    """Closing cancels the long-poll in flight, and aiocometd's done-callback then lets the
+    ``CancelledError`` escape (it catches ``Exception`` only), which asyncio logs as an error
+    on every shutdown. Detach that callback first: the transport is being discarded anyway."""
+    with contextlib.suppress(Exception):
+        transport = client._transport
+        task = transport._connect_task
+        if task is not None and not task.done():
+            task.remove_done_callback(transport._connect_done)
 
 
 class ListenerPool:
