@@ -7,6 +7,7 @@ from aiohttp import web
 from bridge.inbound.http import InboundRequest
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
 from bridge.inbound.receiver import Receiver
+from bridge.inbound.slack import install_slack_routes
 from bridge.inbound.store import StateStore
 from bridge.settings import Settings
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Ap
 
     app = web.Application(client_max_size=limit + 1)
     app[RECEIVER_KEY] = receiver
+    install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
     app.router.add_route("*", "/{tail:.*}", handle)
     app.on_cleanup.append(close)
     return app

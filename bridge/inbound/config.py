@@ -13,6 +13,8 @@ import re
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from bridge.inbound.slack_config import SlackInboundSettings
+
 __all__ = ["InboundClient", "InboundSettings", "hash_api_key"]
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -89,6 +91,7 @@ class InboundSettings(BaseModel):
     settings_cache_ttl: float = Field(
         default=60.0, ge=0, description="seconds agent-states / dispositions / device ids are cached"
     )
+    slack: SlackInboundSettings | None = Field(default=None, description="Slack chatops (docs/slack.md)")
 
     @model_validator(mode="after")
     def _unique_client_names(self) -> InboundSettings:
