@@ -1,73 +1,84 @@
-"""``gws-bridge demo``: the GWS simulator, a scripted contact-center flow, and what agents receive.
+"""``gws-bridge demo``: the whole bridge on one machine, with nothing else installed but redis-server.
 
-Runs on a fresh machine with nothing else: the simulator starts in this process on a free
-loopback port, a few agents log in over REST (Basic auth, then the ``JSESSIONID`` cookie and
-the CSRF token), each opens a CometD client (aiocometd-noloop, long-polling) subscribed to
-``/v2/me/*`` and ``/notifications/services``, and a script drives the simulator through its
-control API and the GWS REST API: a call rings, the agent answers, data is attached, the
-customer hangs up, the agent goes NotReady with a reason, an e-mail arrives and is accepted,
-the voice service goes down and comes back; then more calls until ``--duration`` is over.
-Every notification a CometD client receives is printed on one line, then a summary.
-Ctrl-C (or SIGTERM) stops early and still prints the summary.
+One command starts, all on loopback:
+
+- the GWS simulator (in this process) with a few agents;
+- Redis: ``--redis-url`` / ``REDIS_URL`` if given, else a private ``redis-server`` child
+  (no persistence; see :mod:`bridge.demo_stack` for why there is no in-process broker);
+- the real bridge processes, exactly as production runs them: ``gws-bridge subscriber``,
+  ``gws-bridge worker`` and ``gws-bridge receiver`` on a generated configuration;
+- a "CRM" (in this process) that verifies every Standard Webhooks signature.
+
+Then it plays a day in the contact center: agents start their shift through ``/v1/commands``,
+a customer calls, the agent answers, attaches case data and sets a disposition (commands),
+an agent goes Not Ready with a reason, an e-mail arrives and is accepted, the voice service
+goes down and comes back, and more calls follow until ``--duration`` is over. Each GWS
+notification, each command and each event the CRM receives is printed on one line; a
+summary ends the run, after Ctrl-C too. Exit status 0, or 1 if the bridge could not start.
+Every child is stopped at exit (and by the kernel if this process dies).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import logging
+import os
+import secrets
 import signal
-import socket
+import sys
+import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import aiocometd_noloop
 import aiohttp
-from aiocometd_noloop import ConnectionType
 from aiohttp import web
+from redis.asyncio import Redis
 
-from simulator.app import SimulatorConfig, create_app
+from bridge.demo_sink import CrmSink, ReceivedEvent
+from bridge.demo_stack import DemoConfig, EmbeddedRedis, free_port, render_config, wait_for_redis
+from bridge.errors import ConfigError
+from bridge.inbound.config import hash_api_key
+from bridge.run import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
+from simulator.app import Simulator, SimulatorConfig, create_app
 
-__all__ = ["DESCRIPTION", "add_arguments", "describe_notification", "run"]
+__all__ = ["DESCRIPTION", "add_arguments", "describe_event", "describe_notification", "run"]
 
-DESCRIPTION = "run the GWS simulator with a scripted call flow and print the CometD notifications agents get"
+DESCRIPTION = (
+    "run the whole bridge locally (simulator, Redis, subscriber, worker, receiver, a CRM) on a script"
+)
 
-CHANNELS = ("/v2/me/*", "/notifications/services")
+logger = logging.getLogger(__name__)
+
+_PASSWORD_ENV = "DEMO_AGENT_PASSWORD"
+_SECRET_ENV = "DEMO_CRM_SECRET"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--duration``, ``--agents``, ``--redis-url`` (default: the ``REDIS_URL`` environment variable)."""
     parser.add_argument(
-        "--duration", type=float, default=20.0, help="seconds to run (default 20; Ctrl-C stops earlier)"
+        "--duration", type=float, default=45.0, help="seconds to run (default 45; Ctrl-C stops earlier)"
     )
-    parser.add_argument("--agents", type=int, default=3, help="agents that log in and listen (default 3)")
+    parser.add_argument("--agents", type=int, default=3, help="simulated agents (default 3)")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL") or None,
+        help="use this Redis (default: $REDIS_URL, else a private redis-server; its db is not flushed)",
+    )
+    parser.add_argument(
+        "--quiet-gws", action="store_true", help="do not print the GWS notifications, only the CRM side"
+    )
 
 
-class _HeaderExtension(aiocometd_noloop.Extension):
-    """Sends the agent's session cookie and CSRF token with every CometD request."""
-
-    def __init__(self, headers: dict[str, str]) -> None:
-        self._headers = headers
-
-    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
-        headers.update(self._headers)
-
-    async def incoming(self, payload: list[dict[str, Any]], headers: dict[str, str] | None = None) -> None:
-        return None
-
-
-@dataclass
-class _Agent:
-    name: str
-    headers: dict[str, str]
-    received: Counter[str] = field(default_factory=Counter)
-    client: aiocometd_noloop.Client | None = None
+# -- what the terminal shows ----------------------------------------------------------------------
 
 
 def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
-    """``(kind, state)`` of a GWS notification: messageType[/notificationType] and a short state."""
+    """``(kind, state)`` of a GWS notification body: messageType[/notificationType] and a short state."""
     data = message.get("data") or {}
     if isinstance(data.get("data"), dict):  # /v2/me/channels nests its payload (quirk B4)
         data = data["data"]
@@ -79,8 +90,6 @@ def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
         call = data["call"]
         caller = call.get("ani") or ",".join(map(str, call.get("participants") or [])) or "-"
         state = f"{call.get('state')}  call {str(call.get('id', ''))[:8]} with {caller}"
-        if data.get("notificationType") == "AttachedDataChanged":
-            state += f"  userData {sorted(call.get('userData') or {})}"
     elif isinstance(data.get("devices"), list) and data["devices"]:
         user_state = data["devices"][0].get("userState") or {}
         state = " ".join(
@@ -102,184 +111,359 @@ def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
     return kind or "?", state
 
 
-async def _login(http: aiohttp.ClientSession, base_url: str, name: str) -> _Agent:
-    basic = {"Authorization": aiohttp.encode_basic_auth(name, "password")}
-    async with http.get(f"{base_url}/api/v2/me", headers=basic) as reply:
-        reply.raise_for_status()
-        cookie = reply.cookies.get("JSESSIONID")
-        headers = {"Cookie": f"JSESSIONID={cookie.value}"} if cookie is not None else dict(basic)
-        if reply.headers.get("X-CSRF-HEADER"):
-            headers[reply.headers["X-CSRF-HEADER"]] = reply.headers["X-CSRF-TOKEN"]
-    return _Agent(name, headers)
+_SHOWN_FIELDS = (
+    "state",
+    "previous_state",
+    "work_mode",
+    "reason",
+    "ani",
+    "channel",
+    "service_name",
+    "disposition",
+)
 
 
-class _Demo:
+def describe_event(event: dict[str, Any]) -> str:
+    """A short ``key=value`` summary of an event's ``data`` (the fields a person looks at first)."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    assert isinstance(data, dict)
+    parts = [f"{key}={data[key]}" for key in _SHOWN_FIELDS if data.get(key) not in (None, "", [], {})]
+    user_data = data.get("user_data")
+    if isinstance(user_data, dict) and user_data:
+        parts.append("userData=" + ",".join(sorted(user_data)))
+    return " ".join(parts)
+
+
+class _Terminal:
+    """One line per thing that happens, prefixed with seconds since the start."""
+
+    def __init__(self, quiet_gws: bool) -> None:
+        self.started = time.monotonic()
+        self.quiet_gws = quiet_gws
+
+    def line(self, text: str) -> None:
+        print(f"{time.monotonic() - self.started:7.2f}s  {text}", flush=True)
+
+    def step(self, text: str) -> None:
+        self.line(f"── {text}")
+
+    def notification(self, channel: str, data: dict[str, Any], user: str | None) -> None:
+        if self.quiet_gws:
+            return
+        kind, state = describe_notification({"data": data})
+        self.line(f"GWS → {user or 'everyone':<10} {channel:<24} {kind:<40} {state}")
+
+    def delivered(self, item: ReceivedEvent) -> None:
+        latency = item.latency()
+        shown = f"{latency * 1000:5.0f} ms" if latency is not None else "     - "
+        agent = item.data.get("agent") or item.event.get("partitionkey") or "-"
+        subject = str(item.event.get("subject", ""))[:30]
+        self.line(
+            f"CRM ✓ {item.type:<26} {agent:<10} {subject:<30} seq {item.event.get('sequence', '-'):<3} "
+            f"signed ✓ {shown}  {describe_event(item.event)}"
+        )
+
+
+class _ObservedSimulator(Simulator):
+    """The simulator, telling the terminal about every notification it publishes."""
+
+    terminal: _Terminal | None = None
+
+    def publish(self, channel: str, data: dict[str, Any], user: str | None) -> int:
+        if self.terminal is not None:
+            self.terminal.notification(channel, data, user)
+        return super().publish(channel, data, user)
+
+
+# -- the scripted day -------------------------------------------------------------------------------
+
+
+class _Day:
+    """Drives the simulator (the customers) and the receiver (the CRM's commands)."""
+
     def __init__(
-        self, http: aiohttp.ClientSession, base_url: str, agents: list[_Agent], pause: float
+        self,
+        http: aiohttp.ClientSession,
+        sim_url: str,
+        receiver_url: str,
+        api_key: str,
+        agents: list[str],
+        sink: CrmSink,
+        terminal: _Terminal,
     ) -> None:
         self.http = http
-        self.base_url = base_url
+        self.sim_url = sim_url
+        self.receiver_url = receiver_url
+        self.api_key = api_key
         self.agents = agents
-        self.pause = pause
-        self.started = time.monotonic()
-        self.finished: float | None = None
+        self.sink = sink
+        self.say = terminal.step
+        self.terminal = terminal
+        self.commands: Counter[str] = Counter()
 
-    def say(self, text: str) -> None:
-        print(f"{time.monotonic() - self.started:7.2f}s  ── {text}", flush=True)
-
-    async def call(self, method: str, path: str, body: dict[str, Any], agent: _Agent | None = None) -> Any:
-        headers = agent.headers if agent is not None else {}
-        async with self.http.request(method, f"{self.base_url}{path}", json=body, headers=headers) as reply:
-            result = await reply.json(content_type=None)
-            if reply.status >= 300 or (isinstance(result, dict) and result.get("statusCode", 0) != 0):
-                self.say(f"{method} {path} answered {reply.status}: {result}")
+    async def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self.http.post(f"{self.sim_url}{path}", json=body) as reply:
+            result: dict[str, Any] = await reply.json(content_type=None)
             return result
 
-    async def listen(self, agent: _Agent) -> None:
-        client = aiocometd_noloop.Client(
-            f"{self.base_url}/api/v2/notifications",
-            ConnectionType.LONG_POLLING,
-            extensions=[_HeaderExtension(agent.headers)],
+    async def command(self, agent: str, action: str, **params: Any) -> int:
+        """POST one command to ``/v1/commands``; prints and counts the outcome."""
+        headers = {"Authorization": f"Bearer {self.api_key}", "Idempotency-Key": secrets.token_hex(8)}
+        body = {"agent": agent, "action": action, "params": params}
+        async with self.http.post(f"{self.receiver_url}/v1/commands", json=body, headers=headers) as reply:
+            result = await reply.json(content_type=None)
+        status = reply.status
+        detail = result.get("status") if status < 300 else (result.get("detail") or result.get("title"))
+        self.commands["ok" if status < 300 else "refused"] += 1
+        self.terminal.line(f"CMD   {action:<26} {agent:<10} → {status} {detail}")
+        return status
+
+    async def expect(self, event_type: str, pause: float, **data: Any) -> None:
+        """Wait (bounded) until the CRM has the event, so the story reads in order."""
+        await self.sink.wait_for(
+            lambda item: item.type == event_type and all(item.data.get(k) == v for k, v in data.items()),
+            within=max(pause * 4, 5.0),
         )
-        agent.client = client
-        await client.open()
-        for channel in CHANNELS:
-            await client.subscribe(channel)
 
-    async def print_notifications(self, agent: _Agent) -> None:
-        assert agent.client is not None
-        while True:
-            try:
-                message = await agent.client.receive()
-            except aiocometd_noloop.exceptions.TransportTimeoutError:
-                continue  # the client reconnects by itself; keep asking
-            kind, state = describe_notification(message)
-            agent.received[kind] += 1
-            elapsed = time.monotonic() - self.started
-            print(
-                f"{elapsed:7.2f}s  {agent.name:<10} {message['channel']:<24} {kind:<42} {state}", flush=True
-            )
-
-    async def script(self) -> None:
+    async def play(self, pause: float) -> None:
         first, second = self.agents[0], self.agents[min(1, len(self.agents) - 1)]
-        self.say("agents start their contact-center session and go Ready")
+        self.say("the agents start their shift (commands: session.start, agent.ready)")
         for agent in self.agents:
-            session = {"operationName": "StartContactCenterSession", "channels": ["voice", "email", "chat"]}
-            await self.call("POST", "/api/v2/me", session, agent)
-            await self.call("POST", "/api/v2/me/channels/voice", {"operationName": "Ready"}, agent)
-        await asyncio.sleep(self.pause)
-        self.say(f"a customer calls {first.name}")
+            await self.command(agent, "session.start", channels=["voice", "email", "chat"])
+            await self.command(agent, "agent.ready")
+        await asyncio.sleep(pause)
+        self.say(f"a customer calls {first}")
         customer = {"CustomerName": "Ada Lovelace", "AccountId": "ACME-1842"}
-        ring = {"to": first.name, "from": "+14155550123", "userData": customer}
-        call_id = (await self.call("POST", "/sim/calls", ring))["id"]
-        await asyncio.sleep(self.pause)
-        self.say(f"{first.name} answers")
-        await self.call("POST", f"/api/v2/me/calls/{call_id}", {"operationName": "Answer"}, first)
-        await asyncio.sleep(self.pause)
-        self.say(f"{first.name} attaches case data")
-        attach = {"operationName": "AttachUserData", "userData": {"CaseId": "CS-2047", "Topic": "Billing"}}
-        await self.call("POST", f"/api/v2/me/calls/{call_id}", attach, first)
-        await asyncio.sleep(self.pause)
+        ring = await self.control("/sim/calls", {"to": first, "from": "+14155550123", "userData": customer})
+        call_id = str(ring["id"])
+        await self.expect("call.ringing", pause, call_id=call_id)
+        self.say(f"the CRM pops the customer's record and {first} answers (command: call.answer)")
+        await self.command(first, "call.answer", call_id=call_id)
+        await self.expect("call.established", pause, call_id=call_id)
+        self.say(f"{first} attaches the case (command: call.attach_data)")
+        await self.command(first, "call.attach_data", call_id=call_id, user_data={"CaseId": "CS-2047"})
+        await self.expect("call.data_changed", pause, call_id=call_id)
         self.say("the customer hangs up")
-        await self.call("POST", f"/sim/calls/{call_id}/release", {})
-        await asyncio.sleep(self.pause)
-        self.say(f"{first.name} goes NotReady: Out to Lunch")
-        await self.call("POST", "/api/v2/me/channels/voice", {"operationName": "OutToLunch"}, first)
-        await asyncio.sleep(self.pause)
-        self.say(f"an e-mail arrives for {second.name}")
-        email = {"to": second.name, "channel": "email", "subject": "Invoice 2047", "text": "Hello, ..."}
-        interaction_id = (await self.call("POST", "/sim/interactions", email))["id"]
-        await asyncio.sleep(self.pause)
-        self.say(f"{second.name} accepts it")
-        accept = {"operationName": "Accept"}
-        await self.call("POST", f"/api/v2/me/interactions/{interaction_id}", accept, second)
-        await asyncio.sleep(self.pause)
+        await self.control(f"/sim/calls/{call_id}/release", {})
+        await self.expect("call.released", pause, call_id=call_id)
+        self.say(f"{first} sets the disposition (command: call.set_disposition)")
+        await self.command(first, "call.set_disposition", call_id=call_id, disposition="IssueResolved")
+        await asyncio.sleep(pause)
+        self.say(f"{first} goes to lunch (command: agent.not_ready, reason OutToLunch)")
+        await self.command(first, "agent.not_ready", reason="OutToLunch")
+        await asyncio.sleep(pause)
+        self.say(f"an e-mail arrives for {second}")
+        email = {"to": second, "channel": "email", "subject": "Invoice 2047", "text": "Hello, ..."}
+        interaction_id = str((await self.control("/sim/interactions", email))["id"])
+        await self.expect("interaction.invited", pause, interaction_id=interaction_id)
+        self.say(f"{second} accepts it (command: interaction.accept)")
+        await self.command(second, "interaction.accept", interaction_id=interaction_id)
+        await asyncio.sleep(pause)
         self.say("the voice service goes down")
-        await self.call("POST", "/sim/services/voice", {"state": "Inactive"})
-        await asyncio.sleep(self.pause)
+        await self.control("/sim/services/Voice", {"state": "Inactive"})
+        await asyncio.sleep(pause * 2)
         self.say("the voice service is back")
-        await self.call("POST", "/sim/services/voice", {"state": "Active"})
-        await asyncio.sleep(self.pause)
+        await self.control("/sim/services/Voice", {"state": "Active"})
+        await asyncio.sleep(pause)
         for turn in range(1_000_000):
-            agent = self.agents[turn % len(self.agents)]
-            self.say(f"another call for {agent.name}: ring, answer, hang up")
-            call_id = (await self.call("POST", "/sim/calls", {"to": agent.name, "from": "5551234"}))["id"]
-            await asyncio.sleep(self.pause)
-            await self.call("POST", f"/api/v2/me/calls/{call_id}", {"operationName": "Answer"}, agent)
-            await asyncio.sleep(self.pause)
-            await self.call("POST", f"/api/v2/me/calls/{call_id}", {"operationName": "Hangup"}, agent)
-            await asyncio.sleep(self.pause)
-
-    def summary(self) -> None:
-        elapsed = (self.finished or time.monotonic()) - self.started
-        total = sum(sum(agent.received.values()) for agent in self.agents)
-        print(f"summary: {total} notifications to {len(self.agents)} agents in {elapsed:.1f} s", flush=True)
-        for agent in self.agents:
-            kinds = ", ".join(f"{kind} {count}" for kind, count in agent.received.most_common())
-            print(f"  {agent.name}: {sum(agent.received.values())} ({kinds})", flush=True)
+            agent = self.agents[(turn + 1) % len(self.agents)]
+            self.say(f"another call for {agent}: ring, answer, hang up, disposition")
+            ring = await self.control("/sim/calls", {"to": agent, "from": f"+1415555{turn % 10000:04d}"})
+            call_id = str(ring["id"])
+            await self.expect("call.ringing", pause, call_id=call_id)
+            await self.command(agent, "call.answer", call_id=call_id)
+            await asyncio.sleep(pause)
+            await self.command(agent, "call.hangup", call_id=call_id)
+            await self.expect("call.released", pause, call_id=call_id)
+            await self.command(agent, "call.set_disposition", call_id=call_id, disposition="UpdateProvided")
+            await asyncio.sleep(pause)
 
 
-def _quiet_cancelled_callbacks(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    # aiocometd-noloop's connect-done callback re-raises CancelledError when a client closes;
-    # it is harmless, and a demo should not print a traceback for it.
-    if isinstance(context.get("exception"), asyncio.CancelledError):
-        return
-    loop.default_exception_handler(context)
+# -- start, run, stop --------------------------------------------------------------------------------
+
+
+async def _wait_until(what: str, check: Any, within: float, children: list[ChildProcess]) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        with contextlib.suppress(Exception):
+            if await check():
+                return
+        for child in children:
+            if child.returncode is not None:
+                raise ConfigError(f"{child.name} stopped ({describe_exit(child.returncode)}) while {what}")
+        if time.monotonic() > deadline:
+            raise ConfigError(f"timed out after {within:.0f} s {what}")
+        await asyncio.sleep(0.1)
+
+
+def _summary(
+    sink: CrmSink, day: _Day | None, elapsed: float, broker: str, codes: dict[str, int | None]
+) -> None:
+    types = Counter(item.type for item in sink.events)
+    latencies = sorted(x for x in (item.latency() for item in sink.events) if x is not None)
+    print(
+        f"summary: {len(sink.events)} events delivered to the CRM in {elapsed:.1f} s "
+        f"({len(sink.seen)} distinct webhook-ids, {sink.duplicates} repeated deliveries, "
+        f"{sink.bad_signatures} bad signatures)",
+        flush=True,
+    )
+    if types:
+        print(
+            "  by type: " + ", ".join(f"{name} {count}" for name, count in sorted(types.items())), flush=True
+        )
+    if latencies:
+        p50 = latencies[len(latencies) // 2]
+        p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+        print(f"  bridge → CRM latency: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms", flush=True)
+    if day is not None:
+        print(f"  commands: {day.commands['ok']} accepted, {day.commands['refused']} refused", flush=True)
+    print(f"  broker: {broker}", flush=True)
+    if codes:
+        print("  processes: " + ", ".join(f"{n} {describe_exit(c)}" for n, c in codes.items()), flush=True)
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Run the demo for ``args.duration`` seconds (or until Ctrl-C); 0 on success."""
-    logging.getLogger("aiocometd_noloop").setLevel(logging.WARNING)
-    logging.getLogger("simulator").setLevel(logging.WARNING)
+    """Run the demo for ``args.duration`` seconds or until Ctrl-C/SIGTERM; 0, or 1 if it could not start."""
+    for name in ("aiocometd_noloop", "simulator", "bridge.run"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
-    previous_handler = loop.get_exception_handler()
-    loop.set_exception_handler(_quiet_cancelled_callbacks)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    config = SimulatorConfig(host="127.0.0.1", port=port, agents=max(1, args.agents))
-    runner = web.AppRunner(create_app(config), access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    base_url = config.url()
-    print(f"GWS simulator on {base_url}; CometD at {base_url}/api/v2/notifications", flush=True)
-
-    tasks: list[asyncio.Task[None]] = []
-    demo: _Demo | None = None
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), timeout=aiohttp.ClientTimeout(total=30))
+        loop.add_signal_handler(signum, stop.set)
+    terminal = _Terminal(args.quiet_gws)
+    agents = [f"agent{n:04d}" for n in range(1, max(1, args.agents) + 1)]
+    workdir = tempfile.TemporaryDirectory(prefix="gwsb-demo-")
+    logs = Path(workdir.name)
+    crm_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    api_key = secrets.token_urlsafe(24)
+    sink = CrmSink(crm_secret, on_event=terminal.delivered)
+    supervisor = Supervisor()
+    embedded: EmbeddedRedis | None = None
+    sim_runner: web.AppRunner | None = None
+    http: aiohttp.ClientSession | None = None
+    day: _Day | None = None
+    codes: dict[str, int | None] = {}
+    broker = ""
+    status = 0
+    script: asyncio.Task[None] | None = None
     try:
-        names = [f"agent{n:04d}" for n in range(1, max(1, args.agents) + 1)]
-        agents = [await _login(http, base_url, name) for name in names]
-        demo = _Demo(http, base_url, agents, pause=max(0.3, min(1.5, args.duration / 16)))
-        await asyncio.gather(*(demo.listen(agent) for agent in agents))
-        demo.say(f"{len(agents)} agents logged in and subscribed to {', '.join(CHANNELS)}")
-        tasks = [asyncio.create_task(demo.print_notifications(agent)) for agent in agents]
-        tasks.append(asyncio.create_task(demo.script()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(0.0, args.duration - (time.monotonic() - demo.started)))
-        tasks[-1].cancel()
-        await asyncio.sleep(0.3)  # let the last notifications arrive
-        demo.finished = time.monotonic()
+        if args.redis_url:
+            redis_url, broker = args.redis_url, f"{args.redis_url} (given; durable as that server is)"
+            await wait_for_redis(redis_url, 5.0)
+        else:
+            embedded = EmbeddedRedis()
+            await embedded.start()
+            redis_url = embedded.url
+            broker = f"embedded redis-server on {redis_url}, persistence off (NOT durable: for the demo only)"
+        terminal.line(f"Redis: {broker}")
+
+        sim_port = free_port()
+        sim_config = SimulatorConfig(host="127.0.0.1", port=sim_port, agents=len(agents))
+        simulator = _ObservedSimulator(sim_config)
+        simulator.terminal = terminal
+        sim_runner = web.AppRunner(create_app(sim_config, simulator), access_log=None, handle_signals=False)
+        await sim_runner.setup()
+        await web.TCPSite(sim_runner, "127.0.0.1", sim_port).start()
+        sim_url = sim_config.url()
+        sink_url = await sink.start()
+        receiver_port = free_port()
+        config_path = logs / "bridge.toml"
+        config_path.write_text(
+            render_config(
+                DemoConfig(
+                    redis_url=redis_url, gws_url=sim_url, agents=agents, sink_url=sink_url,
+                    receiver_port=receiver_port, api_key_hash=hash_api_key(api_key),
+                    password_env=_PASSWORD_ENV, secret_env=_SECRET_ENV,
+                )
+            ),
+            encoding="utf-8",
+        )  # fmt: skip
+        terminal.line(f"GWS simulator on {sim_url} with {len(agents)} agents; CRM webhook at {sink_url}")
+
+        # The children get the demo's secrets by environment, and none of the caller's GWSB_ settings.
+        env = {key: value for key, value in os.environ.items() if not key.startswith("GWSB_")}
+        env.update({_PASSWORD_ENV: "password", _SECRET_ENV: crm_secret, "PYTHONUNBUFFERED": "1"})
+        config = str(config_path)
+        worker_name = f"demo-{os.getpid()}"
+        quiet = ("--config", config, "--log-level", "WARNING")
+        specs = [
+            ChildSpec("worker", bridge_command("worker", *quiet, "--hostname", worker_name), env,
+                      logs / "worker.log", True),
+            ChildSpec("subscriber", bridge_command("subscriber", *quiet), env, logs / "subscriber.log", True),
+            ChildSpec("receiver", bridge_command("receiver", *quiet), env, logs / "receiver.log", True),
+        ]  # fmt: skip
+        children = [supervisor.start(spec) for spec in specs]
+        terminal.line(f"started {', '.join(f'{c.name} (pid {c.pid})' for c in children)}; logs in {logs}")
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        redis = Redis.from_url(redis_url)
+        receiver_url = f"http://127.0.0.1:{receiver_port}"
+        session = http
+
+        async def worker_ready() -> bool:
+            return bool(await redis.exists(f"gwsb:worker:{worker_name}"))
+
+        async def receiver_ready() -> bool:
+            async with session.get(f"{receiver_url}/healthz") as reply:
+                return reply.status == 200
+
+        async def subscriber_ready() -> bool:
+            return int(simulator.status()["cometdClients"]) >= len(agents)
+
+        try:
+            await _wait_until("waiting for the worker", worker_ready, 40, children)
+            await _wait_until("waiting for the receiver", receiver_ready, 40, children)
+            await _wait_until("waiting for the subscriber's CometD sessions", subscriber_ready, 40, children)
+        finally:
+            await redis.aclose()
+        terminal.line("the bridge is up: subscriber, worker and receiver are running")
+
+        day = _Day(http, sim_url, receiver_url, api_key, agents, sink, terminal)
+        pause = max(0.3, min(1.2, args.duration / 30))
+        script = asyncio.create_task(day.play(pause))
+        remaining = max(0.0, args.duration - (time.monotonic() - terminal.started))
+        failure = asyncio.create_task(supervisor.wait_for_failure(stop))
+        done, _ = await asyncio.wait(
+            {script, failure}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+        )
+        if failure in done and failure.result() is not None:
+            dead = failure.result()
+            assert dead is not None
+            terminal.line(
+                f"{dead.name} stopped unexpectedly ({describe_exit(dead.returncode)}); see {dead.spec.log}"
+            )
+            status = 1
+        elif script in done and script.exception() is not None:
+            terminal.line(f"the script failed: {script.exception()!r}")
+        stop.set()
+        await failure
+        script.cancel()
+        await asyncio.gather(script, return_exceptions=True)
+        if status == 0:
+            terminal.line("stopping: waiting briefly for the last deliveries")
+            await asyncio.sleep(1.5)
+    except ConfigError as exc:
+        print(f"gws-bridge demo: {exc}", file=sys.stderr)
+        for child in supervisor.children:
+            if child.spec.log is not None and child.spec.log.exists():
+                tail = child.spec.log.read_text(errors="replace")[-1500:]
+                print(f"--- {child.name} log (last lines) ---\n{tail}", file=sys.stderr)
+        status = 1
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if demo is not None:
-            for agent in demo.agents:
-                if agent.client is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(agent.client.close(), 5)
-        await http.close()
-        await runner.cleanup()
+        if script is not None and not script.done():
+            script.cancel()
+            await asyncio.gather(script, return_exceptions=True)
+        codes = await supervisor.stop_all(grace=15)
+        elapsed = time.monotonic() - terminal.started
+        if broker:
+            _summary(sink, day, elapsed, broker, codes)
+        if http is not None:
+            await http.close()
+        await sink.stop()
+        if sim_runner is not None:
+            await sim_runner.cleanup()
+        if embedded is not None:
+            embedded.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        loop.set_exception_handler(previous_handler)
-        if demo is not None:
-            demo.summary()
-    return 0
+        workdir.cleanup()
+    return status

@@ -1,0 +1,163 @@
+"""What ``gws-bridge demo`` runs on: an embedded Redis and a generated configuration.
+
+The demo needs Redis for everything the bridge keeps (the Celery broker, the retry schedule,
+FIFO queues, leases, agent state, idempotency records). Without a ``--redis-url`` it starts
+a private ``redis-server`` on a free loopback port: no persistence, a temporary directory,
+stopped at exit (and by the kernel if the demo dies, like every other demo child).
+
+There is no in-process fallback: Celery's ``memory`` transport would carry tasks only
+inside one process, but the delivery layer, the subscriber's leases and the receiver all
+use Redis directly (redis-py), so without a Redis server nothing would be delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from bridge.errors import ConfigError
+from bridge.run import ChildProcess, ChildSpec
+
+__all__ = ["DemoConfig", "EmbeddedRedis", "free_port", "render_config"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_for_redis(url: str, within: float) -> None:
+    """Return once ``url`` answers PING; raises ``ConfigError`` after ``within`` seconds."""
+    client = Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            try:
+                if await client.ping():
+                    return
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise ConfigError(f"Redis at {url} does not answer: {type(exc).__name__}") from exc
+            await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+
+
+class EmbeddedRedis:
+    """A private ``redis-server`` child: loopback, free port, nothing written to disk."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise ConfigError(
+                "no Redis: redis-server is not on PATH and no --redis-url / REDIS_URL was given. "
+                "Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) "
+                "or point the demo at a Redis with --redis-url redis://HOST:6379/0"
+            )
+        self.binary = binary
+        self.port = free_port()
+        self._dir = tempfile.TemporaryDirectory(prefix="gwsb-demo-redis-")
+        self.child: ChildProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        """Start and wait until it answers (10 s); raises ``ConfigError`` if it does not."""
+        argv = [
+            self.binary,
+            "--bind", "127.0.0.1", "--port", str(self.port),
+            "--save", "", "--appendonly", "no",
+            "--dir", self._dir.name, "--daemonize", "no", "--loglevel", "warning",
+        ]  # fmt: skip
+        self.child = ChildProcess.start(
+            ChildSpec("redis-server", argv, log=Path(self._dir.name) / "redis.log")
+        )
+        await wait_for_redis(self.url, 10.0)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.popen.terminate()
+            try:
+                self.child.popen.wait(timeout=10)
+            except Exception:
+                self.child.popen.kill()
+                self.child.popen.wait(timeout=10)
+            self.child.close_log()
+            self.child = None
+        self._dir.cleanup()
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """The values the demo's configuration file is made of (no secret values: env references)."""
+
+    redis_url: str
+    gws_url: str
+    agents: list[str]
+    sink_url: str
+    receiver_port: int
+    api_key_hash: str
+    password_env: str
+    secret_env: str
+
+
+def _q(value: str) -> str:
+    return json.dumps(value)
+
+
+def render_config(config: DemoConfig) -> str:
+    """The demo's TOML: every event to the CRM webhook (ordered per call), quick retries, one client."""
+    lines = [
+        f"redis_url = {_q(config.redis_url)}",
+        "",
+        "[gws]",
+        f"base_url = {_q(config.gws_url)}",
+        "",
+        "[normalizer]",
+        'source = "gws-bridge-demo"',
+        "",
+        "[delivery]",
+        "retry_schedule = [1.0, 2.0, 5.0, 10.0, 30.0]",
+        "retry_jitter = 0.1",
+        "task_deadline = 10.0",
+        "visibility_timeout = 30.0",
+        "retry_poll_interval = 0.2",
+        "batch_size = 50",
+        "",
+        "[inbound]",
+        'host = "127.0.0.1"',
+        f"port = {config.receiver_port}",
+        "outcome_timeout = 5.0",
+        "",
+        "[[inbound.clients]]",
+        'name = "crm"',
+        f"api_key_hashes = [{_q(config.api_key_hash)}]",
+        'agents = ["*"]',
+        "",
+        "[[destinations]]",
+        'name = "crm"',
+        'kind = "webhook"',
+        f"url = {_q(config.sink_url)}",
+        f"secrets = [{_q('env:' + config.secret_env)}]",
+        "timeout = 5.0",
+        "ordered = true",
+        "",
+        "[[routes]]",
+        'events = ["*"]',
+        'destinations = ["crm"]',
+    ]
+    for agent in config.agents:
+        lines += ["", "[[agents]]", f"username = {_q(agent)}", f"password_env = {_q(config.password_env)}"]
+    return "\n".join(lines) + "\n"
