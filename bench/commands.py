@@ -15,7 +15,7 @@ Prints one JSON line: commands/s through the receiver (and direct), saturated an
 latencies, and the sampled final statuses. Progress on stderr.
 
     .venv/bin/python bench/commands.py [--commands 6000] [--concurrency 32] [--agents 20]
-                                       [--store redis|memory] [--rate 200] [--seconds 5]
+                                       [--store redis|memory] [--rate 100] [--seconds 5]
 """
 
 from __future__ import annotations
