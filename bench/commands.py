@@ -273,7 +273,7 @@ async def main() -> None:
     parser.add_argument("--store", choices=["memory", "redis"], default="redis", help="receiver state store")
     parser.add_argument("--no-idempotency", action="store_true", help="send no Idempotency-Key")
     parser.add_argument(
-        "--rate", type=float, default=200.0, help="paced latency runs: commands/s (default 200)"
+        "--rate", type=float, default=100.0, help="paced latency runs: commands/s (default 100)"
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="paced latency runs: duration (default 5)")
     args = parser.parse_args()
