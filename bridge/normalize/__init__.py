@@ -41,6 +41,9 @@ __all__ = [
 ]
 
 
+_WIRE_TYPES = (bytes, str, bytearray, memoryview)
+
+
 def normalize(
     message: bytes | str | dict[str, Any] | list[Any],
     *,
@@ -58,7 +61,7 @@ def normalize(
     updated in place; the returned events are in the order of the changes.
     ``include_raw`` adds the GWS message to each event's ``data["raw"]``.
     """
-    if isinstance(message, bytes | bytearray | memoryview | str):
+    if isinstance(message, _WIRE_TYPES):
         parsed = parse_wire(message)
     else:
         parsed = jsonable(message)

@@ -45,24 +45,28 @@ def _participants(call: dict[str, Any]) -> list[dict[str, Any]] | None:
     """``[{number, e164, formatted}]`` from participantsInfo (either spelling) or participants."""
     info = call.get("participantsInfo")
     numbers = call.get("participants")
-    if not isinstance(info, list) and not isinstance(numbers, list):
-        return None
-    plain = [as_str(n) for n in numbers] if isinstance(numbers, list) else []
-    result: list[dict[str, Any]] = []
-    if isinstance(info, list) and info:
+    if info.__class__ is list and info:
+        result: list[dict[str, Any]] = []
         for i, item in enumerate(info):
-            if not isinstance(item, dict):
+            if item.__class__ is not dict:
                 continue
-            e164 = as_str(item.get("e164Number")) or as_str(item.get("E164digits"))
-            e164 = e164 or as_str(item.get("e164number"))
-            number = as_str(item.get("digits")) or as_str(item.get("localPhoneNumber"))
-            if number is None and i < len(plain):
-                number = plain[i]
-            formatted = as_str(item.get("formattedPhoneNumber"))
-            number = number or e164 or formatted
+            get = item.get
+            e164 = get("e164Number") or get("E164digits") or get("e164number")
+            number = get("digits") or get("localPhoneNumber")
+            formatted = get("formattedPhoneNumber")
+            if not (e164.__class__ is str and number.__class__ is str and formatted.__class__ is str):
+                e164 = as_str(get("e164Number")) or as_str(get("E164digits")) or as_str(get("e164number"))
+                number = as_str(get("digits")) or as_str(get("localPhoneNumber"))
+                if number is None and numbers.__class__ is list and i < len(numbers):
+                    number = as_str(numbers[i])
+                formatted = as_str(get("formattedPhoneNumber"))
+                number = number or e164 or formatted
             result.append({"number": number, "e164": e164 or number, "formatted": formatted or number})
         return result
-    return [{"number": n, "e164": n, "formatted": n} for n in plain if n is not None]
+    if numbers.__class__ is list:
+        plain = [as_str(n) for n in numbers]
+        return [{"number": n, "e164": n, "formatted": n} for n in plain if n is not None]
+    return [] if info.__class__ is list else None
 
 
 def _display_list(value: Any) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -93,14 +97,36 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
+def _text(value: Any) -> str | None:
+    if value.__class__ is str:
+        return value or None
+    return None if value is None else as_str(value)
+
+
+def _flag_of(call: dict[str, Any], key: str, old: dict[str, Any], old_key: str) -> bool | None:
+    value = call.get(key, _MISSING)
+    if value is _MISSING:
+        return old.get(old_key)  # absent: unchanged
+    try:
+        return _FLAGS[value]
+    except (KeyError, TypeError):  # unusual spelling, or unhashable junk
+        return _flag(value)
+
+
+_MISSING = object()
+_FLAGS: dict[Any, bool] = {True: True, False: False, "On": True, "Off": False}
+
+
 def _call_data(
     ctx: Context, call: dict[str, Any], msg: dict[str, Any], old: dict[str, Any]
 ) -> dict[str, Any]:
     """The normalized fields of one call message, falling back to the last-known values."""
-    state = as_str(call.get("state"))
-    state = _STATE_SPELLING.get(state.lower(), state) if state else old.get("state")
-    call_type = as_str(call.get("callType")) or old.get("call_type")
-    direction = old.get("direction")
+    get = call.get
+    old_get = old.get
+    state = _text(get("state"))
+    state = _STATE_SPELLING.get(state.lower(), state) if state else old_get("state")
+    call_type = _text(get("callType")) or old_get("call_type")
+    direction = old_get("direction")
     if direction is None:
         if call_type in ("Inbound", "Outbound"):
             direction = call_type.lower()
@@ -110,30 +136,35 @@ def _call_data(
             direction = "outbound"
     participants = _participants(call)
     if participants is None:
-        participants = old.get("participants") or []
-    phone_number = as_str(msg.get("phoneNumber")) or old.get("phone_number")
+        participants = old_get("participants") or []
+    phone_number = _text(msg.get("phoneNumber")) or old_get("phone_number")
     first = participants[0]["number"] if participants else None
-    ani = as_str(call.get("ani")) or old.get("ani")
-    dnis = as_str(call.get("dnis")) or old.get("dnis")
+    ani = _text(get("ani")) or old_get("ani")
+    dnis = _text(get("dnis")) or old_get("dnis")
     if direction == "inbound":
         ani = ani or first
         dnis = dnis or phone_number
     elif direction == "outbound":
         ani = ani or phone_number
         dnis = dnis or first
-    notification = as_str(msg.get("notificationType"))
+    notification = _text(msg.get("notificationType"))
     if "userData" in call:
         data = user_data(call["userData"]) or {}
     elif notification == "AttachedDataChanged":
         data = {}
     else:
-        data = old.get("user_data") or {}
-    toast = _display_list(call.get("toast"))
-    case = _display_list(call.get("case"))
+        data = old_get("user_data") or {}
+    toast = _display_list(get("toast"))
+    case = _display_list(get("case"))
+    duration = get("duration")
+    if duration.__class__ is str and duration.isascii() and duration.isdigit() and len(duration) < 19:
+        duration = int(duration)
+    else:
+        duration = as_int(duration)
     return {
         "agent": ctx.agent,
         "call_id": None,  # filled by the caller
-        "call_uuid": as_str(call.get("callUuid")) or old.get("call_uuid"),
+        "call_uuid": _text(get("callUuid")) or old_get("call_uuid"),
         "state": state,
         "previous_state": None,
         "call_type": call_type,
@@ -141,29 +172,21 @@ def _call_data(
         "ani": ani,
         "dnis": dnis,
         "phone_number": phone_number,
-        "device_id": last_path_segment(call.get("deviceUri")) or old.get("device_id"),
-        "parent_call_id": last_path_segment(call.get("parentCallUri")) or old.get("parent_call_id"),
+        "device_id": last_path_segment(get("deviceUri")) or old_get("device_id"),
+        "parent_call_id": last_path_segment(get("parentCallUri")) or old_get("parent_call_id"),
         "participants": participants,
         "user_data": data,
-        "toast": toast[0] if toast else old.get("toast", {}),
-        "toast_display_names": toast[1] if toast else old.get("toast_display_names", {}),
-        "case": case[0] if case else old.get("case", {}),
-        "case_display_names": case[1] if case else old.get("case_display_names", {}),
-        "capabilities": str_list(call.get("capabilities")),
-        "duration": as_int(call.get("duration")),
-        "muted": _flag(call["mute"]) if "mute" in call else old.get("muted"),
-        "recording_state": as_str(call.get("recordingState")) or old.get("recording_state"),
-        "supervisor_listening_in": (
-            _flag(call["supervisorListeningIn"])
-            if "supervisorListeningIn" in call
-            else old.get("supervisor_listening_in")
-        ),
-        "monitored_user_muted": (
-            _flag(call["monitoredUserMuted"])
-            if "monitoredUserMuted" in call
-            else old.get("monitored_user_muted")
-        ),
-        "monitoring": _flag(call["monitoring"]) if "monitoring" in call else old.get("monitoring"),
+        "toast": toast[0] if toast else old_get("toast", {}),
+        "toast_display_names": toast[1] if toast else old_get("toast_display_names", {}),
+        "case": case[0] if case else old_get("case", {}),
+        "case_display_names": case[1] if case else old_get("case_display_names", {}),
+        "capabilities": str_list(get("capabilities")),
+        "duration": duration,
+        "muted": _flag_of(call, "mute", old, "muted"),
+        "recording_state": _text(get("recordingState")) or old_get("recording_state"),
+        "supervisor_listening_in": _flag_of(call, "supervisorListeningIn", old, "supervisor_listening_in"),
+        "monitored_user_muted": _flag_of(call, "monitoredUserMuted", old, "monitored_user_muted"),
+        "monitoring": _flag_of(call, "monitoring", old, "monitoring"),
         "notification_type": notification,
     }
 
@@ -225,7 +248,7 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
         if event_type is None:
             unknown_state = True
         else:
-            ctx.emit(event_type, subject, dict(base), change=state, record=record)
+            ctx.emit(event_type, subject, base, change=state, record=record)  # base is not changed after
             if state == "Released":
                 ctx.retire(subject)
 
@@ -315,11 +338,10 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
 
     stored = dict(base)
     stored["previous_state"] = None
-    stored.pop("recovered", None)
-    stored.pop("notification_type", None)
+    for transient in ("recovered", "notification_type", "raw"):
+        stored.pop(transient, None)
     record["d"] = stored
-    if record != record_old:
-        ctx.state.set(subject, record)
+    ctx.state.set(subject, record)  # (nearly) every call message changes something, if only duration
     if unknown_state:
         return False
     return True

@@ -32,23 +32,9 @@ def event_id(name: str) -> str:
 
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-_EVENT_FIELDS = frozenset(Event.model_fields)
+# shared: an Event is frozen, and model_copy copies the set before touching it
+_FIELDS_SET = set(Event.model_fields)
 _object_setattr = object.__setattr__
-
-
-def new_event(fields: dict[str, Any]) -> Event:
-    """``Event.model_construct`` without its per-call overhead (all fields given, already valid).
-
-    The normalizer builds every field itself (type from :class:`EventType`,
-    JSON-safe data), so validation would only cost time; a unit test checks
-    the result equals ``Event.model_construct`` and ``Event.model_validate``.
-    """
-    event = Event.__new__(Event)
-    _object_setattr(event, "__dict__", fields)
-    _object_setattr(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
-    _object_setattr(event, "__pydantic_extra__", None)
-    _object_setattr(event, "__pydantic_private__", None)
-    return event
 
 
 def digest(value: Any) -> str:
@@ -70,11 +56,16 @@ def as_list(value: Any) -> list[Any]:
 
 def as_str(value: Any) -> str | None:
     """Strings as they are, numbers as text, anything else ``None`` (empty string → ``None``)."""
-    if isinstance(value, str):
+    cls = value.__class__
+    if cls is str:
         return value or None
-    if isinstance(value, bool) or value is None:
+    if value is None or cls is bool:
         return None
-    if isinstance(value, int | float):
+    if cls is int or cls is float:
+        return str(value)
+    if isinstance(value, str):  # subclasses
+        return str(value) or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
 
@@ -113,21 +104,6 @@ def last_path_segment(uri: Any) -> str | None:
         return None
     tail = uri.strip().rstrip("/").rsplit("/", 1)[-1]
     return tail or None
-
-
-def bump(record: dict[str, Any], event_type: str) -> int:
-    """Return the subject's occurrence count for ``event_type`` and increment it in ``record``."""
-    counts = record.get("n")
-    if not isinstance(counts, dict):
-        counts = {}
-    else:
-        counts = dict(counts)
-    n = counts.get(event_type, 0)
-    if not isinstance(n, int):
-        n = 0
-    counts[event_type] = n + 1
-    record["n"] = counts
-    return n
 
 
 class Context:
@@ -174,15 +150,27 @@ class Context:
         this type is used and incremented (``None`` when ``change`` alone is
         unique, e.g. a chat entry id).
         """
-        type_value = event_type.value
-        occurrence = bump(record, type_value) if record is not None else 0
-        event_id_value = event_id(f"{self.agent}\x1f{subject}\x1f{type_value}\x1f{occurrence}\x1f{change}")
+        type_value: str = event_type._value_
+        occurrence = 0
+        if record is not None:  # the subject's occurrence count for this type, incremented
+            counts = record.get("n")
+            counts = dict(counts) if counts.__class__ is dict else {}
+            occurrence = counts.get(type_value, 0)
+            if occurrence.__class__ is not int:
+                occurrence = 0
+            counts[type_value] = occurrence + 1
+            record["n"] = counts
         if self.include_raw and self.raw is not None:
             data["raw"] = self.raw
-        event = new_event(
+        # Event.model_construct without its per-call cost: every field is built here and valid
+        # (type from EventType, JSON-safe data); a unit test checks it equals a validated Event
+        event = Event.__new__(Event)
+        _object_setattr(
+            event,
+            "__dict__",
             {
                 "specversion": "1.0",
-                "id": event_id_value,
+                "id": event_id(f"{self.agent}\x1f{subject}\x1f{type_value}\x1f{occurrence}\x1f{change}"),
                 "source": self.source,
                 "type": type_value,
                 "subject": subject,
@@ -191,8 +179,11 @@ class Context:
                 "data": data,
                 "sequence": self.state.next_sequence(subject),
                 "partitionkey": self.agent,
-            }
+            },
         )
+        _object_setattr(event, "__pydantic_fields_set__", _FIELDS_SET)
+        _object_setattr(event, "__pydantic_extra__", None)
+        _object_setattr(event, "__pydantic_private__", None)
         self.events.append(event)
         return event
 
@@ -207,9 +198,9 @@ def data_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
 
 
 def user_data(value: Any) -> dict[str, Any] | None:
-    """A userData object with string keys, or ``None`` when it is not an object."""
-    if not isinstance(value, dict):
-        return None
-    if all(isinstance(k, str) for k in value):
-        return value
-    return {str(k): v for k, v in value.items()}
+    """A userData object, or ``None`` when it is not an object.
+
+    Keys are strings already: orjson only reads string keys, and dict input is
+    made JSON-safe on the way in (``bridge.normalize.wire.jsonable``).
+    """
+    return value if isinstance(value, dict) else None

@@ -81,7 +81,7 @@ def normalize_message(ctx: Context, message: Any) -> None:
     kind = data.get("messageType")
     if kind is None:
         kind = data.get("messageTypeName")
-    kind_str = as_str(kind)
+    kind_str = kind if kind.__class__ is str else as_str(kind)
     try:
         handled = _dispatch(ctx, data, kind_str)
     except Exception as exc:  # a bug must not lose the message: report it as unrecognized

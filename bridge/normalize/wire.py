@@ -23,9 +23,11 @@ _INT_LIMIT = 1 << 63
 def parse_wire(message: bytes | bytearray | memoryview | str) -> Any:
     """Parse one wire delivery; :class:`NormalizationError` when it is not JSON at all."""
     try:
-        return jsonable(orjson.loads(message))
+        parsed = orjson.loads(message)
     except orjson.JSONDecodeError as exc:
         error: Exception = exc
+    else:
+        return jsonable(parsed)  # orjson reads 1024 levels but writes only 254
     # valid JSON orjson refuses: 1e400, nesting deeper than 1024, lone surrogates
     text = message if isinstance(message, str) else bytes(message).decode("utf-8", "replace")
     try:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
 
 from bridge.events import Event, EventType
-from bridge.normalize.context import event_id, new_event
+from bridge.normalize import MemoryState, normalize
+from bridge.normalize.context import event_id
+
+from .conftest import FIXTURES
 
 
 def test_every_event_type_has_a_one_line_meaning() -> None:
@@ -24,21 +27,18 @@ def test_types_other_areas_use_are_still_there() -> None:
         assert EventType(name).value == name
 
 
-def test_new_event_equals_a_validated_event() -> None:
-    fields = {
-        "specversion": "1.0",
-        "id": event_id("x"),
-        "source": "gws-bridge/jsmith",
-        "type": EventType.CALL_RINGING.value,
-        "subject": "call/1",
-        "time": datetime(2026, 1, 1, tzinfo=UTC),
-        "datacontenttype": "application/json",
-        "data": {"agent": "jsmith", "n": [1, {"a": None}]},
-        "sequence": 3,
-        "partitionkey": "jsmith",
-    }
-    fast = new_event(dict(fields))
-    assert fast == Event.model_validate(fields)
-    assert fast == Event.model_construct(**fields)
-    assert fast.to_json() == Event.model_validate(fields).to_json()
-    assert Event.from_json(fast.to_json()) == fast
+def test_normalizer_events_equal_validated_events() -> None:
+    (event,) = normalize(
+        (FIXTURES / "cometd_call_StatusChange_Ringing_toast.json").read_bytes(),
+        agent="jsmith",
+        state=MemoryState(),
+    )
+    fields = dict(event.__dict__)
+    assert event == Event.model_validate(fields)
+    assert event == Event.model_construct(**fields)
+    assert event.to_json() == Event.model_validate(fields).to_json()
+    assert Event.from_json(event.to_json()) == event
+    assert event.model_copy(update={"sequence": 9}).sequence == 9
+    assert event.sequence == 1
+    assert event.id == event_id("jsmith\x1fcall/0071023c62a4a02a\x1fcall.ringing\x1f0\x1fRinging")
+    assert str(uuid.UUID(event.id)) == event.id and uuid.UUID(event.id).version == 5
