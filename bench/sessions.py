@@ -222,7 +222,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for session in sessions:
             await session.stop()
         if tasks:
-            _, still = await asyncio.wait(tasks, timeout=30)
+            closing = time.perf_counter()
+            _, still = await asyncio.wait(tasks, timeout=60)
+            log(f"sessions closed in {time.perf_counter() - closing:.1f} s ({len(still)} cancelled)")
             for task in still:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -61,6 +61,7 @@ DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services")
 # Recent event ids remembered per session, as 64-bit hashes (~60 bytes each): enough to cover a
 # recovery re-deriving what was just handed on, small enough for thousands of sessions.
 _SEEN_IDS = 256
+_HEADERS_TTL = 10.0  # seconds the CometD auth headers are reused without looking at the cookie jar
 
 
 class StateStore(Protocol):
@@ -130,11 +131,22 @@ class _CometdClient(Client):
         # aiocometd's done-callback calls .result() on the connect task it is about to cancel,
         # and a CancelledError escapes into asyncio's "Exception in callback" log. Detach it:
         # after close nothing must be scheduled anyway.
-        transport = self._transport
-        task = getattr(transport, "_connect_task", None)
-        if task is not None and not task.done():
-            task.remove_done_callback(transport._connect_done)
+        self._detach_connect_task()
         await super().close()
+
+    def abandon(self) -> None:
+        """Stop the long-poll without telling the server (when a polite close failed or timed out)."""
+        task = self._detach_connect_task()
+        if task is not None:
+            task.cancel()
+
+    def _detach_connect_task(self) -> asyncio.Future[Any] | None:
+        transport = self._transport
+        task: asyncio.Future[Any] | None = getattr(transport, "_connect_task", None)
+        if task is None or task.done():
+            return None
+        task.remove_done_callback(transport._connect_done)
+        return task
 
 
 class _GwsExtension(AuthExtension):
@@ -145,9 +157,25 @@ class _GwsExtension(AuthExtension):
         self._handshakes = 0
         self._connect_outstanding = False
         self._gap = False
+        self._headers: dict[str, str] = {}
+        self._headers_key: tuple[Any, ...] | None = None
+        self._headers_until = 0.0
+
+    def _auth_headers(self) -> dict[str, str]:
+        # Building the headers filters the cookie jar (~0.2 ms); a long-poll renewal needs them
+        # every few seconds per agent. A new GWS session always brings a new CSRF token, so the
+        # token (and the login state) key the cache; the short expiry covers CSRF-less setups.
+        rest = self._session.rest
+        key = (rest.logged_in, rest.csrf)
+        now = time.monotonic()
+        if key != self._headers_key or now >= self._headers_until:
+            self._headers = rest.cometd_headers()
+            self._headers_key = key
+            self._headers_until = now + _HEADERS_TTL
+        return self._headers
 
     async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
-        headers.update(self._session.rest.cometd_headers())
+        headers.update(self._auth_headers())
         for message in payload:
             if message.get("channel") == "/meta/connect":
                 if self._connect_outstanding:  # the previous connect got no reply: transport error
@@ -205,6 +233,7 @@ class AgentSession:
         place: str | None = None,
         subscriptions: Sequence[str] = DEFAULT_CHANNELS,
         connection_timeout: float = 5.0,
+        close_timeout: float = 5.0,
         backoff_initial: float = 0.5,
         backoff_cap: float = 30.0,
         start_gate: asyncio.Semaphore | None = None,
@@ -225,6 +254,7 @@ class AgentSession:
         self._place = place
         self._subscriptions = list(subscriptions)
         self._connection_timeout = connection_timeout
+        self._close_timeout = close_timeout
         self._backoff = Backoff(backoff_initial, backoff_cap)
         self._start_gate = start_gate
         self.rest = GwsRestClient(
@@ -399,8 +429,12 @@ class AgentSession:
         client, self._client = self._client, None
         if client is not None:
             try:
-                await asyncio.wait_for(client.close(), timeout=2.0)
+                await asyncio.wait_for(client.close(), timeout=self._close_timeout)
+            except asyncio.CancelledError:
+                client.abandon()
+                raise
             except Exception as exc:  # closing a broken client must not mask the real failure
+                client.abandon()
                 logger.debug("cometd close failed", extra={"agent": self.username, "error": _describe(exc)})
 
     async def _relogin(self, reason: str) -> None:
