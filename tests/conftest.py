@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.plugins.delivery",
     "tests.plugins.simulator",
     "tests.plugins.slack",
+    "tests.plugins.e2e",
 ]

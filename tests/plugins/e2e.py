@@ -1,0 +1,368 @@
+"""The whole pipeline on loopback, for the end-to-end and fault tests.
+
+``bridge_stack`` is a factory fixture: ``stack = await bridge_stack(agents=4)`` starts the
+simulator as a ``gws-bridge simulate`` process and a signature-verifying CRM sink, and
+writes one configuration (Redis, GWS, agents, a webhook destination ordered per subject,
+every event routed to it, an inbound client). The test then starts the bridge processes it
+wants — ``stack.start_subscriber()``, ``stack.start_worker()``, ``stack.start_receiver()`` —
+all real ``gws-bridge`` processes, all stopped at the end (SIGTERM, then SIGKILL).
+
+The sink verifies every request with the ``standardwebhooks`` reference library, answers
+401 to a bad signature and records everything it answered 2xx; it can be stopped and
+started again on the same port (``await stack.sink.stop()`` / ``start()``).
+:func:`check_calls` holds the assertions every test makes about simulated calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import secrets
+import signal
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import redis
+from aiohttp import web
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from bridge.inbound.config import hash_api_key
+from bridge.run import ChildProcess, ChildSpec, bridge_command
+from tests.plugins.delivery import to_toml
+from tests.plugins.ports import free_port
+from tests.plugins.simulator import SimulatorHandle
+
+__all__ = ["BridgeStack", "CallReport", "Delivered", "VerifyingSink", "check_calls"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Retries that outlast a few seconds of sink outage (≈ 25 s in all) and a short visibility
+# timeout, so a SIGKILLed worker's task comes back within the test.
+E2E_DELIVERY = {
+    "retry_schedule": [0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 5.0, 5.0],
+    "retry_jitter": 0.0,
+    "task_deadline": 4.0,
+    "visibility_timeout": 8.0,
+    "retry_poll_interval": 0.05,
+    "retry_claim_lease": 5.0,
+    "batch_size": 50,
+}
+
+CALL_FLOW = ["call.ringing", "call.established", "call.data_changed", "call.released"]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One request the sink accepted (2xx)."""
+
+    webhook_id: str
+    event: dict[str, Any]
+    at: float
+
+    @property
+    def type(self) -> str:
+        return str(self.event["type"])
+
+    @property
+    def subject(self) -> str:
+        return str(self.event["subject"])
+
+    @property
+    def sequence(self) -> int:
+        return int(self.event["sequence"])
+
+
+class VerifyingSink:
+    """The CRM: verifies signatures, records every accepted delivery; restartable on one port."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self._verifier = Webhook(secret)
+        self.port = free_port()
+        self.delivered: list[Delivered] = []
+        self.bad_signatures = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/crm"
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            self._verifier.verify(body, dict(request.headers), json_parse=False)
+        except WebhookVerificationError:
+            self.bad_signatures += 1
+            return web.Response(status=401)
+        self.delivered.append(Delivered(request.headers["webhook-id"], json.loads(body), time.time()))
+        return web.Response(status=204)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hooks/crm", self._receive)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def distinct(self) -> dict[str, Delivered]:
+        """First delivery of each webhook-id, in arrival order."""
+        first: dict[str, Delivered] = {}
+        for item in self.delivered:
+            first.setdefault(item.webhook_id, item)
+        return first
+
+    def repeats(self) -> int:
+        """Deliveries of an id already delivered (at-least-once redeliveries)."""
+        return len(self.delivered) - len(self.distinct())
+
+    def of_type(self, event_type: str) -> list[Delivered]:
+        return [item for item in self.distinct().values() if item.type == event_type]
+
+
+@dataclass
+class CallReport:
+    """What the sink got for the simulated calls."""
+
+    calls: dict[str, list[Delivered]] = field(default_factory=dict)  # subject -> first deliveries
+
+    def complete(self) -> int:
+        return sum(1 for items in self.calls.values() if [i.type for i in items] == CALL_FLOW)
+
+
+def call_report(sink: VerifyingSink) -> CallReport:
+    """First deliveries of every ``call/…`` subject, in arrival order."""
+    calls: dict[str, list[Delivered]] = defaultdict(list)
+    for item in sink.distinct().values():
+        if item.subject.startswith("call/"):
+            calls[item.subject].append(item)
+    return CallReport(dict(calls))
+
+
+def check_calls(sink: VerifyingSink, calls_started: int, *, allow_repeats: bool) -> CallReport:
+    """Every simulated call's four events arrived, signed, in sequence order, each id once.
+
+    - as many call subjects as the simulator started calls, each with exactly
+      ringing → established → data_changed → released, sequences 1..4, in arrival order;
+    - one webhook-id per (subject, sequence): no event was emitted twice under two ids;
+    - no bad signature; with ``allow_repeats=False``, no webhook-id delivered twice either.
+    """
+    report = call_report(sink)
+    assert sink.bad_signatures == 0
+    problems = []
+    for subject, items in report.calls.items():
+        types = [item.type for item in items]
+        sequences = [item.sequence for item in items]
+        if types != CALL_FLOW or sequences != [1, 2, 3, 4]:
+            problems.append(f"{subject}: {list(zip(types, sequences, strict=True))}")
+    assert not problems, (
+        f"{len(problems)} of {len(report.calls)} calls incomplete or out of order: {problems[:5]}"
+    )
+    assert len(report.calls) == calls_started, (len(report.calls), calls_started)
+    ids_per_event = Counter((item.subject, item.sequence) for item in sink.distinct().values())
+    assert max(ids_per_event.values(), default=1) == 1, "an event was emitted twice under two ids"
+    if not allow_repeats:
+        assert sink.repeats() == 0, Counter(item.webhook_id for item in sink.delivered).most_common(3)
+    return report
+
+
+class BridgeStack:
+    """A simulator process, a sink, a configuration, and the bridge processes a test starts."""
+
+    def __init__(self, sim: SimulatorHandle, redis_url: str, sink: VerifyingSink, tmp_path: Path) -> None:
+        self.sim = sim
+        self.redis_url = redis_url
+        self.sink = sink
+        self.tmp_path = tmp_path
+        self.api_key = secrets.token_urlsafe(16)
+        self.receiver_port = free_port()
+        self.children: list[ChildProcess] = []
+        self.config = tmp_path / "bridge.toml"
+        self.write_config()
+
+    def write_config(self, **delivery: Any) -> None:
+        """(Re)write the configuration; ``delivery`` overrides :data:`E2E_DELIVERY`."""
+        config = {
+            "redis_url": self.redis_url,
+            "gws": {"base_url": self.sim.base_url, "request_timeout": 5.0},
+            "agents": [{"username": agent, "password": self.sim.password} for agent in self.sim.agents],
+            "delivery": {**E2E_DELIVERY, **delivery},
+            "destinations": [
+                {"name": "crm", "kind": "webhook", "url": self.sink.url, "secrets": [self.sink.secret],
+                 "timeout": 2.0, "ordered": True},
+            ],
+            "routes": [{"events": ["*"], "destinations": ["crm"]}],
+            "inbound": {
+                "host": "127.0.0.1", "port": self.receiver_port, "outcome_timeout": 5.0,
+                "clients": [{"name": "crm", "api_key_hashes": [hash_api_key(self.api_key)], "agents": ["*"]}],
+            },
+        }  # fmt: skip
+        self.config.write_text(to_toml(config), encoding="utf-8")
+
+    def _start(self, name: str, *args: str) -> ChildProcess:
+        log = self.tmp_path / f"{name}-{len(self.children)}.log"
+        child = ChildProcess.start(ChildSpec(name, bridge_command(name, *args), log=log))
+        self.children.append(child)
+        return child
+
+    def start_subscriber(self, *, lease_ttl: float = 15.0) -> ChildProcess:
+        """``gws-bridge subscriber`` holding (its share of) every agent."""
+        return self._start(
+            "subscriber", "--config", str(self.config), "--lease-ttl", str(lease_ttl),
+            "--status-interval", "0", "--log-level", "INFO",
+        )  # fmt: skip
+
+    def start_worker(self, *, concurrency: int = 4) -> ChildProcess:
+        """``gws-bridge worker``; :meth:`wait_worker` blocks until it polls."""
+        child = self._start(
+            "worker", "--config", str(self.config), "--concurrency", str(concurrency),
+            "--hostname", f"e2e-{len(self.children)}", "--log-level", "WARNING",
+        )  # fmt: skip
+        return child
+
+    def worker_ready(self, child: ChildProcess) -> bool:
+        hostname = child.spec.argv[list(child.spec.argv).index("--hostname") + 1]
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            return bool(client.exists(f"gwsb:worker:{hostname}"))
+        finally:
+            client.close()
+
+    def start_receiver(self) -> ChildProcess:
+        return self._start("receiver", "--config", str(self.config), "--log-level", "WARNING")
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://127.0.0.1:{self.receiver_port}"
+
+    async def command(self, agent: str, action: str, **params: Any) -> tuple[int, dict[str, Any]]:
+        """POST ``/v1/commands`` as the configured client; ``(status, body)``."""
+        headers = {"Authorization": f"Bearer {self.api_key}", "Idempotency-Key": secrets.token_hex(8)}
+        body = {"agent": agent, "action": action, "params": params}
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http,
+            http.post(f"{self.receiver_url}/v1/commands", json=body, headers=headers) as reply,
+        ):
+            return reply.status, await reply.json(content_type=None)
+
+    async def wait_until(self, what: str, check: Callable[[], Awaitable[bool] | bool], within: float) -> None:
+        """Poll ``check`` every 0.1 s; fail with the children's logs after ``within`` s or if one died."""
+        deadline = time.monotonic() + within
+        while True:
+            result = check()
+            if not isinstance(result, bool):
+                result = await result
+            if result:
+                return
+            dead = [c for c in self.children if not c.stopping and c.returncode is not None]
+            if dead or time.monotonic() > deadline:
+                pytest.fail(f"{'child died' if dead else 'timed out'} waiting for {what}\n{self.logs()}")
+            await asyncio.sleep(0.1)
+
+    async def wait_ready(self, *, agents: int | None = None, within: float = 40.0) -> None:
+        """Every started worker polls, the receiver answers, and ``agents`` CometD clients are connected."""
+        expected = len(self.sim.agents) if agents is None else agents
+        for child in self.children:
+            if child.name == "worker":
+                await self.wait_until(f"{child.name} to poll", lambda c=child: self.worker_ready(c), within)
+            elif child.name == "receiver":
+                await self.wait_until("the receiver", self._receiver_healthy, within)
+
+        async def connected() -> bool:
+            return int((await self.sim.status())["cometdClients"]) >= expected
+
+        await self.wait_until(f"{expected} CometD clients", connected, within)
+
+    async def _receiver_healthy(self) -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
+                http.get(f"{self.receiver_url}/healthz") as reply,
+            ):
+                return reply.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    async def run_load(self, *, agents: int, calls_per_second: float, seconds: float) -> str:
+        return await self.sim.start_load(agents, calls_per_second, seconds)
+
+    async def wait_load(self, load_id: str, within: float) -> dict[str, Any]:
+        """The load's final progress report, once it stopped running."""
+        deadline = time.monotonic() + within
+        while True:
+            progress = await self.sim.load_progress(load_id)
+            if not progress["running"]:
+                return progress
+            if time.monotonic() > deadline:
+                pytest.fail(f"load {load_id} still running after {within}s: {progress}")
+            await asyncio.sleep(0.2)
+
+    async def wait_calls_delivered(self, calls: int, within: float) -> None:
+        """Until ``calls`` call subjects have all four events (or fail after ``within`` s)."""
+        await self.wait_until(
+            f"{calls} complete calls at the sink", lambda: call_report(self.sink).complete() >= calls, within
+        )
+        await asyncio.sleep(1.0)  # anything still in flight (a duplicate would arrive now)
+
+    def logs(self, tail: int = 3000) -> str:
+        parts = []
+        for child in self.children:
+            if child.spec.log is not None and child.spec.log.exists():
+                text = child.spec.log.read_text(errors="replace")[-tail:]
+                parts.append(f"--- {child.name} pid {child.pid} ({child.returncode}) ---\n{text}")
+        return "\n".join(parts)
+
+    def stop_children(self) -> None:
+        for child in self.children:
+            child.stopping = True
+            child.signal(signal.SIGTERM)
+        for child in self.children:
+            try:
+                child.popen.wait(timeout=15)
+            except Exception:
+                child.signal(signal.SIGKILL)
+                child.popen.wait(timeout=10)
+            child.close_log()
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+@pytest.fixture
+async def bridge_stack(
+    redis_url: str, tmp_path: Path, simulator_process_factory: Callable[..., SimulatorHandle]
+) -> AsyncIterator[Callable[..., Awaitable[BridgeStack]]]:
+    """``await bridge_stack(agents=4, redis_url=None)`` → a :class:`BridgeStack`; everything stops after."""
+    stacks: list[BridgeStack] = []
+
+    async def factory(*, agents: int = 4, redis_url_override: str | None = None) -> BridgeStack:
+        sim = simulator_process_factory(agents=agents)
+        sink = VerifyingSink(new_secret())
+        await sink.start()
+        stack = BridgeStack(sim, redis_url_override or redis_url, sink, tmp_path)
+        stacks.append(stack)
+        return stack
+
+    yield factory
+    for stack in stacks:
+        await asyncio.to_thread(stack.stop_children)
+        await stack.sink.stop()
+
+
+@pytest.fixture
+def e2e_repo() -> Iterator[Path]:
+    """The repository root (for tests that read Dockerfile, docker-compose.yml, …)."""
+    yield REPO
