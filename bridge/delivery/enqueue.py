@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -152,8 +152,8 @@ class CeleryEventSink:
         if not deliveries:
             return
         await self._enqueuer.enqueue(deliveries)
-        for delivery in deliveries:
-            EVENTS_ROUTED.labels(delivery.destination).inc()
+        for destination, count in Counter(d.destination for d in deliveries).items():
+            EVENTS_ROUTED.labels(destination).inc(count)
 
     async def aclose(self) -> None:
         """Release the thread and the Redis connections."""
