@@ -258,3 +258,23 @@ def test_include_raw_carries_the_gws_message() -> None:
     message = _message("cometd_call_StatusChange_Ringing_toast.json")
     (event,) = normalize(message, agent=AGENT, state=MemoryState(), include_raw=True)
     assert event.data["raw"] == message
+
+
+def test_finished_calls_are_pruned_beyond_the_limit_without_sequences_going_back(state: MemoryState) -> None:
+    from bridge.normalize.dispatch import KEEP_FINISHED
+
+    ringing = _message("cometd_call_StatusChange_Ringing_toast.json")
+    released = _message("cometd_call_StatusChange_Released_Hangup.json")
+    last_sequence = 0
+    for i in range(KEEP_FINISHED + 20):
+        call_id = f"call{i:05d}"
+        for message in (ringing, released):
+            message["data"]["call"]["id"] = call_id
+            for event in normalize(message, agent=AGENT, state=state):
+                last_sequence = max(last_sequence, event.sequence)
+    calls = state.subjects("call/")
+    assert len(calls) == KEEP_FINISHED
+    assert "call/call00000" not in calls and f"call/call{KEEP_FINISHED + 19:05d}" in calls
+    ringing["data"]["call"]["id"] = "call00000"  # a pruned call seen again starts above every number used
+    (again,) = normalize(ringing, agent=AGENT, state=state)
+    assert again.sequence > 2
