@@ -166,7 +166,7 @@ async def test_survivor_takes_over_a_killed_subscribers_agents_without_duplicate
         lambda: _owned_by(redis, agents, survivor, 100), within=LEASE_TTL + 5, what="the survivor to hold 100"
     )
     takeover = time.monotonic() - killed_at
-    assert takeover <= LEASE_TTL + 2, f"takeover took {takeover:.1f} s"
+    assert takeover <= LEASE_TTL + 3, f"takeover took {takeover:.1f} s"  # TTL + a tick + margin
 
     # Round 2: everything now goes through the survivor.
     second_round = await start_calls(sim, agents)
