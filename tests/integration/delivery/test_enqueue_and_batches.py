@@ -18,6 +18,7 @@ from bridge.delivery.deliver import Deliverer
 from bridge.delivery.enqueue import CeleryEventSink, EnqueueError, Enqueuer
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.keys import Keys
+from bridge.events import EventSink
 from bridge.settings import Settings, load_settings
 from connectors.webhook import WebhookConnector
 from tests.plugins.delivery import Reply, WebhookSink, make_event
@@ -56,8 +57,10 @@ async def test_publish_routes_and_batches_per_destination(
         delivery={"batch_size": 50},
     )
     sink = CeleryEventSink.from_settings(load_settings(config))
+    as_protocol: EventSink = sink  # the subscriber's contract (checked by mypy)
     try:
         calls = [make_event(n) for n in range(120)]
+        assert as_protocol is sink
         await sink.publish(
             [*calls, make_event(1, type="agent.state_changed"), make_event(2, type="service.state_changed")]
         )
