@@ -133,6 +133,14 @@ def normalize_interaction(ctx: Context, msg: dict[str, Any], *, recovered: bool 
     for key in _STICKY:
         if fields[key] is None:
             fields[key] = old.get(key)
+    if old:  # absent means unchanged (PropertiesChanged omits capabilities; quirk C5)
+        for key, wire_key in (
+            ("capabilities", "capabilities"),
+            ("user_data", "userData"),
+            ("queue", "currentQueue"),
+        ):
+            if wire_key not in ix:
+                fields[key] = old.get(key)
     state = fields["state"]
     lifecycle = old.get("state")  # the last lifecycle state (never PropertiesChanged)
     fields["previous_state"] = lifecycle

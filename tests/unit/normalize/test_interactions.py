@@ -95,3 +95,19 @@ def test_flat_and_nested_forms_give_the_same_fields() -> None:
     (b,) = normalize(nested, agent=AGENT, state=MemoryState())
     assert a.data == b.data
     assert a.id == b.id
+
+
+def test_properties_changed_without_capabilities_is_not_a_change(state: MemoryState) -> None:
+    invited = _message("cometd_interaction_chat_invited.json")
+    feed(state, "cometd_interaction_chat_invited.json")
+    data = copy.deepcopy(invited[0]["data"])
+    del data["capabilities"]
+    data["state"] = "PropertiesChanged"
+    message = {"channel": "/v2/me/interactions", "data": data}
+    assert normalize(message, agent=AGENT, state=state) == []
+    data["userData"]["Subject"] = "Billing"
+    (event,) = normalize(message, agent=AGENT, state=state)
+    assert event.type == "interaction.updated"
+    assert event.data["capabilities"] == ["Accept", "Reject"]
+    assert event.data["data_changes"]["changed"] == {"Subject": "Billing"}
+    assert event.data["previous_state"] == "Invited"
