@@ -179,3 +179,24 @@ async def test_large_save_round_trips(store: RedisStateStore) -> None:
     again = await store.load(AGENT)
     assert len(again.subjects("call/")) == 1500
     assert again.get("call/1") == {"i": 1}
+
+
+async def test_replacement_after_a_lost_save_rederives_the_same_event_ids(store: RedisStateStore) -> None:
+    from bridge.normalize import Snapshot, normalize_snapshot
+
+    ringing = (FIXTURES / "cometd_call_StatusChange_Ringing_toast.json").read_bytes()
+    established = (FIXTURES / "cometd_call_StatusChange_Established_case.json").read_bytes()
+    holder = await store.load(AGENT)
+    normalize(ringing, agent=AGENT, state=holder)
+    await store.save(AGENT, holder)
+    (published,) = normalize(established, agent=AGENT, state=holder)  # handed on, then the holder dies
+
+    by_recovery = await store.load(AGENT)
+    call = orjson.loads(established)["data"]["call"]
+    (recovered,) = normalize_snapshot(Snapshot(calls={"calls": [call]}), agent=AGENT, state=by_recovery)
+    assert recovered.id == published.id
+    assert recovered.sequence > published.sequence
+
+    by_replay = await store.load(AGENT)
+    (replayed,) = normalize(established, agent=AGENT, state=by_replay)
+    assert replayed.id == published.id
