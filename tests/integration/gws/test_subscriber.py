@@ -199,7 +199,7 @@ async def test_survivor_takes_over_a_killed_subscribers_agents_without_duplicate
     assert "pool status: 100 of 100 agents held, 100 connected" in log
 
 
-async def _owned_by(redis: Redis, agents: list[str], subscriber: Subscriber, count: int) -> bool:
+async def _owned_by(redis: Redis, agents: list[str], subscriber: Subscriber | _Pid, count: int) -> bool:
     owners = await lease_owners(redis, agents)
     return sum(1 for owner in owners if owner and subscriber.owner_prefix in owner) == count
 
@@ -215,3 +215,52 @@ def test_subscriber_without_agents_is_a_configuration_error(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert b"no agents configured" in result.stderr
+
+
+async def test_quick_trial_from_the_command_line_prints_events_and_never_logs_the_password(
+    simulator_factory: Callable[..., Any], redis: Redis, redis_url: str, tmp_path: Path
+) -> None:
+    secret = "S3cret-pw-0815"
+    users = tmp_path / "users.toml"
+    users.write_text(f'[[users]]\nuserName = "alice"\npassword = "{secret}"\ndn = "7001"\n', encoding="utf-8")
+    sim = await simulator_factory(users_file=users)
+    out, err = tmp_path / "out.jsonl", tmp_path / "err.log"
+    args = [
+        sys.executable, "-m", "bridge.cli", "subscriber", "--log-level", "DEBUG", "--print-events",
+        "--gws-url", sim.base_url, "--agent", f"alice:{secret}", "--redis-url", redis_url, "--lease-ttl", "2",
+    ]  # fmt: skip
+    process = spawn(args, out, err)
+    try:
+        await wait_until(
+            lambda: _owned_by(redis, ["alice"], _Pid(process.pid), 1), within=15, what="alice to be claimed"
+        )
+        call_id = await sim.start_call("alice")
+        await wait_until(lambda: f'"call/{call_id}"'.encode() in out.read_bytes(), within=15, what="the call")
+        process.send_signal(signal.SIGTERM)
+        # Poll, don't block: the in-process simulator must keep answering the clean shutdown.
+        await wait_until(lambda: process.poll() is not None, within=15, what="the subscriber to exit")
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+    events = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert {"call.ringing"} <= {e["type"] for e in events if e["subject"] == f"call/{call_id}"}
+    assert all(e["partitionkey"] == "alice" for e in events)
+    log = err.read_text()
+    assert "alice" in log and secret not in log
+    assert await lease_owners(redis, ["alice"]) == [None]
+
+
+def spawn(args: list[str], out: Path, err: Path) -> subprocess.Popen[bytes]:
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
+
+
+class _Pid:
+    """Just enough of a Subscriber for ``_owned_by``."""
+
+    def __init__(self, pid: int) -> None:
+        self.owner_prefix = f":{pid}:"
