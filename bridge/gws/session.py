@@ -106,7 +106,8 @@ class Backoff:
     def next_delay(self) -> float:
         """The delay before the next attempt (grows until ``cap``)."""
         ceiling = min(self.cap, self.initial * self.factor**self.attempt)
-        self.attempt += 1
+        if ceiling < self.cap:  # stop counting at the cap: factor**attempt would overflow one day
+            self.attempt += 1
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def reset(self) -> None:
@@ -216,6 +217,11 @@ class AgentSession:
     ``channels``: media channels for ``StartContactCenterSession``; empty means
     no contact-center session is started. ``start_gate``: limits how many
     sessions log in and handshake at the same time.
+
+    :meth:`run` holds the session once; it closes the REST client when it
+    returns, so a new holder makes a new ``AgentSession``. ``status`` is live
+    (read it, don't change it); :meth:`snapshot` returns a copy. Passwords,
+    tokens and cookies never appear in logs or in ``status.last_error``.
     """
 
     def __init__(

@@ -331,5 +331,7 @@ def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
     delays = [backoff.next_delay() for _ in range(8)]
     ceilings = [1, 2, 4, 8, 8, 8, 8, 8]
     assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
+    for _ in range(5000):  # days of failures: still capped, never an overflow
+        assert 4.0 <= backoff.next_delay() <= 8.0
     backoff.reset()
     assert backoff.next_delay() <= 1.0
