@@ -74,7 +74,16 @@ def _normalize_channel(ctx: Context, item: dict[str, Any]) -> None:
             agent_subject = "agent/" + ctx.agent
             agent_old = ctx.state.get(agent_subject) or {}
             agent_record = dict(agent_old)
-            data = {**base, "dnd": dnd, "scope": "channel", "device_id": None}
+            data = {
+                **base,
+                "device_id": None,
+                "phone_number": None,
+                "e164": None,
+                "device_state": None,
+                "capabilities": [],
+                "dnd": dnd,
+                "scope": "channel",
+            }
             ctx.emit(
                 EventType.AGENT_DND_CHANGED,
                 agent_subject,

@@ -127,7 +127,7 @@ def _normalize_device(ctx: Context, device_id: str, device: dict[str, Any]) -> N
     dnd = _on_off(device.get("doNotDisturb"))
     if dnd is not None:
         if dnd != record_old.get("dnd") and (known or dnd):
-            data = {**base, "dnd": dnd, "scope": "device", "channel": None}
+            data = {**base, "channel": None, "dnd": dnd, "scope": "device"}
             ctx.emit(
                 EventType.AGENT_DND_CHANGED, agent_subject, data, change=f"device:{dnd}", record=agent_record
             )

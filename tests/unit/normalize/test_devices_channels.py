@@ -117,3 +117,13 @@ def test_channel_message_without_the_double_data_wrapper(state: MemoryState) -> 
     message = {"channel": "/v2/me/channels", "data": {"channels": [{"channel": "email", "dndState": "On"}]}}
     (event,) = normalize(message, agent=AGENT, state=state)
     assert (event.type, event.data["channel"], event.data["dnd"]) == ("agent.dnd_changed", "email", True)
+
+
+def test_dnd_events_have_the_same_keys_whichever_source(state: MemoryState) -> None:
+    (device_dnd,) = [
+        e
+        for e in feed(state, "cometd_device_DeviceStateChange_DoNotDisturbOn.json")
+        if e.type == "agent.dnd_changed"
+    ]
+    (channel_dnd,) = [e for e in feed(state, "cometd_channels_dnd_On.json") if e.type == "agent.dnd_changed"]
+    assert set(device_dnd.data) == set(channel_dnd.data)

@@ -386,3 +386,15 @@ def test_sample_events_round_trip_as_json(name: str) -> None:
     for event in normalize(fixture_bytes(name), agent=AGENT, state=MemoryState(), include_raw=True):
         assert Event.from_json(event.to_json()) == event
         assert event.data["raw"]["channel"]
+
+
+def test_every_event_of_a_type_has_the_same_data_keys() -> None:
+    keys: dict[str, set[frozenset[str]]] = {}
+    state = MemoryState()
+    names = sorted(p.name for p in FIXTURES.glob("*.json") if p.name.startswith(("cometd_", "synthetic_")))
+    for name in names:
+        for fresh in (MemoryState(), state):  # first sight and in sequence
+            for event in normalize(fixture_bytes(name), agent=AGENT, state=fresh):
+                keys.setdefault(event.type, set()).add(frozenset(event.data) - {"recovered", "raw"})
+    uneven = {t: k for t, k in keys.items() if len(k) > 1}
+    assert uneven == {}
