@@ -213,6 +213,7 @@ def vanished_interaction(ctx: Context, subject: str, record: dict[str, Any]) -> 
     state = "Revoked" if event_type is EventType.INTERACTION_REVOKED else "Completed"
     new_record = dict(record)
     data = {**old, "state": state, "previous_state": old.get("state"), "capabilities": [], "recovered": True}
+    data["text"] = None  # the body is not kept in the state
     ctx.emit(event_type, subject, data, change=state, record=new_record)
     ctx.retire(subject)
     new_record["d"] = {**old, "state": state}

@@ -128,3 +128,15 @@ def test_missing_or_garbage_bodies_compare_nothing(state: MemoryState) -> None:
         == []
     )
     assert state.get("call/0071023c62a4a02a")["d"]["state"] == "Ringing"
+
+
+def test_recovered_events_have_the_live_keys(state: MemoryState) -> None:
+    live = feed(MemoryState(), "cometd_interaction_email_invited.json", RINGING)
+    feed(state, "cometd_interaction_email_invited.json", RINGING)
+    recovered = normalize_snapshot(
+        Snapshot(calls=_calls_body(), interactions={"interactions": []}), agent=AGENT, state=state
+    )
+    assert {e.type for e in recovered} == {"call.released", "interaction.revoked"}
+    live_keys = {e.type.split(".")[0]: set(e.data) for e in live}
+    for event in recovered:
+        assert set(event.data) - {"recovered"} == live_keys[event.type.split(".")[0]]
