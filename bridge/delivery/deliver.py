@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
@@ -349,6 +350,8 @@ class Deliverer:
                 policy=policy,
                 reason=reason,
             )
+        if dead:
+            await self._announce_dead(name, dead)
         if tripped:
             await self._announce_disabled(config, reason)
 
@@ -366,18 +369,53 @@ class Deliverer:
         """Emit ``destination.disabled`` to wherever routes send it (never to the disabled one)."""
         DESTINATIONS_DISABLED.inc()
         logger.warning("destination disabled", extra={"destination": config.name, "reason": reason})
+        data = {"destination": config.name, "kind": config.kind, "reason": reason}
+        await self._announce(
+            [self._bridge_event(EventType.DESTINATION_DISABLED, config.name, data)], config.name
+        )
+
+    async def _announce_dead(self, destination: str, dead: list[Result]) -> None:
+        """Emit ``delivery.dead_lettered`` per dead letter, except for the bridge's own events (no loops)."""
+        events = []
+        for result in dead:
+            d = result.delivery
+            if str(orjson.loads(d.event_json).get("type", "")).startswith(("delivery.", "destination.")):
+                continue
+            data = {
+                "destination": destination,
+                "dead_letter_id": f"{destination}:{d.event_id}",
+                "event_id": d.event_id,
+                "subject": d.subject,
+                "reason": result.reason,
+                "attempts": len(d.attempts),
+            }
+            events.append(
+                self._bridge_event(EventType.DELIVERY_DEAD_LETTERED, destination, data, key=d.event_id)
+            )
+        await self._announce(events, destination)
+
+    def _bridge_event(
+        self, kind: EventType, destination: str, data: Mapping[str, object], key: str = ""
+    ) -> Event:
         now = datetime.now(UTC)
         millis = int(now.timestamp() * 1000)
-        event = Event(
-            id=f"destination.disabled:{config.name}:{millis}",
+        return Event(
+            id=f"{kind.value}:{destination}:{key + ':' if key else ''}{millis}",
             source=f"{self._source}/delivery",
-            type=EventType.DESTINATION_DISABLED.value,
-            subject=f"destination/{config.name}",
+            type=kind.value,
+            subject=f"destination/{destination}",
             time=now,
-            data={"destination": config.name, "kind": config.kind, "reason": reason},
+            data=dict(data),
             sequence=millis,
-            partitionkey=config.name,
+            partitionkey=destination,
         )
-        targets = [n for n in destinations_for(event, self._routes) if n != config.name]
-        if targets:
-            await self._enqueue([QueuedDelivery.for_event(event, n) for n in targets])
+
+    async def _announce(self, events: list[Event], about: str) -> None:
+        deliveries = [
+            QueuedDelivery.for_event(event, name)
+            for event in events
+            for name in destinations_for(event, self._routes)
+            if name != about
+        ]
+        if deliveries:
+            await self._enqueue(deliveries)

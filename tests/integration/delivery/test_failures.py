@@ -47,20 +47,19 @@ async def test_410_disables_destination_dead_letters_event_and_replay_delivers_i
         ],
         routes=[
             {"events": ["call.*"], "destinations": ["crm"]},
-            {"events": ["destination.disabled"], "destinations": ["ops", "crm"]},
+            {"events": ["destination.disabled", "delivery.dead_lettered"], "destinations": ["ops", "crm"]},
         ],
     )
     await asyncio.to_thread(worker_factory, config)
     first = make_event(1)
     await _publish(config, [first])
 
-    # The disabled event is routed (to ops; never to the destination it is about).
-    await webhook_sink.wait_for(
-        lambda: bool(webhook_sink.delivered("/ops")), within=10, what="disabled event"
-    )
-    notice = webhook_sink.delivered("/ops")[0].json()
-    assert notice["type"] == "destination.disabled"
-    assert notice["data"]["destination"] == "crm" and "410" in notice["data"]["reason"]
+    # Both notices are routed (to ops; never to the destination they are about).
+    await webhook_sink.wait_for(lambda: len(webhook_sink.delivered("/ops")) == 2, within=10, what="notices")
+    notices = {r.json()["type"]: r.json()["data"] for r in webhook_sink.delivered("/ops")}
+    assert notices["destination.disabled"]["destination"] == "crm"
+    assert "410" in notices["destination.disabled"]["reason"]
+    assert notices["delivery.dead_lettered"]["dead_letter_id"] == f"crm:{first.id}"
 
     status, out = await _cli(capsys, "dlq", "--config", str(config), "list", "--json")
     assert status == 0
