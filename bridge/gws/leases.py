@@ -8,7 +8,8 @@ its leases expire, and the other processes claim those agents.
 
 Membership (who is alive, so that agents are spread evenly) is a sorted set
 ``{prefix}members`` scored by each member's expiry time (Redis server time,
-so process clocks don't matter).
+so process clocks don't matter), with each member's capacity in the hash
+``{prefix}capacities``; :func:`fair_shares` turns it into per-member targets.
 
 Every operation is atomic on the Redis side: claims are ``SET NX PX``; renew,
 release and membership are Lua scripts that check the owner token, so a
@@ -29,7 +30,7 @@ from redis.exceptions import RedisError
 
 from bridge.errors import BridgeError
 
-__all__ = ["LeaseError", "LeaseManager", "make_owner_token"]
+__all__ = ["LeaseError", "LeaseManager", "fair_shares", "make_owner_token"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +61,30 @@ end
 return released
 """
 
-# KEYS[1] = members zset; ARGV[1] = owner token, ARGV[2] = ttl ms, ARGV[3] = 1 to join, 0 to leave.
-# Uses the server clock; drops expired members; returns the number of live members.
+# KEYS[1] = members zset (score: expiry, ms), KEYS[2] = members' capacities (hash).
+# ARGV[1] = owner token, ARGV[2] = ttl ms, ARGV[3] = 1 to join, 0 to leave, ARGV[4] = capacity.
+# Uses the server clock; drops expired members; returns {owner, capacity, owner, capacity, ...}.
 _HEARTBEAT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+for _, member in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('HDEL', KEYS[2], member)
+end
 if ARGV[3] == '1' then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 else
   redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
 end
-return redis.call('ZCARD', KEYS[1])
+local result = {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  result[#result + 1] = member
+  result[#result + 1] = redis.call('HGET', KEYS[2], member) or '0'
+end
+return result
 """
 
 
@@ -109,6 +122,10 @@ class LeaseManager:
     @property
     def members_key(self) -> str:
         return f"{self.prefix}members"
+
+    @property
+    def capacities_key(self) -> str:
+        return f"{self.prefix}capacities"
 
     async def claim(self, agent: str) -> bool:
         """Take ``agent``'s lease if nobody holds it; True if we got it.
@@ -170,16 +187,44 @@ class LeaseManager:
             for agent, v in zip(agents, values, strict=True)
         }
 
-    async def heartbeat(self) -> int:
-        """Mark this owner alive for one TTL; returns the number of live members (≥ 1)."""
+    async def heartbeat(self, capacity: int) -> dict[str, int]:
+        """Mark this owner alive for one TTL, with its capacity; returns every live member's capacity."""
         try:
-            return int(await self._heartbeat(keys=[self.members_key], args=[self.owner, self._ttl_ms, 1]))
+            flat = await self._heartbeat(
+                keys=[self.members_key, self.capacities_key], args=[self.owner, self._ttl_ms, 1, capacity]
+            )
         except RedisError as exc:
             raise LeaseError(f"membership heartbeat failed: {exc}") from exc
+        return {_text(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
     async def leave(self) -> None:
         """Remove this owner from the live members (clean shutdown)."""
         try:
-            await self._heartbeat(keys=[self.members_key], args=[self.owner, self._ttl_ms, 0])
+            await self._heartbeat(
+                keys=[self.members_key, self.capacities_key], args=[self.owner, self._ttl_ms, 0, 0]
+            )
         except RedisError as exc:
             raise LeaseError(f"leaving the membership failed: {exc}") from exc
+
+
+def fair_shares(total: int, capacities: dict[str, int]) -> dict[str, int]:
+    """How many of ``total`` agents each member should hold: an even split, capped by capacity.
+
+    Water-filling: members are served from the smallest capacity up, each taking
+    ``min(capacity, ceil(remaining / members left))``, so what a small member
+    cannot take is shared by the others. Every member computes the same result
+    from the same membership. Shares are targets (their sum may exceed ``total``
+    by rounding); a member never holds more than its share.
+    """
+    shares: dict[str, int] = {}
+    remaining = total
+    ordered = sorted(capacities, key=lambda owner: (capacities[owner], owner))
+    for index, owner in enumerate(ordered):
+        even = -(-remaining // (len(ordered) - index)) if remaining > 0 else 0
+        shares[owner] = max(0, min(capacities[owner], even))
+        remaining -= shares[owner]
+    return shares
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -5,7 +5,8 @@ Every ``tick`` (a third of the lease TTL) the pool:
 1. heartbeats its membership and learns how many subscriber processes are alive;
 2. renews its leases; an agent whose lease was lost (taken over after a stall)
    has its session stopped at once;
-3. computes its fair share, ``min(capacity, ceil(agents / live processes))``;
+3. computes its fair share (an even split over the live processes, capped by
+   each one's capacity, what a small one cannot take going to the others);
    holding more than that (a process joined), it stops the surplus sessions
    cleanly and releases their leases so the newcomer can take them;
 4. holding fewer, it claims free leases and starts those agents' sessions.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import random
 import time
 from collections.abc import Sequence
@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 
 from bridge.events import EventSink
 from bridge.gws.config import AgentConfig, GwsSettings
-from bridge.gws.leases import LeaseError, LeaseManager, make_owner_token
+from bridge.gws.leases import LeaseError, LeaseManager, fair_shares, make_owner_token
 from bridge.gws.session import DEFAULT_CHANNELS, AgentSession, SessionStatus, StateStore
 
 __all__ = ["PoolStatus", "SessionPool"]
@@ -210,7 +210,8 @@ class SessionPool:
             await asyncio.sleep(self.tick)
 
     async def _rebalance(self) -> None:
-        self._members = await self.leases.heartbeat()
+        members = await self.leases.heartbeat(self.capacity)
+        self._members = len(members)
         lost = await self.leases.renew(self._sessions)
         self._last_renewed = time.monotonic()
         if lost:
@@ -218,7 +219,7 @@ class SessionPool:
                 "agent leases lost to another process: %s", sorted(lost), extra={"agents": sorted(lost)}
             )
             await self._stop_sessions(sorted(lost))
-        share = min(self.capacity, math.ceil(len(self._agents) / max(1, self._members)))
+        share = fair_shares(len(self._agents), {**members, self.owner: self.capacity})[self.owner]
         surplus = len(self._sessions) - share
         if surplus > 0:
             handover = sorted(self._sessions)[:surplus]

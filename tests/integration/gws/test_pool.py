@@ -152,3 +152,18 @@ async def test_a_lost_lease_stops_the_agent_session(
     live = sim.sim
     assert live is not None
     await wait_until(lambda: live.bayeux.client_count == 1, what="one CometD client")
+
+
+async def test_a_small_pool_takes_its_capacity_and_a_big_one_the_rest(
+    simulator_factory: Callable[..., Any], make_pool: Callable[..., SessionPool]
+) -> None:
+    sim = await simulator_factory(agents=6)
+    small = make_pool(sim, sim.agents, CollectingSink(), capacity=1)
+    big = make_pool(sim, sim.agents, CollectingSink())
+    await small.start()
+    await big.start()
+
+    await wait_until(lambda: connected(small) == 1 and connected(big) == 5, what="a 1/5 split")
+    await asyncio.sleep(3 * big.tick)  # and it stays that way: no hand-over ping-pong
+    assert len(small.owned_agents) == 1 and len(big.owned_agents) == 5
+    assert not small.owned_agents & big.owned_agents

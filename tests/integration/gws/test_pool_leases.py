@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bridge.gws.leases import LeaseError, LeaseManager, make_owner_token
+from bridge.gws.leases import LeaseError, LeaseManager, fair_shares, make_owner_token
 
 
 @pytest.fixture
@@ -78,16 +78,27 @@ async def test_release_deletes_only_own_leases(redis: Redis) -> None:
     assert await mine.owners(["agent0001", "agent0002"]) == {"agent0001": None, "agent0002": "b"}
 
 
-async def test_membership_counts_live_owners_and_forgets_dead_ones(redis: Redis) -> None:
+async def test_membership_lists_live_owners_with_capacities_and_forgets_dead_ones(redis: Redis) -> None:
     a = LeaseManager(redis, owner="a", ttl=0.3)
     b = LeaseManager(redis, owner="b", ttl=5)
 
-    assert await a.heartbeat() == 1
-    assert await b.heartbeat() == 2
+    assert await a.heartbeat(10) == {"a": 10}
+    assert await b.heartbeat(70) == {"a": 10, "b": 70}
     await asyncio.sleep(0.4)  # a stopped heartbeating: it is dead
-    assert await b.heartbeat() == 1
+    assert await b.heartbeat(70) == {"b": 70}
+    assert await redis.hkeys(b.capacities_key) == [b"b"]
     await b.leave()
     assert await redis.zcard(b.members_key) == 0
+    assert await redis.hlen(b.capacities_key) == 0
+
+
+def test_fair_shares_split_evenly_and_give_what_a_small_member_cannot_take_to_the_others() -> None:
+    assert fair_shares(100, {"a": 100, "b": 100}) == {"a": 50, "b": 50}
+    assert fair_shares(100, {"a": 10, "b": 100}) == {"a": 10, "b": 90}
+    assert fair_shares(100, {"a": 100, "b": 100, "c": 100}) == {"a": 34, "b": 33, "c": 33}
+    assert fair_shares(100, {"a": 20, "b": 30}) == {"a": 20, "b": 30}  # not enough room for all
+    assert fair_shares(5, {"a": 0, "b": 9}) == {"a": 0, "b": 5}
+    assert fair_shares(0, {"a": 3}) == {"a": 0}
 
 
 async def test_lease_errors_name_the_step(redis_server_factory: type) -> None:
