@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.normalize.context import Context, as_int, as_str, last_path_segment, str_list, user_data
+from bridge.normalize.context import Context, as_int, as_str, last_path_segment, str_list, text, user_data
 
 __all__ = ["STATE_SPELLING", "call_fields"]
 
@@ -77,12 +77,6 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
-def _text(value: Any) -> str | None:
-    if value.__class__ is str:
-        return value or None
-    return None if value is None else as_str(value)
-
-
 def _flag_of(call: dict[str, Any], key: str, old: dict[str, Any], old_key: str) -> bool | None:
     value = call.get(key, _MISSING)
     if value is _MISSING:
@@ -107,9 +101,9 @@ def call_fields(
     """
     get = call.get
     old_get = old.get
-    state = _text(get("state"))
+    state = text(get("state"))
     state = STATE_SPELLING.get(state.lower(), state) if state else old_get("state")
-    call_type = _text(get("callType")) or old_get("call_type")
+    call_type = text(get("callType")) or old_get("call_type")
     direction = old_get("direction")
     if direction is None:
         if call_type in ("Inbound", "Outbound"):
@@ -121,17 +115,17 @@ def call_fields(
     participants = _participants(call)
     if participants is None:
         participants = old_get("participants") or []
-    phone_number = _text(msg.get("phoneNumber")) or old_get("phone_number")
+    phone_number = text(msg.get("phoneNumber")) or old_get("phone_number")
     first = participants[0]["number"] if participants else None
-    ani = _text(get("ani")) or old_get("ani")
-    dnis = _text(get("dnis")) or old_get("dnis")
+    ani = text(get("ani")) or old_get("ani")
+    dnis = text(get("dnis")) or old_get("dnis")
     if direction == "inbound":
         ani = ani or first
         dnis = dnis or phone_number
     elif direction == "outbound":
         ani = ani or phone_number
         dnis = dnis or first
-    notification = _text(msg.get("notificationType"))
+    notification = text(msg.get("notificationType"))
     if "userData" in call:
         data = user_data(call["userData"]) or {}
     elif notification == "AttachedDataChanged":
@@ -148,7 +142,7 @@ def call_fields(
     return {
         "agent": ctx.agent,
         "call_id": None,  # filled by the caller
-        "call_uuid": _text(get("callUuid")) or old_get("call_uuid"),
+        "call_uuid": text(get("callUuid")) or old_get("call_uuid"),
         "state": state,
         "previous_state": None,
         "call_type": call_type,
@@ -167,7 +161,7 @@ def call_fields(
         "capabilities": str_list(get("capabilities")),
         "duration": duration,
         "muted": _flag_of(call, "mute", old, "muted"),
-        "recording_state": _text(get("recordingState")) or old_get("recording_state"),
+        "recording_state": text(get("recordingState")) or old_get("recording_state"),
         "supervisor_listening_in": _flag_of(call, "supervisorListeningIn", old, "supervisor_listening_in"),
         "monitored_user_muted": _flag_of(call, "monitoredUserMuted", old, "monitored_user_muted"),
         "monitoring": _flag_of(call, "monitoring", old, "monitoring"),

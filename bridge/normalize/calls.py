@@ -23,6 +23,7 @@ from bridge.normalize.context import (
     data_changes,
     digest,
     last_path_segment,
+    text,
 )
 
 __all__ = ["CALL_STATES", "normalize_call", "normalize_call_error", "released_from_record"]
@@ -65,7 +66,7 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
     call = msg.get("call")
     if not isinstance(call, dict):
         return False
-    call_id = as_str(call.get("id")) or last_path_segment(call.get("uri"))
+    call_id = text(call.get("id")) or last_path_segment(call.get("uri"))
     if not call_id:
         return False
     subject = "call/" + call_id
@@ -176,7 +177,7 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
                 record=record,
             )
 
-    error = as_str(msg.get("errorMessage"))
+    error = text(msg.get("errorMessage"))
     if error is not None:  # 8.5.1: errors as extra attributes of a call notification
         _emit_call_error(ctx, subject, record, {**base, "error_message": error}, msg)
 

@@ -19,7 +19,17 @@ import orjson
 from bridge.events import Event, EventType
 from bridge.normalize.state import NormalizerState
 
-__all__ = ["Context", "as_dict", "as_int", "as_list", "as_str", "digest", "last_path_segment", "str_list"]
+__all__ = [
+    "Context",
+    "as_dict",
+    "as_int",
+    "as_list",
+    "as_str",
+    "digest",
+    "last_path_segment",
+    "str_list",
+    "text",
+]
 
 # uuid.NAMESPACE_URL-style fixed namespace for gws-bridge event ids
 _NAMESPACE = bytes.fromhex("6a1f3c2e9b8d4e7fa0c51d2b3e4f5a6b")
@@ -68,6 +78,13 @@ def as_str(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def text(value: Any) -> str | None:
+    """:func:`as_str` with a fast path for what GWS usually sends: a string, or nothing."""
+    if value.__class__ is str:
+        return value or None
+    return None if value is None else as_str(value)
 
 
 def str_list(value: Any) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.events import EventType
-from bridge.normalize.context import Context, as_dict, as_list, as_str, digest, last_path_segment, str_list
+from bridge.normalize.context import Context, as_dict, as_list, digest, last_path_segment, str_list, text
 
 __all__ = ["agent_state", "normalize_device_error", "normalize_devices"]
 
@@ -30,7 +30,7 @@ def agent_state(user_state: Any) -> dict[str, Any] | None:
     """
     if not isinstance(user_state, dict):
         return None
-    state = as_str(user_state.get("state"))
+    state = text(user_state.get("state"))
     if state is not None and state.lower() in _LOGGED_OUT:
         state = "LoggedOut"
     reason = user_state.get("reason")
@@ -40,10 +40,10 @@ def agent_state(user_state: Any) -> dict[str, Any] | None:
         reason = reason.get("id")
     return {
         "state": state,
-        "work_mode": as_str(user_state.get("workMode")),
-        "reason": as_str(reason),
-        "agent_state_id": as_str(user_state.get("id")),
-        "display_name": as_str(user_state.get("displayName")),
+        "work_mode": text(user_state.get("workMode")),
+        "reason": text(reason),
+        "agent_state_id": text(user_state.get("id")),
+        "display_name": text(user_state.get("displayName")),
     }
 
 
@@ -63,12 +63,12 @@ def _monitoring(device: dict[str, Any]) -> dict[str, Any] | None:
             "mode": device.get("supervisorMonitoringMode"),
             "scope": device.get("supervisorMonitoringScope"),
         }
-    if not isinstance(value, dict) or not as_str(value.get("state")):
+    if not isinstance(value, dict) or not text(value.get("state")):
         return None
     return {
-        "state": as_str(value.get("state")),
-        "mode": as_str(value.get("mode")),
-        "scope": as_str(value.get("scope")),
+        "state": text(value.get("state")),
+        "mode": text(value.get("mode")),
+        "scope": text(value.get("scope")),
         "target_device_id": last_path_segment(value.get("targetDeviceUri")),
     }
 
@@ -80,7 +80,7 @@ def normalize_devices(ctx: Context, msg: dict[str, Any]) -> bool:
         devices = [msg["device"]]
     handled = False
     for device in devices:
-        device_id = as_str(device.get("id"))
+        device_id = text(device.get("id"))
         if device_id is None:
             continue
         handled = True
@@ -100,9 +100,9 @@ def _normalize_device(ctx: Context, device_id: str, device: dict[str, Any]) -> N
     base = {
         "agent": ctx.agent,
         "device_id": device_id,
-        "phone_number": as_str(device.get("phoneNumber")) or record_old.get("phone_number"),
-        "e164": as_str(device.get("e164Number")) or as_str(device.get("e164number")),
-        "device_state": as_str(device.get("deviceState")) or record_old.get("device_state"),
+        "phone_number": text(device.get("phoneNumber")) or record_old.get("phone_number"),
+        "e164": text(device.get("e164Number")) or text(device.get("e164number")),
+        "device_state": text(device.get("deviceState")) or record_old.get("device_state"),
         "capabilities": capabilities,
     }
     record["phone_number"] = base["phone_number"]
@@ -133,7 +133,7 @@ def _normalize_device(ctx: Context, device_id: str, device: dict[str, Any]) -> N
             )
         record["dnd"] = dnd
 
-    forward_to = as_str(device.get("forwardTo"))
+    forward_to = text(device.get("forwardTo"))
     if forward_to is not None or "ForwardCallsOn" in capabilities:
         forwarding = forward_to is not None
         if forwarding != bool(record_old.get("forwarding")) or forward_to != record_old.get("forward_to"):
@@ -168,7 +168,7 @@ def _normalize_device(ctx: Context, device_id: str, device: dict[str, Any]) -> N
         )
     record["monitoring"] = monitoring
 
-    device_state = as_str(device.get("deviceState"))
+    device_state = text(device.get("deviceState"))
     if device_state is not None:
         old_device_state = record_old.get("device_state")
         if device_state != old_device_state and (known or device_state != "Active"):
@@ -194,8 +194,8 @@ def normalize_device_error(ctx: Context, msg: dict[str, Any]) -> bool:
         "agent": ctx.agent,
         "device_id": device_id,
         "phone_number": record_old.get("phone_number"),
-        "error_message": as_str(msg.get("errorMessage")),
-        "error_code": as_str(msg.get("errorCode")),
+        "error_message": text(msg.get("errorMessage")),
+        "error_code": text(msg.get("errorCode")),
     }
     error = digest([data["error_message"], data["error_code"]])
     if record_old.get("err") != error:
@@ -207,4 +207,4 @@ def normalize_device_error(ctx: Context, msg: dict[str, Any]) -> bool:
 
 def device_ids(msg: dict[str, Any]) -> list[str]:
     """The ids of the devices listed in a device message or a ``/me`` snapshot."""
-    return [i for i in (as_str(as_dict(d).get("id")) for d in as_list(msg.get("devices"))) if i]
+    return [i for i in (text(as_dict(d).get("id")) for d in as_list(msg.get("devices"))) if i]

@@ -47,7 +47,14 @@ TERMINAL = frozenset({"revoked", "completed", "closed", "stopped", "done"})
 
 def _first_str(source: dict[str, Any], *keys: str) -> str | None:
     for key in keys:
-        value = as_str(source.get(key))
+        value = source.get(key)
+        if value is None:
+            continue
+        if value.__class__ is str:
+            if value:
+                return value
+            continue
+        value = as_str(value)
         if value is not None:
             return value
     return None
