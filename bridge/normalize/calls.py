@@ -83,15 +83,14 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
         base["recovered"] = True
     record: dict[str, Any] = dict(record_old)
     notification = base["notification_type"]
-    unknown_state = False
 
     state = base["state"]
     if state != prev_state and state is not None:
         event_type = CALL_STATES.get(state)
         if event_type is EventType.CALL_ESTABLISHED and prev_state == "Held":
             event_type = EventType.CALL_RETRIEVED
-        if event_type is None:
-            unknown_state = True
+        if event_type is None:  # kept in the state, and reported: nothing is dropped silently
+            ctx.unrecognized(ctx.raw, "CallStateChangeMessage", f"unknown call state {state!r}")
         else:
             ctx.emit(event_type, subject, base, change=state, record=record)  # base is not changed after
             if state == "Released":
@@ -187,8 +186,6 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
         stored.pop(transient, None)
     record["d"] = stored
     ctx.state.set(subject, record)  # (nearly) every call message changes something, if only duration
-    if unknown_state:
-        return False
     return True
 
 

@@ -123,6 +123,9 @@ def last_path_segment(uri: Any) -> str | None:
     return tail or None
 
 
+_RECENT_UNRECOGNIZED = 32
+
+
 class Context:
     """One normalization run: agent, state, output list and the shared event fields."""
 
@@ -146,6 +149,30 @@ class Context:
         self.raw: Any = None  # the single Bayeux message being normalized
         self.topic: str | None = None
         self.retired: list[str] = []  # subjects that reached a terminal state in this run
+
+    def unrecognized(self, message: Any, kind: str | None, reason: str) -> None:
+        """Emit ``gws.unrecognized`` with the raw message (an exact repeat of a recent one is skipped)."""
+        subject = "unrecognized/" + self.agent
+        change = digest(message)
+        record_old = self.state.get(subject) or {}
+        recent = [d for d in as_list(record_old.get("recent")) if isinstance(d, str)]
+        if change in recent:
+            return
+        recent.append(change)
+        self.state.set(subject, {"recent": recent[-_RECENT_UNRECOGNIZED:]})
+        data = {
+            "agent": self.agent,
+            "topic": self.topic,
+            "message_type": kind,
+            "reason": reason,
+            "raw": message,
+        }
+        include_raw = self.include_raw
+        self.include_raw = False  # the raw message is already in data
+        try:
+            self.emit(EventType.GWS_UNRECOGNIZED, subject, data, change=change)
+        finally:
+            self.include_raw = include_raw
 
     def retire(self, subject: str) -> None:
         """Mark ``subject`` as finished (released call, closed interaction) so it can be pruned later."""

@@ -14,10 +14,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bridge.events import EventType
 from bridge.normalize.calls import normalize_call, normalize_call_error
 from bridge.normalize.channels import channel_items, normalize_channels
-from bridge.normalize.context import Context, as_list, as_str, digest
+from bridge.normalize.context import Context, as_list, as_str
 from bridge.normalize.devices import normalize_device_error, normalize_devices
 from bridge.normalize.interactions import normalize_interaction
 from bridge.normalize.services import normalize_service
@@ -30,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 #: how many finished calls/interactions an agent's state remembers (for dedupe) before pruning
 KEEP_FINISHED = 500
-_RECENT_UNRECOGNIZED = 32
 
 
 def _error(ctx: Context, data: dict[str, Any]) -> bool:
@@ -59,7 +57,7 @@ def normalize_message(ctx: Context, message: Any) -> None:
     ctx.raw = message
     ctx.topic = None
     if not isinstance(message, dict):
-        unrecognized(ctx, message, None, "not a JSON object")
+        ctx.unrecognized(message, None, "not a JSON object")
         return
     topic = message.get("channel")
     if isinstance(topic, str) and topic.startswith("/meta/"):
@@ -72,7 +70,7 @@ def normalize_message(ctx: Context, message: Any) -> None:
             logger.debug("skipping a Bayeux reply", extra={"agent": ctx.agent, "channel": topic})
             return
         else:
-            unrecognized(ctx, message, None, "no data object")
+            ctx.unrecognized(message, None, "no data object")
             return
     if not isinstance(topic, str):
         inner = data.get("channel")
@@ -86,13 +84,13 @@ def normalize_message(ctx: Context, message: Any) -> None:
         handled = _dispatch(ctx, data, kind_str)
     except Exception as exc:  # a bug must not lose the message: report it as unrecognized
         logger.exception("normalizer failed", extra={"agent": ctx.agent, "channel": topic})
-        unrecognized(ctx, message, kind_str, f"normalizer error: {type(exc).__name__}")
+        ctx.unrecognized(message, kind_str, f"normalizer error: {type(exc).__name__}")
         return
     if not handled:
         reason = f"unknown message type {kind_str!r}" if kind_str else "unknown message shape"
         if kind_str and kind_str.lower() in _FAMILIES:
             reason = f"{kind_str} without the fields the normalizer needs"
-        unrecognized(ctx, message, kind_str, reason)
+        ctx.unrecognized(message, kind_str, reason)
 
 
 def _dispatch(ctx: Context, data: dict[str, Any], kind: str | None) -> bool:
@@ -110,25 +108,6 @@ def _dispatch(ctx: Context, data: dict[str, Any], kind: str | None) -> bool:
     if isinstance(data.get("interaction"), dict) and (ctx.topic or "").rstrip("/").endswith("interactions"):
         return normalize_interaction(ctx, data)
     return False
-
-
-def unrecognized(ctx: Context, message: Any, kind: str | None, reason: str) -> None:
-    """Emit ``gws.unrecognized`` with the raw message (an exact repeat of a recent one is skipped)."""
-    subject = "unrecognized/" + ctx.agent
-    change = digest(message)
-    record_old = ctx.state.get(subject) or {}
-    recent = [d for d in as_list(record_old.get("recent")) if isinstance(d, str)]
-    if change in recent:
-        return
-    recent.append(change)
-    ctx.state.set(subject, {"recent": recent[-_RECENT_UNRECOGNIZED:]})
-    data = {"agent": ctx.agent, "topic": ctx.topic, "message_type": kind, "reason": reason, "raw": message}
-    include_raw = ctx.include_raw
-    ctx.include_raw = False  # the raw message is already in data
-    try:
-        ctx.emit(EventType.GWS_UNRECOGNIZED, subject, data, change=change)
-    finally:
-        ctx.include_raw = include_raw
 
 
 def retire_finished(ctx: Context) -> None:

@@ -244,6 +244,8 @@ def test_unknown_call_state_is_reported_unrecognized_not_dropped(state: MemorySt
     events = normalize(message, agent=AGENT, state=state)
     assert [e.type for e in events] == ["gws.unrecognized"]
     assert events[0].data["raw"] == message
+    assert events[0].data["reason"] == "unknown call state 'Queued'"
+    assert state.get("call/0071023c62a4a02a")["d"]["state"] == "Queued"
 
 
 @pytest.mark.parametrize("duration", ["363", 363, "363L", 363.0])
