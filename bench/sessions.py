@@ -245,7 +245,10 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=2000, help="agent sessions (default 2000)")
     parser.add_argument("--calls", type=int, default=200, help="calls for the latency figure")
     parser.add_argument("--rate", type=int, default=20, help="calls per second")
-    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measurement")
+    parser.add_argument(
+        "--idle", type=float, default=35.0,
+        help="seconds of idle CPU measurement (cover a long-poll cycle: 30 s in the simulator)",
+    )  # fmt: skip
     parser.add_argument("--concurrent-starts", type=int, default=64, help="sessions starting at once")
     parser.add_argument("--connect-timeout", type=float, default=90.0, help="seconds to connect them all")
     parser.add_argument("--gws-url", help="use this running simulator instead of starting one")

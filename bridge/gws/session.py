@@ -129,25 +129,36 @@ class _CometdClient(Client):
         return None
 
     async def close(self) -> None:
-        # aiocometd's done-callback calls .result() on the connect task it is about to cancel,
-        # and a CancelledError escapes into asyncio's "Exception in callback" log. Detach it:
-        # after close nothing must be scheduled anyway.
-        self._detach_connect_task()
+        self._stop_following_advice()
         await super().close()
 
     def abandon(self) -> None:
         """Stop the long-poll without telling the server (when a polite close failed or timed out)."""
-        task = self._detach_connect_task()
+        task = self._stop_following_advice()
         if task is not None:
             task.cancel()
 
-    def _detach_connect_task(self) -> asyncio.Future[Any] | None:
+    def _stop_following_advice(self) -> asyncio.Future[Any] | None:
+        """Make sure a closing client schedules no further connect; returns the running connect task.
+
+        aiocometd chains each ``/meta/connect`` from the done-callback of the previous one. A
+        connect that finished just before ``close()`` still has that callback queued; run late,
+        it would mark the closed transport connected and start polling again (a zombie client),
+        and a cancelled connect makes it raise ``CancelledError`` into asyncio's error log.
+        """
         transport = self._transport
+        if transport is None:
+            return None
+        transport._follow_advice = _no_follow_up  # shadows the method on this instance only
         task: asyncio.Future[Any] | None = getattr(transport, "_connect_task", None)
         if task is None or task.done():
             return None
         task.remove_done_callback(transport._connect_done)
         return task
+
+
+def _no_follow_up(reconnect_advice: str, reconnect_timeout: float | None) -> None:
+    return None
 
 
 class _GwsExtension(AuthExtension):
