@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from bridge.inbound.receiver import Receiver
     from bridge.settings import Settings
 
-__all__ = ["SlackChatops", "install_slack_routes", "verify_slack_request"]
+__all__ = ["SLACK_KEY", "SlackChatops", "install_slack_routes", "verify_slack_request"]
 
 logger = logging.getLogger(__name__)
 

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import aiohttp
+import orjson
 import pytest
+from aiohttp import web
 from redis.asyncio import Redis
+from slack_sdk.signature import SignatureVerifier
 
 from bridge.delivery.config import DestinationConfig
 from bridge.events import Event
+from bridge.gws.config import AgentConfig, GwsSettings
+from bridge.inbound.app import create_app
+from bridge.inbound.config import InboundSettings
+from bridge.inbound.slack import SLACK_KEY, SlackChatops
+from bridge.inbound.slack_config import SlackInboundSettings
+from bridge.settings import Settings
 from connectors.slack import SlackConnector
+from tests.plugins.ports import free_port
+from tests.plugins.simulator import SimulatorHandle
 from tests.plugins.slack import BOT_TOKEN, MockSlack
 
 FIXTURES = json.loads((Path(__file__).parents[2] / "fixtures" / "slack" / "events.json").read_text())
 ENVIRON = {"SLACK_BOT_TOKEN": BOT_TOKEN, "WRONG_TOKEN": "xoxb-wrong"}
 CHANNEL = "C0CONTACTS"
+SlackFactory = Callable[..., SlackConnector]
 
 
 def make_event(kind: str, *, event_id: str | None = None, call_id: str | None = None, **data: Any) -> Event:
@@ -62,3 +79,112 @@ async def slack_factory(slack_api: MockSlack, redis: Redis) -> AsyncIterator[Cal
     finally:
         for connector in made:
             await connector.aclose()
+
+
+# -- chatops: a real receiver with [inbound.slack], in front of the simulator ----------------------
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+USERS = {"U0AGENT1": "agent0001", "U0AGENT2": "agent0002", "U0GHOST": "nobody"}
+
+
+@dataclass
+class ChatopsHandle:
+    """A receiver on loopback with the Slack routes; helpers send signed Slack requests."""
+
+    url: str
+    chatops: SlackChatops
+    http: aiohttp.ClientSession
+    slack: MockSlack
+
+    def signed(self, body: bytes, *, at: float | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+        stamp = str(int(time.time() if at is None else at))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+        assert signature is not None
+        return {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        }
+
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None, **signing: Any
+    ) -> tuple[int, Any, Any]:
+        """``(status, parsed JSON or raw body, headers)`` of a signed POST (``headers`` added/overriding)."""
+        sent = dict(self.signed(body, **signing), **(headers or {}))
+        async with self.http.post(self.url + path, data=body, headers=sent) as response:
+            raw = await response.read()
+            parsed = orjson.loads(raw) if raw and "json" in response.content_type else raw
+            return response.status, parsed, response.headers
+
+    def slash_body(
+        self, command: str, text: str, *, user: str = "U0AGENT1", trigger: str | None = None
+    ) -> bytes:
+        return urlencode(
+            {
+                "token": "unused-verification-token",
+                "team_id": "T0TEAM",
+                "channel_id": "C0CONTACTS",
+                "user_id": user,
+                "user_name": "someone",
+                "command": command,
+                "text": text,
+                "response_url": self.slack.response_url(f"cmd-{uuid.uuid4().hex[:8]}"),
+                "trigger_id": trigger or uuid.uuid4().hex,
+            }
+        ).encode()
+
+    async def slash(self, command: str, text: str, **options: Any) -> tuple[int, Any, Any]:
+        headers = options.pop("headers", None)
+        return await self.post("/slack/commands", self.slash_body(command, text, **options), headers)
+
+    def click_body(self, button: dict[str, Any], *, user: str = "U0AGENT1") -> bytes:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": "someone"},
+            "trigger_id": uuid.uuid4().hex,
+            "response_url": self.slack.response_url(f"click-{uuid.uuid4().hex[:8]}"),
+            "container": {"type": "message", "channel_id": CHANNEL},
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": "b",
+                    "value": button["value"],
+                    "type": "button",
+                }
+            ],
+        }
+        return urlencode({"payload": orjson.dumps(payload).decode()}).encode()
+
+    async def click(self, button: dict[str, Any], **options: Any) -> tuple[int, Any, Any]:
+        return await self.post("/slack/interactions", self.click_body(button, **options))
+
+
+@pytest.fixture
+async def chatops(
+    simulator: SimulatorHandle, redis_url: str, slack_api: MockSlack
+) -> AsyncIterator[ChatopsHandle]:
+    settings = Settings(
+        redis_url=redis_url,
+        gws=GwsSettings(base_url=simulator.base_url, request_timeout=5.0),
+        agents=[AgentConfig(username=name, password=simulator.password) for name in simulator.agents],
+        inbound=InboundSettings(
+            outcome_timeout=3.0,
+            slack=SlackInboundSettings(
+                signing_secret=SIGNING_SECRET,
+                users=USERS,
+                response_url_prefixes=[slack_api.url + "/response/"],
+                outcome_wait=3.0,
+            ),
+        ),
+    )
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+    try:
+        yield ChatopsHandle(f"http://127.0.0.1:{port}", app[SLACK_KEY], http, slack_api)
+    finally:
+        await http.close()
+        await runner.cleanup()

@@ -123,8 +123,10 @@ async def test_a_burst_to_one_channel_is_paced_across_workers(
     arrivals = sorted(c.at for c in slack_api.of("chat.postMessage"))
     assert len(arrivals) == 8
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
-    assert min(gaps) >= interval * 0.8, gaps
-    assert time.monotonic() - started >= interval * 7 * 0.9
+    # Slots are exactly `interval` apart (Redis's clock); arrival adds scheduling jitter on a busy box.
+    assert arrivals[-1] - arrivals[0] >= interval * 7 * 0.95, gaps
+    assert min(gaps) >= interval * 0.5, gaps
+    assert time.monotonic() - started >= interval * 7 * 0.95
 
 
 async def test_a_slot_too_far_away_goes_back_to_the_schedule(
@@ -134,7 +136,7 @@ async def test_a_slot_too_far_away_goes_back_to_the_schedule(
     await slack.send(make_event("agent.state_changed", event_id="a"))
     with pytest.raises(RetryableDeliveryError) as caught:
         await slack.send(make_event("agent.state_changed", event_id="b"))
-    assert caught.value.retry_after is not None and 0.5 < caught.value.retry_after <= 1.0
+    assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 1.0
     assert len(slack_api.of("chat.postMessage")) == 1
 
 
