@@ -1,0 +1,54 @@
+"""Slack configuration from TOML and the environment, as docs/slack.md shows it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.errors import ConfigError
+from bridge.settings import load_settings
+from connectors import connector_class
+
+TOML = """
+[[agents]]
+username = "jsmith"
+password = "pw"
+
+[[destinations]]
+name = "slack-cc"
+kind = "slack"
+
+[destinations.options]
+token = "env:SLACK_BOT_TOKEN"
+channel = "C0123456789"
+dispositions = ["IssueResolved"]
+
+[inbound.slack]
+agent_command = "/agent"
+
+[inbound.slack.users]
+U024BE7LH = "jsmith"
+"""
+
+
+def test_the_documented_configuration_loads_with_the_secret_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(TOML)
+    monkeypatch.setenv("GWSB_INBOUND__SLACK__SIGNING_SECRET", "from-the-environment")
+    settings = load_settings(path)
+    slack = settings.inbound.slack
+    assert slack is not None
+    assert slack.signing_secret.get_secret_value() == "from-the-environment"
+    assert slack.users == {"U024BE7LH": "jsmith"}
+    assert settings.destinations[0].options["channel"] == "C0123456789"
+    assert connector_class("slack").kind == "slack"
+
+
+def test_a_slack_section_without_a_signing_secret_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(TOML)
+    with pytest.raises(ConfigError, match=r"inbound\.slack\.signing_secret"):
+        load_settings(path)
