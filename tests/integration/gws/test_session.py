@@ -335,3 +335,17 @@ def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
         assert 4.0 <= backoff.next_delay() <= 8.0
     backoff.reset()
     assert backoff.next_delay() <= 1.0
+
+
+async def test_session_can_start_the_contact_center_session(simulator: SimulatorHandle) -> None:
+    await simulator.log(clear=True)
+    async with running_session(simulator.base_url, "agent0002", CollectingSink(), None, channels=["voice"]):
+        pass
+
+    starts = [
+        entry["body"]
+        for entry in await simulator.log(agent="agent0002")
+        if entry["method"] == "POST" and entry["path"] == "/api/v2/me"
+    ]
+    assert starts and starts[0]["operationName"] == "StartContactCenterSession"
+    assert starts[0]["channels"] == ["voice"]
