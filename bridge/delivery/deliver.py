@@ -296,11 +296,10 @@ class Deliverer:
             result = await self._attempt(connector, head, deadline)
             if result.outcome is Outcome.RETRY:
                 await self._block(result.delivery, result.due)
-            elif result.outcome is not Outcome.DEFERRED:  # delivered or dead: the head leaves the queue
-                await self.fifo.ack(name, subject, head.event_id)
-            await self._record(config, [result], schedule=False)
+            await self._record(config, [result], schedule=False)  # a dead letter is stored before the ack
             if result.outcome is Outcome.RETRY:
                 return "blocked"
+            await self.fifo.ack(name, subject, head.event_id)  # delivered or dead: the head leaves
         return "deadline"
 
     async def _block(self, head: QueuedDelivery, until: float) -> None:
