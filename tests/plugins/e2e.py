@@ -306,14 +306,14 @@ class BridgeStack:
             if child.name == "worker":
                 await self.wait_until(f"{child.name} to poll", lambda c=child: self.worker_ready(c), within)
             elif child.name == "receiver":
-                await self.wait_until("the receiver", self._receiver_healthy, within)
+                await self.wait_until("the receiver", self.receiver_healthy, within)
 
         async def connected() -> bool:
             return int((await self.sim.status())["cometdClients"]) >= expected
 
         await self.wait_until(f"{expected} CometD clients", connected, within)
 
-    async def _receiver_healthy(self) -> bool:
+    async def receiver_healthy(self) -> bool:
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
