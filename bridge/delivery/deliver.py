@@ -39,6 +39,7 @@ from bridge.delivery.metrics import (
 )
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.ratelimit import TokenBucket
+from bridge.delivery.redisio import awaited
 from bridge.delivery.retries import FifoKick, RetrySchedule
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import Event, EventType
@@ -96,6 +97,7 @@ class Deliverer:
         self.health = HealthStore(redis, keys)
         self.fifo = FifoStore(redis, keys)
         self._redis = redis
+        self._keys = keys
         self._buckets = {
             name: TokenBucket(redis, keys, name, rate=d.rate_limit, burst=d.rate_burst)
             for name, d in destinations.items()
@@ -164,11 +166,18 @@ class Deliverer:
     async def deliver_batch(self, destination: str, wires: list[str]) -> None:
         """Deliver one task's batch; returns once every result is recorded in Redis."""
         deliveries = []
+        unreadable = []
         for wire in wires:
             try:
                 deliveries.append(QueuedDelivery.from_wire(wire))
             except (ValueError, KeyError, TypeError):
-                logger.error("unreadable delivery dropped from task", extra={"destination": destination})
+                unreadable.append(wire)
+        if unreadable:
+            await awaited(self._redis.rpush(self._keys.unreadable, *unreadable))
+            logger.error(
+                "unreadable deliveries set aside",
+                extra={"destination": destination, "key": self._keys.unreadable},
+            )
         config = self._destinations.get(destination)
         connector = self._connectors.get(destination)
         if config is None or connector is None:

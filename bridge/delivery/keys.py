@@ -29,6 +29,11 @@ class Keys:
         return f"{self.prefix}:dlq:index"
 
     @property
+    def unreadable(self) -> str:
+        """List of raw entries that could not be decoded (kept for inspection, never dropped)."""
+        return f"{self.prefix}:unreadable"
+
+    @property
     def disabled(self) -> str:
         """Hash: destination -> JSON {reason, at}."""
         return f"{self.prefix}:disabled"

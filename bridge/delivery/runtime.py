@@ -191,16 +191,21 @@ class DeliveryRuntime:
         assert self._enqueuer is not None
         deliveries: list[QueuedDelivery] = []
         kicks: list[FifoKick] = []
+        unreadable = []
         for wire in wires:
             try:
                 item = parse_scheduled(wire)
             except (ValueError, KeyError, TypeError):
-                logger.error("unreadable entry in the retry schedule left in place")
+                unreadable.append(wire)
                 continue
             if isinstance(item, FifoKick):
                 kicks.append(item)
             else:
                 deliveries.append(item)
+        if unreadable:
+            assert self._redis is not None
+            await awaited(self._redis.rpush(self._keys.unreadable, *unreadable))
+            logger.error("unreadable retry entries set aside", extra={"key": self._keys.unreadable})
         await self._enqueuer.enqueue(deliveries, kicks)
 
     async def _housekeeping(self, schedule: RetrySchedule) -> None:

@@ -234,3 +234,21 @@ async def test_fifo_head_that_dies_is_dead_lettered_and_the_subject_moves_on(
     assert letter.delivery.sequence == 2 and len(letter.delivery.attempts) == 2
     assert await deliverer.fifo.pending("crm", "call/c1") == 0
     assert await deliverer.fifo.subjects("crm") == []
+
+
+async def test_an_unreadable_entry_is_set_aside_not_dropped(
+    webhook_sink: WebhookSink, redis_url: str, deliverer_for: Callable[..., Deliverer]
+) -> None:
+    settings = settings_of(
+        redis_url=redis_url,
+        destinations=[{"name": "crm", "kind": "webhook", "url": webhook_sink.url, "timeout": 2}],
+    )
+    deliverer = deliverer_for(settings)
+    good = QueuedDelivery.for_event(make_event(1), "crm").to_wire()
+    await deliverer.deliver_batch("crm", ['{"not": "a delivery"}', good])
+    assert [r.webhook_id for r in webhook_sink.delivered()] == [make_event(1).id]
+    client = Redis.from_url(redis_url)
+    try:
+        assert await client.lrange(Keys().unreadable, 0, -1) == [b'{"not": "a delivery"}']
+    finally:
+        await client.aclose()
