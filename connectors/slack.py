@@ -289,17 +289,20 @@ class SlackConnector:
         message = render_event(
             event, dispositions=self.options.dispositions, buttons=self.options.agent_buttons
         )
+        sent_key = self._keys.sent(self.name, event.id)
         try:
+            if self._redis is not None and await self._redis.get(sent_key) is not None:
+                return  # posted by an earlier attempt whose acknowledgement was lost
             if self._webhook_url is not None:
                 await self._pace()
                 await self._post_webhook(message)
-                return
-            if await self._redis_get(self._keys.sent(self.name, event.id)) is not None:
-                return  # posted by an earlier attempt whose acknowledgement was lost
-            await self._remember_call(event)
-            subject = thread_subject(event) if self.options.threads != "off" else None
-            ts = await self._send_threaded(message, subject) if subject else await self._post(message)
-            await self._redis_set(self._keys.sent(self.name, event.id), ts, _SENT_TTL)
+                ts = "webhook"
+            else:
+                await self._remember_call(event)
+                subject = thread_subject(event) if self.options.threads != "off" else None
+                ts = await self._send_threaded(message, subject) if subject else await self._post(message)
+            if self._redis is not None:
+                await self._redis.set(sent_key, ts, ex=_SENT_TTL)
         except RedisError as exc:
             raise RetryableDeliveryError(f"{self.name}: Redis unavailable ({type(exc).__name__})") from exc
 
@@ -426,17 +429,6 @@ class SlackConnector:
         await self._raise_for(
             "incoming webhook", response.status_code, error, retry_after, cause=RuntimeError(error)
         )
-
-    # -- Redis helpers -----------------------------------------------------------------------------
-
-    async def _redis_get(self, key: str) -> bytes | None:
-        assert self._redis is not None
-        value: bytes | None = await self._redis.get(key)
-        return value
-
-    async def _redis_set(self, key: str, value: str, ttl: int) -> None:
-        assert self._redis is not None
-        await self._redis.set(key, value, ex=ttl)
 
     async def aclose(self) -> None:
         """Close the HTTP session when the connector opened it (the Redis client belongs to the caller)."""
