@@ -1,0 +1,125 @@
+"""The container files refer to real things: subcommands, their options, configuration keys, ports.
+
+There is no Docker engine here, so these tests read ``Dockerfile`` and ``docker-compose.yml``:
+every bridge service's command parses with that subcommand's own argument parser, the
+mounted configuration loads with the compose environment applied, and each healthcheck
+probes the port its command listens on. ``docker-compose config`` validates the file too
+when the tool is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bridge.cli import COMMANDS
+from bridge.delivery.validation import delivery_config_problems
+from bridge.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+IMAGE_CONFIG = "/etc/gws-bridge/bridge.toml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def _bridge_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in compose["services"].items() if svc.get("image") == "gws-bridge:latest"}
+
+
+def _parse(command: list[str]) -> tuple[str, argparse.Namespace]:
+    name, *rest = command
+    assert name in COMMANDS, f"{name!r} is not a gws-bridge subcommand"
+    module = importlib.import_module(COMMANDS[name])
+    parser = argparse.ArgumentParser(prog=f"gws-bridge {name}", exit_on_error=False)
+    parser.add_argument("--log-level", default="INFO")
+    module.add_arguments(parser)
+    return name, parser.parse_args(rest)
+
+
+def test_compose_has_redis_with_aof_the_simulator_a_subscriber_two_workers_and_the_receiver(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert set(services) >= {"redis", "simulator", "subscriber", "worker", "receiver"}
+    redis_command = services["redis"]["command"]
+    assert redis_command[redis_command.index("--appendonly") + 1] == "yes"
+    assert services["worker"]["deploy"]["replicas"] == 2
+    for name, service in services.items():
+        assert "healthcheck" in service, f"{name} has no healthcheck"
+
+
+def test_every_bridge_service_runs_a_real_subcommand_with_valid_options(compose: dict[str, Any]) -> None:
+    roles = {}
+    for service_name, service in _bridge_services(compose).items():
+        role, args = _parse(service["command"])
+        roles[service_name] = role
+        if role != "simulate":
+            assert args.config == IMAGE_CONFIG
+            mounts = [volume.split(":") for volume in service["volumes"]]
+            assert any(target == IMAGE_CONFIG and (REPO / source).is_file() for source, target, *_ in mounts)
+    assert roles == {
+        "simulator": "simulate",
+        "subscriber": "subscriber",
+        "worker": "worker",
+        "receiver": "receiver",
+    }
+
+
+def test_the_mounted_configuration_loads_with_the_compose_environment(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = compose["services"]["worker"]
+    for key, value in service["environment"].items():
+        monkeypatch.setenv(key, re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value)))
+    source = next(v.split(":")[0] for v in service["volumes"] if IMAGE_CONFIG in v)
+    settings = load_settings(REPO / source)
+    assert delivery_config_problems(settings) == []
+    assert settings.redis_url == "redis://redis:6379/0"
+    assert settings.gws.base_url == "http://simulator:8090"
+    assert len(settings.agents) == 5 and settings.inbound.clients
+
+
+def test_healthchecks_probe_what_each_role_serves(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    _, receiver = _parse(services["receiver"]["command"])
+    assert f"127.0.0.1:{receiver.port}/healthz" in " ".join(services["receiver"]["healthcheck"]["test"])
+    _, worker = _parse(services["worker"]["command"])
+    assert f"127.0.0.1:{worker.metrics_port}/metrics" in " ".join(services["worker"]["healthcheck"]["test"])
+    _, simulator = _parse(services["simulator"]["command"])
+    assert f"127.0.0.1:{simulator.port}/api/v2/diagnostics/version" in " ".join(
+        services["simulator"]["healthcheck"]["test"]
+    )
+    assert "subscriber" in " ".join(services["subscriber"]["healthcheck"]["test"])
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck() -> None:
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    assert len(re.findall(r"^FROM ", text, flags=re.MULTILINE)) >= 2
+    [user] = re.findall(r"^USER (\S+)", text, flags=re.MULTILINE)
+    assert user.split(":")[0] not in ("root", "0")
+    assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, flags=re.MULTILINE)
+    assert 'ENTRYPOINT ["gws-bridge"]' in text
+    ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+def test_docker_compose_config_validates_the_file() -> None:
+    done = subprocess.run(
+        ["docker-compose", "-f", str(REPO / "docker-compose.yml"), "config", "-q"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
