@@ -215,3 +215,17 @@ async def test_usage_help_for_unknown_subcommands(chatops: ChatopsHandle, simula
     _, body, _ = await chatops.slash("/dispo", "")
     assert "/dispo <disposition>" in body["text"]
     assert await simulator.log() == []
+
+
+async def test_dispo_naming_a_call_that_is_not_the_users_is_refused_without_an_operation(
+    chatops: ChatopsHandle, simulator: SimulatorHandle, slack_api: MockSlack
+) -> None:
+    # Nothing was posted about this call: the bridge asks GWS for the user's own calls (a read only).
+    call_id = await simulator.start_call("agent0002")
+    await simulator.log(clear=True)
+    status, body, _ = await chatops.slash("/dispo", f"IssueResolved {call_id}", user="U0AGENT1")
+    assert status == 200 and body["text"].startswith(":hourglass_flowing_sand:")
+    text = await outcome(slack_api)
+    assert text.startswith(f":no_entry: Call {call_id} is not one of agent0001's calls"), text
+    entries = await simulator.log()
+    assert entries and all(e["method"] == "GET" for e in entries)
