@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import random
@@ -66,6 +67,32 @@ def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of another process (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class GcPauses:
+    """Collects garbage-collector pauses (gc.callbacks): with thousands of sessions a full
+    collection walks every object, which shows up as latency outliers."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+
+    def reset(self) -> None:
+        self.pauses.clear()
+
+    def summary(self) -> dict[str, Any]:
+        full = [pause for generation, pause in self.pauses if generation == 2]
+        return {
+            "gc_full_collections": len(full),
+            "gc_max_pause_ms": round(1000 * max((p for _, p in self.pauses), default=0.0), 1),
+        }
 
 
 def free_port() -> int:
@@ -139,6 +166,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await wait_for_gws(control, base_url, 60)
         rss_start = rss_mb()
+        gc_pauses = GcPauses()
         sink = LatencySink()
         gws = GwsSettings(base_url=base_url, request_timeout=60)
         gate = asyncio.Semaphore(args.concurrent_starts)
@@ -163,6 +191,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError(f"only {ready}/{len(sessions)} sessions connected in {limit} s")
             await asyncio.sleep(0.2)
         connect_s = time.perf_counter() - started
+        if args.gc_freeze:
+            gc.freeze()  # what a long-running subscriber can do once its sessions are up
         connect_cpu_s = cpu_seconds() - own_cpu0
         sim_connect_cpu_s = process_cpu_seconds(process.pid) - sim_cpu0 if process is not None else None
         rss_connected = rss_mb()
@@ -172,6 +202,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
 
         await asyncio.sleep(2)  # let the start-up settle
+        gc_pauses.reset()
         cpu0, wall0 = cpu_seconds(), time.perf_counter()
         await asyncio.sleep(args.idle)
         idle_cpu_pct = 100 * (cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
@@ -215,6 +246,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "latency_ms_p99": round(1000 * p99, 1) if p99 is not None else None,
             "latency_ms_max": round(1000 * latencies[-1], 1) if latencies else None,
             "reconnects": reconnects,
+            **gc_pauses.summary(),
+            "gc_freeze": args.gc_freeze,
             "events": sink.events,
             "cpus": os.cpu_count(),
         }
@@ -251,6 +284,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--concurrent-starts", type=int, default=64, help="sessions starting at once")
     parser.add_argument("--connect-timeout", type=float, default=90.0, help="seconds to connect them all")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once every session is up")
     parser.add_argument("--gws-url", help="use this running simulator instead of starting one")
     parser.add_argument("--password", default="password", help="the agents' password (simulator default)")
     args = parser.parse_args()
