@@ -46,7 +46,7 @@ from bridge.inbound.slack_commands import (
     parse_dispo_text,
 )
 from bridge.inbound.slack_config import SlackInboundSettings
-from connectors.slack import SlackKeys
+from connectors.slack_state import SlackKeys
 
 if TYPE_CHECKING:
     from bridge.inbound.receiver import Receiver

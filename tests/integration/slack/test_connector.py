@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import Callable
 
@@ -16,8 +17,9 @@ from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.keys import Keys
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from connectors import connector_class
-from connectors.slack import SlackConnector, SlackKeys
+from connectors.slack import SlackConnector
 from connectors.slack_blocks import render_event
+from connectors.slack_state import SlackKeys
 from tests.integration.slack.conftest import CHANNEL, ENVIRON, make_event
 from tests.plugins.slack import BOT_TOKEN, MockSlack
 
@@ -229,8 +231,9 @@ async def test_an_unreachable_slack_is_retryable(slack_factory: Factory) -> None
 
 
 async def test_incoming_webhook_mode_posts_blocks_to_the_fixed_url(
-    slack_factory: Factory, slack_api: MockSlack
+    slack_factory: Factory, slack_api: MockSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # even with debug logging on, the webhook URL (a secret) stays out
     environ_url = "SLACK_WEBHOOK"
     ENVIRON[environ_url] = slack_api.webhook_url
     try:
@@ -249,6 +252,7 @@ async def test_incoming_webhook_mode_posts_blocks_to_the_fixed_url(
         with pytest.raises(PermanentDeliveryError) as gone:
             await slack.send(make_event("agent.state_changed"))
         assert gone.value.disable_destination
+        assert "secretpart" not in caplog.text
     finally:
         del ENVIRON[environ_url]
 

@@ -12,7 +12,7 @@ from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.runtime import DeliveryRuntime
 from bridge.settings import Settings
-from connectors.slack import SlackKeys
+from connectors.slack_state import SlackKeys
 from tests.integration.slack.conftest import CHANNEL, make_event
 from tests.plugins.slack import BOT_TOKEN, MockSlack
 
