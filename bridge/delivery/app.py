@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import orjson
 from celery import Celery
 from celery.exceptions import Reject
+from kombu.serialization import register
 
 from bridge.settings import Settings
 
@@ -53,6 +55,18 @@ class RunnerSlot:
         return self.runner
 
 
+# Task arguments are large (a batch of events); orjson encodes/decodes them several times faster
+# than kombu's stdlib json. Registered process-wide; producers and workers both build their app here.
+SERIALIZER = "gwsb-orjson"
+register(
+    SERIALIZER,
+    orjson.dumps,
+    orjson.loads,
+    content_type="application/x-gwsb-orjson",
+    content_encoding="binary",
+)
+
+
 def make_celery_app(settings: Settings, slot: RunnerSlot | None = None) -> Celery:
     """A Celery app for ``settings``; tasks execute through ``slot.runner`` (producers need no slot)."""
     delivery = settings.delivery
@@ -72,8 +86,8 @@ def make_celery_app(settings: Settings, slot: RunnerSlot | None = None) -> Celer
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
-        task_serializer="json",
-        accept_content=["json"],
+        task_serializer=SERIALIZER,
+        accept_content=[SERIALIZER, "json"],
         task_default_queue=delivery.queue,
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0, "interval_step": 0.2},
         worker_hijack_root_logger=False,
