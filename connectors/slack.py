@@ -47,7 +47,7 @@ from bridge.delivery.secrets import resolve_secret
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import Event
 from connectors import register_connector
-from connectors.slack_blocks import SlackMessage, render_event, thread_subject
+from connectors.slack_blocks import SlackMessage, render_call_card, render_event, thread_subject
 from connectors.slack_state import ChannelPacer, SlackKeys
 from connectors.webhook import parse_retry_after
 
@@ -226,13 +226,24 @@ class SlackConnector:
             else:
                 await self._remember_call(event)
                 subject = thread_subject(event) if self.options.threads != "off" else None
-                ts = await self._send_threaded(message, subject) if subject else await self._post(message)
+                if subject is None:
+                    ts = await self._post(message)
+                else:
+                    # An update shows the whole call as it stands now, not just this one change.
+                    is_call = event.type.startswith("call.")
+                    card = (
+                        render_call_card(event, dispositions=self.options.dispositions)
+                        if is_call
+                        else message
+                    )
+                    ts = await self._send_threaded(message, subject, card)
             if self._redis is not None:
                 await self._redis.set(sent_key, ts, ex=_SENT_TTL)
         except RedisError as exc:
             raise RetryableDeliveryError(f"{self.name}: Redis unavailable ({type(exc).__name__})") from exc
 
-    async def _send_threaded(self, message: SlackMessage, subject: str) -> str:
+    async def _send_threaded(self, message: SlackMessage, subject: str, card: SlackMessage) -> str:
+        """Post the root, or reply in its thread and/or update it with ``card`` (per ``threads``)."""
         assert self._redis is not None and self.options.channel is not None
         key = self._keys.thread(self.options.channel, subject)
         root = await self._root(key)
@@ -249,9 +260,9 @@ class SlackConnector:
         mode = self.options.threads
         if mode in ("update", "both"):
             try:
-                await self._update(root, message)
+                await self._update(root, card)
             except _RootGone:
-                ts = await self._post(message)  # the root was deleted: start the thread again
+                ts = await self._post(card)  # the root was deleted: start the thread again
                 await self._redis.set(key, ts, ex=int(self.options.thread_ttl))
                 return ts
             if mode == "update":

@@ -28,6 +28,7 @@ __all__ = [
     "ACTION_READY",
     "SlackMessage",
     "escape",
+    "render_call_card",
     "render_event",
     "thread_subject",
 ]
@@ -176,25 +177,37 @@ def _call_context(data: Mapping[str, Any]) -> dict[str, Any]:
     return _context([f"call `{escape(data.get('call_id'))}`", escape(data.get("call_type") or "")])
 
 
-def _render_ringing(event: Event) -> SlackMessage:
-    data = event.data
-    caller = data.get("ani") or "unknown number"
-    blocks = [_header(f":telephone_receiver: Incoming call from {caller}")]
-    blocks += _fields(_call_parties(data))
-    blocks += _fields(_named(data.get("toast") or {}, data.get("toast_display_names") or {}))
-    blocks.append(_call_context(data))
-    return SlackMessage(f"Incoming call from {caller} to {data.get('agent')}", blocks)
+_CARD_HEADERS = {
+    "Ringing": ":telephone_receiver: Incoming call from {who}",
+    "Dialing": ":outbox_tray: Calling {who}",
+    "Established": ":telephone_receiver: On a call with {who}",
+    "Held": ":double_vertical_bar: On hold with {who}",
+    "Released": ":end: Call with {who} ended",
+}
+_DISPOSABLE = frozenset({"Established", "Held", "Released"})  # GWS takes dispositions after release too
 
 
-def _render_established(event: Event, dispositions: Sequence[str]) -> SlackMessage:
+def render_call_card(event: Event, *, dispositions: Sequence[str] = ()) -> SlackMessage:
+    """The whole call as it stands after ``event`` (any ``call.*``): the thread root's content.
+
+    Ringing and dialing calls show the toast data; later states the case data and, when
+    ``dispositions`` are given, the disposition buttons.
+    """
     data = event.data
-    caller = data.get("ani") or "unknown number"
-    blocks = [_header(f":telephone_receiver: On a call with {caller}")]
+    state = str(data.get("state") or "")
+    who = data.get("ani") or "unknown number"
+    header = _CARD_HEADERS.get(state, ":telephone_receiver: Call with {who}").format(who=who)
+    if state == "Released" and _duration(data.get("duration")):
+        header += f" ({_duration(data.get('duration'))})"
+    blocks = [_header(header)]
     blocks += _fields(_call_parties(data))
-    case = data.get("case") or data.get("toast") or {}
-    names = data.get("case_display_names") or data.get("toast_display_names") or {}
-    blocks += _fields(_named(case, names))
-    if dispositions and data.get("agent") and data.get("call_id"):
+    if state in ("Ringing", "Dialing"):
+        values, names = data.get("toast") or {}, data.get("toast_display_names") or {}
+    else:
+        values = data.get("case") or data.get("toast") or {}
+        names = data.get("case_display_names") or data.get("toast_display_names") or {}
+    blocks += _fields(_named(values, names))
+    if dispositions and state in _DISPOSABLE and data.get("agent") and data.get("call_id"):
         buttons = [
             _button(
                 name,
@@ -205,7 +218,14 @@ def _render_established(event: Event, dispositions: Sequence[str]) -> SlackMessa
         ]
         blocks += _actions(buttons, f"dispo:{data['call_id']}")
     blocks.append(_call_context(data))
-    return SlackMessage(f"{data.get('agent')} is on a call with {caller}", blocks)
+    agent = data.get("agent")
+    if state == "Ringing":
+        summary = f"Incoming call from {who} to {agent}"
+    elif state == "Established":
+        summary = f"{agent} is on a call with {who}"
+    else:
+        summary = f"{agent}: call with {who}, {state.lower() or 'changed'}"
+    return SlackMessage(summary, blocks)
 
 
 def _render_call_line(event: Event) -> SlackMessage:
@@ -378,10 +398,8 @@ def render_event(event: Event, *, dispositions: Sequence[str] = (), buttons: boo
     one-line fallback.
     """
     kind = event.type
-    if kind == "call.ringing":
-        return _render_ringing(event)
-    if kind == "call.established":
-        return _render_established(event, dispositions)
+    if kind in ("call.ringing", "call.established"):
+        return render_call_card(event, dispositions=dispositions)
     if kind.startswith("call."):
         return _render_call_line(event)
     if kind == "agent.state_changed":

@@ -64,6 +64,22 @@ async def test_update_mode_rewrites_the_root_instead_of_replying(
     assert slack_api.messages[ts]["text"].startswith("jsmith is on a call")
 
 
+async def test_in_update_mode_the_root_always_shows_the_whole_call(
+    slack_factory: Factory, slack_api: MockSlack
+) -> None:
+    slack = slack_factory(threads="update", dispositions=["Resolved"])
+    for kind in ("call.ringing", "call.established", "call.held", "call.released"):
+        state = kind.split(".")[1].capitalize()
+        case = {"case": {"POC": "New Service"}, "case_display_names": {"POC": "Purpose of Call"}}
+        await slack.send(make_event(kind, call_id=CALL, state=state, duration=75, ani="5005", **case))
+    assert len(slack_api.of("chat.postMessage")) == 1 and len(slack_api.of("chat.update")) == 3
+    (root,) = slack_api.messages.values()
+    assert root["blocks"][0]["text"]["text"] == ":end: Call with 5005 ended (1:15)"
+    shown = str(root["blocks"])
+    assert "Purpose of Call" in shown  # the case data stays on the root
+    assert "Resolved" in shown  # a released call can still be dispositioned
+
+
 async def test_both_mode_updates_the_root_and_replies(slack_factory: Factory, slack_api: MockSlack) -> None:
     slack = slack_factory(threads="both")
     await slack.send(make_event("call.ringing"))
