@@ -143,3 +143,17 @@ def test_calls_and_interactions_have_threads_other_events_do_not() -> None:
     assert thread_subject(event("chat.message")) == "interaction/00002a94345B0MXX"
     assert thread_subject(event("agent.state_changed")) is None
     assert thread_subject(event("service.state_changed")) is None
+
+
+def test_a_call_card_follows_the_call_state() -> None:
+    from connectors.slack_blocks import render_call_card
+
+    ringing = render_call_card(event("call.ringing"), dispositions=["Resolved"])
+    assert buttons(ringing.blocks) == []  # nothing to disposition before the call is answered
+    released = render_call_card(
+        event("call.established", state="Released", duration=125), dispositions=["Resolved"]
+    )
+    assert released.blocks[0]["text"]["text"] == ":end: Call with 5005 ended (2:05)"
+    assert [b["text"]["text"] for b in buttons(released.blocks)] == ["Resolved"]
+    assert "*Purpose of Call*\nNew Service" in texts(released.blocks)
+    assert released.text == "jsmith: call with 5005, released"
