@@ -9,7 +9,6 @@ import orjson
 from redis.asyncio import Redis
 
 from connectors.slack_blocks import ACTION_DISPOSITION
-from tests.integration.inbound.conftest import reason_state
 from tests.integration.slack.conftest import ChatopsHandle, SlackFactory, make_event
 from tests.plugins.simulator import SimulatorHandle
 from tests.plugins.slack import MockSlack
@@ -29,6 +28,17 @@ async def outcome(slack: MockSlack, count: int = 1) -> str:
     body: dict[str, Any] = posts[count - 1].body
     assert body["response_type"] == "ephemeral"
     return str(body["text"])
+
+
+async def reason_state(simulator: SimulatorHandle) -> dict[str, Any]:
+    """A Not Ready agent state with a reason code, as the simulated GWS defines it."""
+    async with simulator.agent_client(simulator.agents[-1]) as client:
+        status, body = await client.get("/settings/agent-states")
+    assert status == 200, body
+    states = [s for s in body["settings"] if s.get("reason") and s.get("state") == "NotReady"]
+    assert states, "the simulator defines no agent state with a reason code"
+    chosen: dict[str, Any] = states[-1]
+    return chosen
 
 
 async def answered_call(simulator: SimulatorHandle, agent: str = "agent0001") -> str:
