@@ -13,7 +13,8 @@ Destination configuration (``kind = "slack"``), in ``options``:
   ``agent_buttons``: Ready / Not Ready under agent-state messages (default on).
 - ``channel_interval``: seconds between two posts to one channel, across every worker (default 1.0,
   Slack's "about one message per second per channel"); ``max_pace_wait``: how long a send may wait
-  for its slot before it is handed back to the delivery layer's schedule (default 5 s).
+  for its slot before it fails as retryable with that delay (default 5 s; an attempt, so let the
+  destination's ``rate_limit`` token bucket, whose deferrals cost none, do the bulk of the pacing).
 - ``thread_ttl``: seconds a thread's root ``ts`` is remembered (default 2 days).
 
 State in Redis, under ``{key_prefix}:slack:…``: the root ``ts`` of each thread, the next free
