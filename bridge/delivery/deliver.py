@@ -418,6 +418,10 @@ class Deliverer:
             partitionkey=destination,
         )
 
+    async def emit(self, event: Event) -> None:
+        """Route ``event`` (one the delivery side produced) and enqueue it; raises ``EnqueueError``."""
+        await self._announce([event], about="")
+
     async def _announce(self, events: list[Event], about: str) -> None:
         deliveries = [
             QueuedDelivery.for_event(event, name)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import logging
 import socket
 import threading
 import time
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from celery import Celery
 from redis.asyncio import Redis
 
+from bridge.delivery.config import DestinationConfig
 from bridge.delivery.deliver import Deliverer
 from bridge.delivery.enqueue import Enqueuer
 from bridge.delivery.items import QueuedDelivery
@@ -29,6 +31,7 @@ from bridge.delivery.metrics import DISABLED_DESTINATIONS, RETRY_SCHEDULE_DEPTH
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.redisio import awaited
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
+from bridge.events import Event
 from bridge.settings import Settings
 from connectors import Connector, connector_class
 
@@ -77,10 +80,7 @@ class DeliveryRuntime:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
         destinations = {d.name: d for d in settings.destinations}
         for dest in settings.destinations:
-            cls = connector_class(dest.kind)
-            # Connectors that keep state across workers (Slack threads, pacing) declare uses_redis.
-            shared = {"redis": self._redis} if getattr(cls, "uses_redis", False) else {}
-            self._connectors[dest.name] = cls(dest, session=self._session, **shared)
+            self._connectors[dest.name] = self._build_connector(dest)
         self._enqueuer = Enqueuer(
             self._app,
             self._redis,
@@ -100,6 +100,38 @@ class DeliveryRuntime:
             source=settings.normalizer.source,
         )
         self._poller = asyncio.create_task(self._poll_retries())
+
+    def _build_connector(self, dest: DestinationConfig) -> Connector:
+        """``cls(config, **resources)`` with the shared resources its constructor names.
+
+        Offered: ``session`` (this process's aiohttp session), ``redis`` (``redis.asyncio``),
+        ``registry`` (the mobile ``DeviceRegistry``) and ``emit`` (an ``async (Event) -> None``
+        that routes and enqueues an event the connector produces, e.g. ``mobile.token_invalidated``).
+        """
+        assert self._redis is not None and self._session is not None
+        cls = connector_class(dest.kind)
+        parameters = inspect.signature(cls).parameters
+        wanted = set(parameters)
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            wanted.add("session")
+        if getattr(cls, "uses_redis", False):
+            wanted.add("redis")
+        resources: dict[str, Any] = {}
+        if "session" in wanted:
+            resources["session"] = self._session
+        if "redis" in wanted:
+            resources["redis"] = self._redis
+        if "emit" in wanted:
+            resources["emit"] = self._emit
+        if "registry" in wanted:
+            from bridge.mobile.registry import DeviceRegistry  # only when a push destination exists
+
+            resources["registry"] = DeviceRegistry(self._redis)
+        return cast(Connector, cls(dest, **resources))
+
+    async def _emit(self, event: Event) -> None:
+        """Route and enqueue an event a connector produced; raises ``EnqueueError``."""
+        await self._require().emit(event)
 
     def close(self) -> None:
         """Stop the poller, close connectors, the session and Redis, and the loop thread."""
