@@ -78,7 +78,21 @@ class StallingProxy:
     def resume(self) -> None:
         self.flowing.set()
 
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones until :meth:`heal` (a network outage)."""
+        self.refusing = True
+        for writer in self._writers:
+            writer.close()
+
+    def heal(self) -> None:
+        self.refusing = False
+
+    refusing = False
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refusing:
+            writer.close()
+            return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self._writers.update((writer, up_writer))
         for source, sink in ((reader, up_writer), (up_reader, writer)):
@@ -220,6 +234,33 @@ async def test_calls_during_a_cometd_drop_come_out_exactly_once(
     assert session.status.reconnects >= 1
     recovered = [e for e in sink.events if e.data.get("recovered")]
     assert {e.subject for e in recovered} >= {f"call/{before}", f"call/{across}", f"call/{inside}"}
+
+
+async def test_a_network_outage_without_re_handshake_is_followed_by_recovery(
+    simulator: SimulatorHandle, store: RedisStateStore
+) -> None:
+    proxy = StallingProxy(int(simulator.base_url.rsplit(":", 1)[1]))
+    await proxy.start()
+    sink = CollectingSink()
+    try:
+        async with running_session(proxy.base_url, "agent0001", sink, store) as session:
+            recoveries, reconnects = session.status.recoveries, session.status.reconnects
+            proxy.cut()  # GWS keeps our CometD client: this is a reconnect, not a re-handshake
+            await wait_until(lambda: not session.status.connected, what="the session to notice")
+            call_id = await simulator.start_call("agent0001")
+            await simulator.release_call(call_id)
+            proxy.heal()
+
+            await wait_until(lambda: session.status.recoveries > recoveries, what="recovery after the outage")
+            await wait_for_state(sink, call_id, "call.released")
+            await asyncio.sleep(0.3)
+            assert session.status.connected
+            assert session.status.reconnects > reconnects
+    finally:
+        await proxy.close()
+
+    assert sink.states_of(call_id).count("call.released") == 1
+    assert_no_duplicate_ids(sink)
 
 
 async def test_session_logs_in_again_after_gws_restart(
