@@ -46,6 +46,7 @@ class Dialect(str, Enum):
 
     JSON = "json"
     CTI = "cti"
+    SLACK = "slack"
 
 
 class Need(str, Enum):

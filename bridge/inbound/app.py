@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from bridge.inbound.http import InboundRequest
@@ -9,6 +10,8 @@ from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
 from bridge.inbound.receiver import Receiver
 from bridge.inbound.slack import install_slack_routes
 from bridge.inbound.store import StateStore
+from bridge.mobile.registry import DeviceRegistry
+from bridge.mobile.routes import add_mobile_routes
 from bridge.settings import Settings
 
 __all__ = ["RECEIVER_KEY", "create_app"]
@@ -52,12 +55,22 @@ def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Ap
         headers = dict(response.headers, **{"Content-Type": response.content_type})
         return web.Response(status=response.status, body=response.body, headers=headers)
 
+    # The mobile device registry lives in Redis, beside the push connectors that read it.
+    registry_redis = aioredis.Redis.from_url(settings.redis_url)
+
     async def close(app: web.Application) -> None:
         await receiver.aclose()
+        await registry_redis.aclose()
 
     app = web.Application(client_max_size=limit + 1)
     app[RECEIVER_KEY] = receiver
     install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
+    add_mobile_routes(  # /v1/mobile/devices, same authentication as /v1/commands
+        app,
+        DeviceRegistry(registry_redis),
+        receiver.verify,
+        authorize=lambda verified, agent: receiver.authorize(verified.client, agent),
+    )
     app.router.add_route("*", "/{tail:.*}", handle)
     app.on_cleanup.append(close)
     return app

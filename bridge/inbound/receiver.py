@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 
@@ -178,6 +178,13 @@ class Receiver:
                 headers={"Retry-After": RateLimiter.retry_after_header(wait)},
             )
         return verified
+
+    async def verify(self, headers: Mapping[str, str], body: bytes) -> Verified:
+        """Authenticate a request for a route mounted beside the receiver's own (e.g. the device registry).
+
+        The same checks as ``/v1/commands``: body limit (413), credentials and replay (401), rate limit (429).
+        """
+        return await self._verify(InboundRequest("POST", "", headers, body))
 
     def authorize(self, client: InboundClient, agent: str) -> None:
         """Raise :class:`Problem` 403 when ``client`` may not command ``agent``; 422 if it is unknown."""

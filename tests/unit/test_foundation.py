@@ -46,7 +46,7 @@ def test_every_event_type_has_a_meaning() -> None:
 
 def test_settings_report_the_location_of_every_error(tmp_path) -> None:
     path = tmp_path / "bridge.toml"
-    path.write_text('redis_url = 3\n[gws]\nrequest_timeout = -1\n')
+    path.write_text("redis_url = 3\n[gws]\nrequest_timeout = -1\n")
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     message = str(caught.value)
