@@ -20,12 +20,19 @@ from bridge.settings import load_settings
 DESCRIPTION = "show delivery destinations and their health; enable a disabled one"
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    # Also accepted after the action (`… list --config FILE`); SUPPRESS keeps an earlier one.
+    parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="TOML configuration file")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
     sub = parser.add_subparsers(dest="action", required=True)
     listing = sub.add_parser("list", help="every destination: kind, state, parked events, recent failures")
+    _config_option(listing)
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     enable = sub.add_parser("enable", help="enable a destination and resend the events it kept")
+    _config_option(enable)
     enable.add_argument("name", help="destination name")
 
 

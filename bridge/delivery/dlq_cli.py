@@ -40,6 +40,11 @@ def parse_time(value: str) -> float:
     return parsed.timestamp()
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    # Also accepted after the action (`… list --config FILE`); SUPPRESS keeps an earlier one.
+    parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="TOML configuration file")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
     sub = parser.add_subparsers(dest="action", required=True)
@@ -49,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ("purge", "delete dead letters for good"),
     ):
         p = sub.add_parser(action, help=text)
+        _config_option(p)
         p.add_argument("ids", nargs="*", help="dead-letter ids (<destination>:<event id>)")
         p.add_argument("--destination", help="only this destination's letters")
         p.add_argument("--since", type=parse_time, help="died at or after this time")
@@ -61,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 "--all", action="store_true", help="required to act on every letter with no filter"
             )
     show = sub.add_parser("show", help="one letter with its event and attempt log, as JSON")
+    _config_option(show)
     show.add_argument("id")
 
 
