@@ -208,11 +208,19 @@ class BridgeStack:
         self.api_key = secrets.token_urlsafe(16)
         self.receiver_port = free_port()
         self.children: list[ChildProcess] = []
+        self.env: dict[str, str] = {}  # added to the children's environment (secret references)
         self.config = tmp_path / "bridge.toml"
         self.write_config()
 
-    def write_config(self, **delivery: Any) -> None:
-        """(Re)write the configuration; ``delivery`` overrides :data:`E2E_DELIVERY`."""
+    def write_config(
+        self,
+        *,
+        destinations: list[dict[str, Any]] | None = None,
+        routes: list[dict[str, Any]] | None = None,
+        **delivery: Any,
+    ) -> None:
+        """(Re)write the configuration: the ``crm`` webhook plus ``destinations``; ``routes`` replace
+        the default (everything to ``crm``); ``delivery`` overrides :data:`E2E_DELIVERY`."""
         config = {
             "redis_url": self.redis_url,
             "gws": {"base_url": self.sim.base_url, "request_timeout": 5.0},
@@ -221,8 +229,9 @@ class BridgeStack:
             "destinations": [
                 {"name": "crm", "kind": "webhook", "url": self.sink.url, "secrets": [self.sink.secret],
                  "timeout": 2.0, "ordered": True},
+                *(destinations or []),
             ],
-            "routes": [{"events": ["*"], "destinations": ["crm"]}],
+            "routes": routes or [{"events": ["*"], "destinations": ["crm"]}],
             "inbound": {
                 "host": "127.0.0.1", "port": self.receiver_port, "outcome_timeout": 5.0,
                 "clients": [{"name": "crm", "api_key_hashes": [hash_api_key(self.api_key)], "agents": ["*"]}],
@@ -232,7 +241,7 @@ class BridgeStack:
 
     def _start(self, name: str, *args: str) -> ChildProcess:
         log = self.tmp_path / f"{name}-{len(self.children)}.log"
-        child = ChildProcess.start(ChildSpec(name, bridge_command(name, *args), log=log))
+        child = ChildProcess.start(ChildSpec(name, bridge_command(name, *args), env=self.env, log=log))
         self.children.append(child)
         return child
 
