@@ -17,7 +17,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "ExtraFieldsFormatter", "main"]
 
 # name -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -32,6 +32,29 @@ COMMANDS: dict[str, str] = {
     "demo": "bridge.demo",
     "run": "bridge.run",
 }
+
+
+# Attributes every LogRecord has; anything else was passed with ``extra=`` and is worth printing.
+_STANDARD_RECORD_KEYS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class ExtraFieldsFormatter(logging.Formatter):
+    """The usual one-line format, followed by the record's ``extra`` fields as ``key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = [f"{k}={v!r}" for k, v in vars(record).items() if k not in _STANDARD_RECORD_KEYS]
+        return f"{line} {' '.join(extras)}" if extras else line
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(ExtraFieldsFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
 
 
 def _available() -> dict[str, str]:
@@ -69,11 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     module.add_arguments(parser)
     parsed = parser.parse_args(rest)
-    logging.basicConfig(
-        level=parsed.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(parsed.log_level)
     if inspect.iscoroutinefunction(module.run):
         try:
             return int(asyncio.run(module.run(parsed)) or 0)

@@ -69,3 +69,16 @@ def test_private_redis_is_not_the_machines_own(redis_url: str) -> None:
     client.set("k", "v")
     assert client.get("k") == b"v"
     client.close()
+
+
+def test_log_lines_carry_extra_fields_but_only_those() -> None:
+    import logging
+
+    from bridge.cli import ExtraFieldsFormatter
+
+    formatter = ExtraFieldsFormatter("%(levelname)s %(message)s")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "gws login", None, None)
+    record.agent = "agent0001"
+    assert formatter.format(record) == "INFO gws login agent='agent0001'"
+    plain = logging.LogRecord("x", logging.INFO, __file__, 1, "started", None, None)
+    assert formatter.format(plain) == "INFO started"
