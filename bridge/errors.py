@@ -11,6 +11,8 @@
     │   ├── RetryableDeliveryError  try again later (optionally after ``retry_after`` seconds)
     │   └── PermanentDeliveryError  never try again; dead-letter the event
     ├── NormalizationError          a wire message is not JSON at all
+    ├── StateStoreError             last-known state could not be read or written (bridge.normalize.state)
+    │   └── StaleStateError         another subscriber took the agent over; this one must stop
     └── CommandError                an inbound command is invalid or not allowed
 
 Library exceptions (aiohttp, aiocometd, redis, celery) are translated at the
