@@ -12,7 +12,8 @@ One command starts, all on loopback:
 Then it plays a day in the contact center: agents start their shift through ``/v1/commands``,
 a customer calls, the agent answers, attaches case data and sets a disposition (commands),
 an agent goes Not Ready with a reason, an e-mail arrives and is accepted, the voice service
-goes down and comes back, and more calls follow until ``--duration`` is over. Each GWS
+goes down and comes back, and more calls follow until ``--duration`` seconds after the bridge
+came up (start-up takes a few seconds: the children import Celery, log in, subscribe). Each GWS
 notification, each command and each event the CRM receives is printed on one line; a
 summary ends the run, after Ctrl-C too. Exit status 0, or 1 if the bridge could not start.
 Every child is stopped at exit (and by the kernel if this process dies).
@@ -61,7 +62,10 @@ _SECRET_ENV = "DEMO_CRM_SECRET"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--duration``, ``--agents``, ``--redis-url`` (default: the ``REDIS_URL`` environment variable)."""
     parser.add_argument(
-        "--duration", type=float, default=45.0, help="seconds to run (default 45; Ctrl-C stops earlier)"
+        "--duration",
+        type=float,
+        default=40.0,
+        help="seconds the scripted day runs once the bridge is up (default 40; Ctrl-C stops earlier)",
     )
     parser.add_argument("--agents", type=int, default=3, help="simulated agents (default 3)")
     parser.add_argument(
@@ -282,9 +286,17 @@ class _Day:
 # -- start, run, stop --------------------------------------------------------------------------------
 
 
-async def _wait_until(what: str, check: Any, within: float, children: list[ChildProcess]) -> None:
+class _Interrupted(Exception):
+    """Ctrl-C or SIGTERM while the bridge was still starting."""
+
+
+async def _wait_until(
+    what: str, check: Any, within: float, children: list[ChildProcess], stop: asyncio.Event
+) -> None:
     deadline = time.monotonic() + within
     while True:
+        if stop.is_set():
+            raise _Interrupted(what)
         with contextlib.suppress(Exception):
             if await check():
                 return
@@ -323,7 +335,10 @@ def _summary(
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Run the demo for ``args.duration`` seconds or until Ctrl-C/SIGTERM; 0, or 1 if it could not start."""
+    """Start everything, play the day for ``args.duration`` s (or until Ctrl-C/SIGTERM).
+
+    Returns 0, or 1 if the bridge could not start or a child died.
+    """
     for name in ("aiocometd_noloop", "simulator", "bridge.run"):
         logging.getLogger(name).setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
@@ -410,9 +425,11 @@ async def run(args: argparse.Namespace) -> int:
             return int(simulator.status()["cometdClients"]) >= len(agents)
 
         try:
-            await _wait_until("waiting for the worker", worker_ready, 40, children)
-            await _wait_until("waiting for the receiver", receiver_ready, 40, children)
-            await _wait_until("waiting for the subscriber's CometD sessions", subscriber_ready, 40, children)
+            await _wait_until("waiting for the worker", worker_ready, 60, children, stop)
+            await _wait_until("waiting for the receiver", receiver_ready, 60, children, stop)
+            await _wait_until(
+                "waiting for the subscriber's CometD sessions", subscriber_ready, 60, children, stop
+            )
         finally:
             await redis.aclose()
         terminal.line("the bridge is up: subscriber, worker and receiver are running")
@@ -420,7 +437,7 @@ async def run(args: argparse.Namespace) -> int:
         day = _Day(http, sim_url, receiver_url, api_key, agents, sink, terminal)
         pause = max(0.3, min(1.2, args.duration / 30))
         script = asyncio.create_task(day.play(pause))
-        remaining = max(0.0, args.duration - (time.monotonic() - terminal.started))
+        remaining = max(0.0, args.duration)
         failure = asyncio.create_task(supervisor.wait_for_failure(stop))
         done, _ = await asyncio.wait(
             {script, failure}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
@@ -441,6 +458,8 @@ async def run(args: argparse.Namespace) -> int:
         if status == 0:
             terminal.line("stopping: waiting briefly for the last deliveries")
             await asyncio.sleep(1.5)
+    except _Interrupted:
+        terminal.line("interrupted while the bridge was starting")
     except ConfigError as exc:
         print(f"gws-bridge demo: {exc}", file=sys.stderr)
         for child in supervisor.children:

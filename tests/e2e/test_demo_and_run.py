@@ -87,7 +87,7 @@ def _started_pids(lines: list[str]) -> set[int]:
 
 @pytest.mark.slow
 def test_demo_plays_the_day_through_the_bridge_and_prints_a_summary() -> None:
-    process = _demo("--duration", "24", "--agents", "2")
+    process = _demo("--duration", "16", "--agents", "2")
     stdout, stderr = process.communicate(timeout=90)
     assert process.returncode == 0, stderr[-3000:]
     lines = stdout.splitlines()
@@ -121,6 +121,23 @@ def test_demo_stops_on_ctrl_c_with_a_summary_and_leaves_no_process() -> None:
     assert process.returncode == 0, stderr[-3000:]
     assert any(line.startswith("summary:") for line in stdout.splitlines())
     assert not _wait_gone(children | _started_pids(lines), 5)
+
+
+@pytest.mark.slow
+def test_demo_interrupted_while_starting_stops_everything_with_a_summary() -> None:
+    process = _demo("--duration", "120", "--agents", "1")
+    try:
+        lines = _read_until(process, "started worker", within=30)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr[-3000:]
+    assert "interrupted while the bridge was starting" in stdout
+    assert any(line.startswith("summary:") for line in stdout.splitlines())
+    assert not _wait_gone(_started_pids(lines), 5)
 
 
 @pytest.mark.slow
