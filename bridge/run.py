@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -51,16 +50,26 @@ DESCRIPTION = "run a single node: subscriber, worker(s) and receiver as supervis
 
 logger = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
+# Runs before the child's program (exec'd in place): ask the kernel for SIGTERM when the parent
+# dies, and give up if it already has. A launcher instead of Popen(preexec_fn=…): preexec_fn is
+# unsafe in a threaded parent (and warns on newer Pythons); this costs one interpreter start.
+_LAUNCHER = """
+import ctypes, os, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+except Exception:
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
 
 
-def _die_with_parent(parent: int) -> None:
-    """In the child, before exec: own process group; SIGTERM when the parent dies."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+def _with_parent_death_signal(argv: Sequence[str]) -> list[str]:
+    """``argv`` wrapped so that the child gets SIGTERM when this process dies (Linux; as is elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return list(argv)
+    return [sys.executable, "-c", _LAUNCHER, str(os.getpid()), *argv]
 
 
 def bridge_command(subcommand: str, *args: str) -> list[str]:
@@ -95,15 +104,13 @@ class ChildProcess:
         env = dict(spec.env or {}) if spec.replace_env else {**os.environ, **(spec.env or {})}
         env.setdefault("PYTHONUNBUFFERED", "1")
         log_file = spec.log.open("ab") if spec.log is not None else None
-        parent = os.getpid()
         popen = subprocess.Popen(
-            list(spec.argv),
+            _with_parent_death_signal(spec.argv),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT if log_file is not None else None,
             process_group=0,
-            preexec_fn=lambda: _die_with_parent(parent),
         )
         logger.info("started %s (pid %d)", spec.name, popen.pid, extra={"child": spec.name, "pid": popen.pid})
         return cls(spec, popen, log_file)
