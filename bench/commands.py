@@ -276,6 +276,9 @@ async def main() -> None:
         "--rate", type=float, default=100.0, help="paced latency runs: commands/s (default 100)"
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="paced latency runs: duration (default 5)")
+    parser.add_argument(
+        "--loop", choices=["uvloop", "asyncio"], default="uvloop", help="the receiver's event loop"
+    )
     args = parser.parse_args()
 
     sim_port, receiver_port = free_port(), free_port()
@@ -302,7 +305,7 @@ async def main() -> None:
         config = Path(workdir.name) / "bridge.toml"
         write_config(config, sim_url, receiver_port, agents, args.store, redis_url)
         receiver = start([python, "-m", "bridge.cli", "receiver", "--log-level", "WARNING", "--config",
-                          str(config)], receiver_url)  # fmt: skip
+                          str(config), "--loop", args.loop], receiver_url)  # fmt: skip
         processes.append(receiver)
         log(f"simulator {sim_url}, receiver {receiver_url} ({args.store} store)")
         log(f"preparing {args.agents} established calls")
@@ -335,6 +338,7 @@ async def main() -> None:
             "agents": args.agents,
             "store": args.store,
             "idempotency": not args.no_idempotency,
+            "loop": args.loop,
             "commands_per_s": round(args.commands / elapsed, 1),
             "direct_per_s": round(args.commands / direct_elapsed, 1),
             "receiver_p50_ms": round(percentile(through, 0.50) * ms, 2),
