@@ -91,8 +91,9 @@ def test_demo_plays_the_day_through_the_bridge_and_prints_a_summary() -> None:
     stdout, stderr = process.communicate(timeout=90)
     assert process.returncode == 0, stderr[-3000:]
     lines = stdout.splitlines()
-    for event_type in ("call.ringing", "call.established", "call.data_changed", "call.released",
-                       "agent.state_changed", "interaction.invited", "service.state_changed"):  # fmt: skip
+    for event_type in ("call.ringing", "call.established", "call.data_changed", "call.disposition_set",
+                       "call.released", "agent.state_changed", "interaction.invited",
+                       "interaction.accepted", "service.state_changed"):  # fmt: skip
         assert any(f"CRM ✓ {event_type}" in line for line in lines), event_type
     assert any("reason=OutToLunch" in line for line in lines)
     assert any("CMD   call.answer" in line and "202" in line for line in lines)
