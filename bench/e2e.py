@@ -248,7 +248,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 ]
                 start(f"worker-{n}", bridge_command("worker", *worker))
             subscriber = ["--config", str(config), "--log-level", "WARNING", "--status-interval", "0"]
-            start("subscriber", bridge_command("subscriber", *subscriber))
+            command = bridge_command("subscriber", *subscriber)
+            if args.profile_subscriber:  # cProfile of its main thread (the event loop), written at exit
+                command[1:1] = ["-m", "cProfile", "-o", args.profile_subscriber]
+            start("subscriber", command)
 
             async def connected() -> bool:
                 status = await get_json(http, f"{sim_url}/sim/status")
@@ -358,6 +361,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--ordered", action="store_true", help="ordered (FIFO per call) destination")
     parser.add_argument("--raw-seconds", type=float, default=5.0)
+    parser.add_argument("--profile-subscriber", metavar="FILE", help="cProfile the subscriber into FILE")
     parser.add_argument("--serve-simulator", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--serve-sink", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -367,6 +371,8 @@ def main() -> None:
     if args.serve_sink:
         serve_sink(int(args.serve_sink[0]), args.serve_sink[1])
         return
+    if args.profile_subscriber:
+        args.profile_subscriber = os.path.abspath(args.profile_subscriber)
     result = asyncio.run(bench(args))
     print(orjson.dumps(result).decode(), flush=True)
 
