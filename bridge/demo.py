@@ -41,7 +41,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bridge.demo_sink import CrmSink, ReceivedEvent
-from bridge.demo_stack import DemoConfig, EmbeddedRedis, free_port, render_config, wait_for_redis
+from bridge.demo_stack import DemoConfig, EmbeddedRedis, free_port, redact_url, render_config, wait_for_redis
 from bridge.errors import ConfigError
 from bridge.inbound.config import hash_api_key
 from bridge.run import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
@@ -364,7 +364,10 @@ async def run(args: argparse.Namespace) -> int:
     script: asyncio.Task[None] | None = None
     try:
         if args.redis_url:
-            redis_url, broker = args.redis_url, f"{args.redis_url} (given; durable as that server is)"
+            redis_url, broker = (
+                args.redis_url,
+                f"{redact_url(args.redis_url)} (given; durable as that server is)",
+            )
             await wait_for_redis(redis_url, 5.0)
         else:
             embedded = EmbeddedRedis()

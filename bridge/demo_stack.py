@@ -20,13 +20,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 
 from bridge.errors import ConfigError
 from bridge.run import ChildProcess, ChildSpec
 
-__all__ = ["DemoConfig", "EmbeddedRedis", "free_port", "render_config"]
+__all__ = ["DemoConfig", "EmbeddedRedis", "free_port", "redact_url", "render_config", "wait_for_redis"]
 
 
 def free_port() -> int:
@@ -34,6 +35,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (a Redis URL may carry one), for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def wait_for_redis(url: str, within: float) -> None:
@@ -47,7 +57,9 @@ async def wait_for_redis(url: str, within: float) -> None:
                     return
             except Exception as exc:
                 if time.monotonic() > deadline:
-                    raise ConfigError(f"Redis at {url} does not answer: {type(exc).__name__}") from exc
+                    raise ConfigError(
+                        f"Redis at {redact_url(url)} does not answer: {type(exc).__name__}"
+                    ) from exc
             await asyncio.sleep(0.05)
     finally:
         await client.aclose()
