@@ -20,17 +20,17 @@ RECEIVER_KEY: web.AppKey[Receiver] = web.AppKey("receiver", Receiver)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None when it exceeds ``limit`` bytes (read no further than that)."""
+    """The body, or None when it exceeds ``limit`` bytes (read no further than that).
+
+    The application's ``client_max_size`` is ``limit + 1``: aiohttp stops reading a longer
+    (e.g. chunked) body at the first chunk past the limit.
+    """
     if request.content_length is not None and request.content_length > limit:
         return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return None
 
 
 def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Application:

@@ -66,6 +66,8 @@ class CommandExecutor:
         self._settings = settings
         self._metrics = metrics
         self._background: set[asyncio.Task[None]] = set()
+        # Counted when /metrics is scraped, not per command (running() walks every listener).
+        metrics.listeners.set_function(lambda: len(self.listeners.running()))
 
     async def execute(self, command: Command, client: str) -> Execution:
         """Perform ``command`` for ``client``; raises :class:`Problem` when it is refused.
@@ -93,7 +95,6 @@ class CommandExecutor:
                 logger.warning(
                     "outcome listener unavailable", extra={"agent": command.agent, "error": listener_error}
                 )
-            self._metrics.listeners.set(len(self.listeners.running()))
         record: dict[str, Any] = {
             "id": command.id,
             "client": client,

@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels")
 
 
+def _orjson_text(document: Any) -> str:
+    """aiohttp's ``json_serialize`` with orjson: aiocometd posts every /meta/connect as JSON."""
+    return orjson.dumps(document).decode()
+
+
 class _CometdClient(Client):
     """aiocometd on an aiohttp session we own: a shared connector, no cookie jar of its own."""
 
@@ -68,6 +73,7 @@ class _AgentListener:
         self._http = http
         self._client: _CometdClient | None = None
         self.task: asyncio.Task[None] | None = None
+        self._watch: asyncio.TimerHandle | None = None
         self.last_busy = time.monotonic()
         self.closing = False  # set before the idle listener closes: ensure() must not rely on it
 
@@ -92,25 +98,21 @@ class _AgentListener:
             await client.subscribe(channel)
 
     async def run(self, idle_timeout: float) -> None:
+        """Feed every message to the tracker until CometD fails or the idle watch cancels this task."""
         client = self._client
         assert client is not None
-        receive: asyncio.Task[dict[str, Any]] | None = None
+        task = asyncio.current_task()
+        assert task is not None
+        period = min(1.0, idle_timeout)
+        self._watch = asyncio.get_running_loop().call_later(
+            period, self._watch_idle, task, idle_timeout, period
+        )
         try:
             while True:
-                if receive is None:
-                    receive = asyncio.ensure_future(client.receive())
-                done, _ = await asyncio.wait({receive}, timeout=min(1.0, idle_timeout))
-                if receive in done:
-                    task, receive = receive, None
-                    message = task.result()
-                    data = message.get("data")
-                    if isinstance(data, dict):
-                        self._tracker.feed(self.agent, str(message.get("channel", "")), data)
-                if self._tracker.has_pending(self.agent):
-                    self.last_busy = time.monotonic()
-                elif time.monotonic() - self.last_busy > idle_timeout:
-                    self.closing = True
-                    return
+                message = await client.receive()
+                data = message.get("data")
+                if isinstance(data, dict):
+                    self._tracker.feed(self.agent, str(message.get("channel", "")), data)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # any CometD failure: the pending outcomes cannot be known
@@ -120,9 +122,25 @@ class _AgentListener:
             )
             self._tracker.fail_all(self.agent, f"CometD listener failed: {type(exc).__name__}")
         finally:
-            if receive is not None:
-                receive.cancel()
+            if self._watch is not None:
+                self._watch.cancel()
             await self.close()
+
+    def _watch_idle(self, task: asyncio.Task[None], idle_timeout: float, period: float) -> None:
+        """Every ``period`` s: stop the listener once nothing was pending for ``idle_timeout`` s.
+
+        A timer rather than a timeout around each receive: a notification costs no extra task.
+        Whatever arrives after ``closing`` is set has no command waiting for it.
+        """
+        if self._tracker.has_pending(self.agent):
+            self.last_busy = time.monotonic()
+        elif time.monotonic() - self.last_busy > idle_timeout:
+            self.closing = True
+            task.cancel()
+            return
+        self._watch = asyncio.get_running_loop().call_later(
+            period, self._watch_idle, task, idle_timeout, period
+        )
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -169,7 +187,9 @@ class ListenerPool:
                 listener.last_busy = time.monotonic()
                 return
             if self._http is None:
-                self._http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+                self._http = aiohttp.ClientSession(
+                    cookie_jar=aiohttp.DummyCookieJar(), json_serialize=_orjson_text
+                )
             listener = _AgentListener(agent, rest, self._tracker, self._http)
             try:
                 await asyncio.wait_for(listener.open(self._connection_timeout), self._connection_timeout * 2)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 
-from tests.integration.inbound.conftest import LIMITED_KEY, SECRET, ReceiverHandle, signed_headers
+from tests.integration.inbound.conftest import (
+    CRM_KEY,
+    LIMITED_KEY,
+    SECRET,
+    ReceiverHandle,
+    signed_headers,
+)
 from tests.plugins.simulator import SimulatorHandle
 
 READY = orjson.dumps({"agent": "agent0001", "action": "agent.ready", "params": {}})
@@ -76,6 +83,25 @@ async def test_a_large_body_gives_413(receiver: ReceiverHandle, simulator: Simul
     status, body, _ = await receiver.call("POST", "/v1/commands", raw=huge)
     assert status == 413 and body["status"] == 413
     await _no_gws_calls(simulator)
+
+
+async def test_a_large_chunked_body_gives_413_and_a_small_one_is_read_whole(
+    receiver: ReceiverHandle, simulator: SimulatorHandle
+) -> None:
+    """Without Content-Length the limit still holds: the body is read up to the limit, no further."""
+
+    async def chunks(body: bytes) -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    huge = orjson.dumps({"agent": "agent0001", "action": "call.attach_data", "params": {"x": "y" * 70_000}})
+    headers = {"Authorization": f"Bearer {CRM_KEY}", "Content-Type": "application/json"}
+    url = receiver.url + "/v1/commands"
+    async with receiver.http.post(url, data=chunks(huge), headers=headers) as response:
+        assert response.status == 413 and (await response.json(content_type=None))["status"] == 413
+    await _no_gws_calls(simulator)
+    async with receiver.http.post(url, data=chunks(READY), headers=headers) as response:
+        assert response.status == 202, await response.text()
 
 
 async def test_rate_limit_gives_429_with_retry_after(

@@ -58,10 +58,12 @@ async def test_an_idle_outcome_listener_closes_and_comes_back_when_needed(
     _, body, _ = await receiver.command("agent.ready")
     assert (await receiver.status_of(body["id"], until="settled"))["status"] == "succeeded"
     assert listeners.running() == ["agent0001"]
+    assert b"gwsb_outcome_listeners 1.0" in (await receiver.call("GET", "/metrics", key=None))[1]
     for _ in range(100):  # bounded: 5 s
         if not listeners.running():
             break
         await asyncio.sleep(0.05)
     assert listeners.running() == []
+    assert b"gwsb_outcome_listeners 0.0" in (await receiver.call("GET", "/metrics", key=None))[1]
     _, body, _ = await receiver.command("agent.not_ready")
     assert (await receiver.status_of(body["id"], until="settled"))["status"] == "succeeded"
