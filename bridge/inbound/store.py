@@ -88,8 +88,11 @@ class RedisStateStore:
     commands costs a few round trips instead of three or four each.
     """
 
-    def __init__(self, url: str) -> None:
-        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        # One deadline per pipeline (``timeout`` s) instead of redis-py's socket_timeout, which
+        # arms a timer around every reply read: ~25% of the store's CPU per command.
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=min(2.0, timeout))
+        self._timeout = timeout
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -110,7 +113,10 @@ class RedisStateStore:
             for args, _ in batch:
                 pipe.execute_command(*args)
             try:
-                results = await pipe.execute(raise_on_error=False)
+                async with asyncio.timeout(self._timeout):
+                    results = await pipe.execute(raise_on_error=False)
+            except TimeoutError:  # redis-py drops a connection whose read was cancelled
+                results = [RedisError(f"no reply within {self._timeout:g} s")] * len(batch)
             except (RedisError, OSError) as exc:
                 error = exc if isinstance(exc, RedisError) else RedisError(str(exc))
                 results = [error] * len(batch)
@@ -152,8 +158,9 @@ class RedisStateStore:
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._redis.ping())
-        except RedisError:
+            async with asyncio.timeout(self._timeout):
+                return bool(await self._redis.ping())
+        except (RedisError, TimeoutError):
             return False
 
     async def aclose(self) -> None:

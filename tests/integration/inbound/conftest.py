@@ -18,6 +18,7 @@ from bridge.gws.config import AgentConfig, GwsSettings
 from bridge.inbound.app import RECEIVER_KEY, create_app
 from bridge.inbound.config import InboundSettings, hash_api_key
 from bridge.inbound.receiver import Receiver
+from bridge.inbound.store import StateStore
 from bridge.settings import Settings
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
@@ -106,12 +107,14 @@ def settings_for(simulator: SimulatorHandle, redis_url: str, **inbound: Any) -> 
 async def receiver_factory(
     simulator: SimulatorHandle, redis_url: str
 ) -> AsyncIterator[Callable[..., Awaitable[ReceiverHandle]]]:
-    """``await receiver_factory(store_url=…, **InboundSettings fields)``: a receiver on a free port."""
+    """``await receiver_factory(store_url=… or store=…, **InboundSettings fields)``: a receiver, free port."""
     runners: list[web.AppRunner] = []
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
 
-    async def factory(*, store_url: str | None = None, **inbound: Any) -> ReceiverHandle:
-        app = create_app(settings_for(simulator, store_url or redis_url, **inbound))
+    async def factory(
+        *, store_url: str | None = None, store: StateStore | None = None, **inbound: Any
+    ) -> ReceiverHandle:
+        app = create_app(settings_for(simulator, store_url or redis_url, **inbound), store=store)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         port = free_port()

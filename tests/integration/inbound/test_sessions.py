@@ -48,6 +48,40 @@ async def test_the_state_store_being_down_is_503_and_not_ready(
     assert (await receiver.call("GET", "/readyz", key=None))[0] == 503
 
 
+async def test_a_state_store_that_never_answers_is_503_within_its_timeout(
+    receiver_factory: Any, simulator: SimulatorHandle
+) -> None:
+    """A Redis that accepts connections and then says nothing (hung, paused): bounded by the store's
+    per-pipeline deadline, the request is refused with 503 and makes no GWS call."""
+    import asyncio
+    import time
+
+    from bridge.inbound.store import RedisStateStore
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)  # until the client gives up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        store = RedisStateStore(f"redis://127.0.0.1:{port}/0", timeout=0.3)
+        receiver = await receiver_factory(store=store)
+        started = time.monotonic()
+        status, body, _ = await receiver.call(
+            "POST",
+            "/v1/commands",
+            {"agent": "agent0001", "action": "agent.ready"},
+            headers={"Idempotency-Key": "k"},
+        )
+        assert status == 503 and body["status"] == 503
+        assert time.monotonic() - started < 3
+        assert (await receiver.call("GET", "/readyz", key=None))[0] == 503
+        assert [e for e in await simulator.log() if e["method"] == "POST"] == []
+    finally:
+        server.close()
+
+
 async def test_an_idle_outcome_listener_closes_and_comes_back_when_needed(
     receiver_factory: Any, simulator: SimulatorHandle
 ) -> None:
