@@ -190,6 +190,48 @@ async def raw_limit(url: str, secret: str, body: bytes, seconds: float, in_fligh
         return sent / (time.monotonic() - started)
 
 
+FAULTS: Counter[str] = Counter()
+RETIRED: list[ChildProcess] = []  # killed workers, replaced in `processes`
+
+
+async def inject_faults(
+    args: argparse.Namespace,
+    http: aiohttp.ClientSession,
+    sim_url: str,
+    processes: dict[str, ChildProcess],
+    start: Any,
+    config: Path,
+) -> None:
+    """While the load runs: SIGKILL a worker (a new one starts) / drop every CometD client, periodically."""
+    loop = asyncio.get_running_loop()
+    next_kill = loop.time() + (args.kill_worker_every or float("inf"))
+    next_drop = loop.time() + (args.drop_cometd_every or float("inf"))
+    while True:
+        await asyncio.sleep(max(0.05, min(next_kill, next_drop) - loop.time()))
+        now = loop.time()
+        if now >= next_kill:
+            victim = f"worker-{FAULTS['worker_kills'] % args.workers + 1}"
+            processes[victim].stopping = True
+            processes[victim].popen.kill()
+            RETIRED.append(processes[victim])
+            FAULTS["worker_kills"] += 1
+            worker = [
+                "--config",
+                str(config),
+                "--log-level",
+                "WARNING",
+                "--concurrency",
+                str(args.concurrency),
+            ]
+            start(victim, bridge_command("worker", *worker))
+            next_kill = now + args.kill_worker_every
+        if now >= next_drop:
+            async with http.post(f"{sim_url}/sim/disconnect") as reply:
+                await reply.read()
+            FAULTS["cometd_drops"] += 1
+            next_drop = now + args.drop_cometd_every
+
+
 def write_config(path: Path, args: argparse.Namespace, redis_url: str, sim_url: str, sink_url: str) -> None:
     agents = "".join(
         f'\n[[agents]]\nusername = "agent{n:04d}"\npassword = "password"\n' for n in range(1, args.agents + 1)
@@ -198,7 +240,9 @@ def write_config(path: Path, args: argparse.Namespace, redis_url: str, sim_url: 
         f'redis_url = "{redis_url}"\n'
         f'[gws]\nbase_url = "{sim_url}"\n'
         f"[delivery]\nbatch_size = {args.batch_size}\n"
-        f'[[destinations]]\nname = "crm"\nkind = "webhook"\nurl = "{sink_url}"\n'
+        # with worker kills: a dead worker's tasks come back after the visibility timeout
+        + ("task_deadline = 15.0\nvisibility_timeout = 25.0\n" if args.kill_worker_every else "")
+        + f'[[destinations]]\nname = "crm"\nkind = "webhook"\nurl = "{sink_url}"\n'
         'secrets = ["env:BENCH_SECRET"]\n'
         f"ordered = {'true' if args.ordered else 'false'}\nmax_in_flight = 64\n"
         f'[[routes]]\nevents = ["call.*"]\ndestinations = ["crm"]\n{agents}',
@@ -260,18 +304,23 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             await wait_for(f"{args.agents} CometD sessions", connected, 60)
             await asyncio.sleep(3.0)  # workers reach BRPOP; initial recovery events drain
             log(f"pipeline up; load: {args.agents} agents, {args.rate} calls/s for {args.seconds} s")
-            before = {name: cpu_and_rss(p.pid) for name, p in processes.items()}
+            before = {name: (p.pid, *cpu_and_rss(p.pid)) for name, p in processes.items()}
             started = time.time()
             load = {"agents": args.agents, "calls_per_second": args.rate, "seconds": args.seconds}
             async with http.post(f"{sim_url}/sim/load", json=load) as reply:
                 load_id = (await reply.json())["id"]
+            faults = asyncio.create_task(inject_faults(args, http, sim_url, processes, start, config))
             while True:
                 await asyncio.sleep(0.5)
                 progress = await get_json(http, f"{sim_url}/sim/load/{load_id}")
                 if not progress["running"]:
                     break
+            faults.cancel()
+            await asyncio.gather(faults, return_exceptions=True)
             expected = 4 * int(progress["callsCompleted"])
-            # Wait for the tail: until all expected events arrived or nothing new for 10 s.
+            # Wait for the tail: until all expected events arrived or nothing new for a while (longer
+            # with worker kills: their tasks return after the visibility timeout, 25 s, + a 6 s sweep).
+            idle_limit = 40.0 if args.kill_worker_every else 10.0
             last, last_change = -1, time.monotonic()
             while True:
                 stats = await get_json(http, f"{sink_url}/stats")
@@ -280,7 +329,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     break
                 if distinct != last:
                     last, last_change = distinct, time.monotonic()
-                elif time.monotonic() - last_change > 10:
+                elif time.monotonic() - last_change > idle_limit:
                     break
                 await asyncio.sleep(0.3)
             after = {name: cpu_and_rss(p.pid) for name, p in processes.items()}
@@ -294,6 +343,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             for subject, sequence, at, made in first.values()
             if f"{subject[5:]}:{sequence}" in stamps
         ]
+        delivered_keys = {f"{subject[5:]}:{sequence}" for subject, sequence, _, _ in first.values()}
+        missing = sorted(key for key in stamps if key not in delivered_keys)
         latencies = sorted(at - published for published, _, at in matched)
         to_bridge = sorted(made - published for published, made, _ in matched)
         window = max(item[2] for item in first.values()) - started if first else 1.0
@@ -301,6 +352,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         body = orjson.dumps({"specversion": "1.0", "data": {"pad": "x" * 900}})
         raw_rate = await raw_limit(f"{sink_url}/raw", secret, body, args.raw_seconds, 64)
         elapsed = window
+        # CPU over the load and its tail (a worker restarted by --kill-worker-every: its own CPU only)
+        used = {
+            name: after[name][0] - (before[name][1] if before[name][0] == processes[name].pid else 0.0)
+            for name in processes
+        }
         delivered_rate = len(first) / elapsed
         pct = [_quantile(latencies, q) for q in (0.5, 0.99)]
         bridge_pct = [_quantile(to_bridge, q) for q in (0.5, 0.99)]
@@ -317,6 +373,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "events_lost": max(0, expected - len(first)),
             "events_duplicated": len(arrivals) - len(first),
             "bad_signatures": stats["bad"],
+            "faults": FAULTS,
+            "missing_sample": missing[:5],  # "<call id>:<sequence>" published by GWS, never delivered
             "delivered_per_s": round(delivered_rate, 1),
             "delivery_window_s": round(window, 2),
             "latency_p50_ms": pct[0],
@@ -328,19 +386,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "ratio": round(delivered_rate / raw_rate, 3) if raw_rate else None,
             "processes": {
                 name: {
-                    "cpu_s": round(after[name][0] - before[name][0], 2),
-                    "cpu_pct": round(100 * (after[name][0] - before[name][0]) / elapsed, 1),
+                    "cpu_s": round(cpu, 2),
+                    "cpu_pct": round(100 * cpu / elapsed, 1),
                     "rss_mb": after[name][1],
                 }
-                for name in processes
+                for name, cpu in used.items()
             },
             "cores": os.cpu_count(),
         }
     finally:
-        for process in processes.values():
+        for process in [*processes.values(), *RETIRED]:
             process.stopping = True
             process.popen.terminate()
-        for process in processes.values():
+        for process in [*processes.values(), *RETIRED]:
             try:
                 process.popen.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -361,6 +419,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--ordered", action="store_true", help="ordered (FIFO per call) destination")
     parser.add_argument("--raw-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--kill-worker-every", type=float, metavar="S", help="soak: SIGKILL a worker every S s (restarted)"
+    )
+    parser.add_argument(
+        "--drop-cometd-every", type=float, metavar="S", help="soak: /sim/disconnect every S s"
+    )
     parser.add_argument("--profile-subscriber", metavar="FILE", help="cProfile the subscriber into FILE")
     parser.add_argument("--serve-simulator", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--serve-sink", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
