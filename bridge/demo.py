@@ -40,12 +40,14 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bridge.demo_sink import CrmSink, ReceivedEvent
+from bridge.demo_day import ScriptedDay
+from bridge.demo_sink import CrmSink
 from bridge.demo_stack import DemoConfig, EmbeddedRedis, free_port, redact_url, render_config, wait_for_redis
+from bridge.demo_terminal import ObservedSimulator, Terminal, describe_event, describe_notification
 from bridge.errors import ConfigError
 from bridge.inbound.config import hash_api_key
 from bridge.run import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
-from simulator.app import Simulator, SimulatorConfig, create_app
+from simulator.app import SimulatorConfig, create_app
 
 __all__ = ["DESCRIPTION", "add_arguments", "describe_event", "describe_notification", "run"]
 
@@ -78,212 +80,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# -- what the terminal shows ----------------------------------------------------------------------
-
-
-def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
-    """``(kind, state)`` of a GWS notification body: messageType[/notificationType] and a short state."""
-    data = message.get("data") or {}
-    if isinstance(data.get("data"), dict):  # /v2/me/channels nests its payload (quirk B4)
-        data = data["data"]
-    kind = str(data.get("messageType") or data.get("messageTypeName") or "")
-    if data.get("notificationType"):
-        kind = f"{kind}/{data['notificationType']}" if kind else str(data["notificationType"])
-    state = ""
-    if isinstance(data.get("call"), dict):
-        call = data["call"]
-        caller = call.get("ani") or ",".join(map(str, call.get("participants") or [])) or "-"
-        state = f"{call.get('state')}  call {str(call.get('id', ''))[:8]} with {caller}"
-    elif isinstance(data.get("devices"), list) and data["devices"]:
-        user_state = data["devices"][0].get("userState") or {}
-        state = " ".join(
-            str(user_state[key]) for key in ("state", "workMode", "reason") if user_state.get(key)
-        )
-    elif isinstance(data.get("service"), dict):
-        state = f"{data['service'].get('type')} {data['service'].get('state')}"
-    elif isinstance(data.get("channels"), list):
-        kind = kind or "channels"
-        state = ", ".join(
-            f"{item.get('channel', 'dnd')} {(item.get('userState') or {}).get('state', item.get('dndState'))}"
-            for item in data["channels"]
-        )
-    elif isinstance(data.get("interaction"), dict) or data.get("messageType") == "InteractionStateMessage":
-        interaction = data.get("interaction") or data
-        state = f"{interaction.get('state')}  {interaction.get('channel') or interaction.get('type', '')}"
-    elif data.get("errorMessage"):
-        state = str(data["errorMessage"])
-    return kind or "?", state
-
-
-_SHOWN_FIELDS = (
-    "state",
-    "previous_state",
-    "work_mode",
-    "reason",
-    "ani",
-    "channel",
-    "service_name",
-    "disposition",
-)
-
-
-def describe_event(event: dict[str, Any]) -> str:
-    """A short ``key=value`` summary of an event's ``data`` (the fields a person looks at first)."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
-    assert isinstance(data, dict)
-    parts = [f"{key}={data[key]}" for key in _SHOWN_FIELDS if data.get(key) not in (None, "", [], {})]
-    user_data = data.get("user_data")
-    if isinstance(user_data, dict) and user_data:
-        parts.append("userData=" + ",".join(sorted(user_data)))
-    return " ".join(parts)
-
-
-class _Terminal:
-    """One line per thing that happens, prefixed with seconds since the start."""
-
-    def __init__(self, quiet_gws: bool) -> None:
-        self.started = time.monotonic()
-        self.quiet_gws = quiet_gws
-
-    def line(self, text: str) -> None:
-        print(f"{time.monotonic() - self.started:7.2f}s  {text}", flush=True)
-
-    def step(self, text: str) -> None:
-        self.line(f"── {text}")
-
-    def notification(self, channel: str, data: dict[str, Any], user: str | None) -> None:
-        if self.quiet_gws:
-            return
-        kind, state = describe_notification({"data": data})
-        self.line(f"GWS → {user or 'everyone':<10} {channel:<24} {kind:<40} {state}")
-
-    def delivered(self, item: ReceivedEvent) -> None:
-        latency = item.latency()
-        shown = f"{latency * 1000:5.0f} ms" if latency is not None else "     - "
-        agent = item.data.get("agent") or item.event.get("partitionkey") or "-"
-        subject = str(item.event.get("subject", ""))[:30]
-        self.line(
-            f"CRM ✓ {item.type:<26} {agent:<10} {subject:<30} seq {item.event.get('sequence', '-'):<3} "
-            f"signed ✓ {shown}  {describe_event(item.event)}"
-        )
-
-
-class _ObservedSimulator(Simulator):
-    """The simulator, telling the terminal about every notification it publishes."""
-
-    terminal: _Terminal | None = None
-
-    def publish(self, channel: str, data: dict[str, Any], user: str | None) -> int:
-        if self.terminal is not None:
-            self.terminal.notification(channel, data, user)
-        return super().publish(channel, data, user)
-
-
-# -- the scripted day -------------------------------------------------------------------------------
-
-
-class _Day:
-    """Drives the simulator (the customers) and the receiver (the CRM's commands)."""
-
-    def __init__(
-        self,
-        http: aiohttp.ClientSession,
-        sim_url: str,
-        receiver_url: str,
-        api_key: str,
-        agents: list[str],
-        sink: CrmSink,
-        terminal: _Terminal,
-    ) -> None:
-        self.http = http
-        self.sim_url = sim_url
-        self.receiver_url = receiver_url
-        self.api_key = api_key
-        self.agents = agents
-        self.sink = sink
-        self.say = terminal.step
-        self.terminal = terminal
-        self.commands: Counter[str] = Counter()
-
-    async def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with self.http.post(f"{self.sim_url}{path}", json=body) as reply:
-            result: dict[str, Any] = await reply.json(content_type=None)
-            return result
-
-    async def command(self, agent: str, action: str, **params: Any) -> int:
-        """POST one command to ``/v1/commands``; prints and counts the outcome."""
-        headers = {"Authorization": f"Bearer {self.api_key}", "Idempotency-Key": secrets.token_hex(8)}
-        body = {"agent": agent, "action": action, "params": params}
-        async with self.http.post(f"{self.receiver_url}/v1/commands", json=body, headers=headers) as reply:
-            result = await reply.json(content_type=None)
-        status = reply.status
-        detail = result.get("status") if status < 300 else (result.get("detail") or result.get("title"))
-        self.commands["ok" if status < 300 else "refused"] += 1
-        self.terminal.line(f"CMD   {action:<26} {agent:<10} → {status} {detail}")
-        return status
-
-    async def expect(self, event_type: str, pause: float, **data: Any) -> None:
-        """Wait (bounded) until the CRM has the event, so the story reads in order."""
-        await self.sink.wait_for(
-            lambda item: item.type == event_type and all(item.data.get(k) == v for k, v in data.items()),
-            within=max(pause * 4, 5.0),
-        )
-
-    async def play(self, pause: float) -> None:
-        first, second = self.agents[0], self.agents[min(1, len(self.agents) - 1)]
-        self.say("the agents start their shift (commands: session.start, agent.ready)")
-        for agent in self.agents:
-            await self.command(agent, "session.start", channels=["voice", "email", "chat"])
-            await self.command(agent, "agent.ready")
-        await asyncio.sleep(pause)
-        self.say(f"a customer calls {first}")
-        customer = {"CustomerName": "Ada Lovelace", "AccountId": "ACME-1842"}
-        ring = await self.control("/sim/calls", {"to": first, "from": "+14155550123", "userData": customer})
-        call_id = str(ring["id"])
-        await self.expect("call.ringing", pause, call_id=call_id)
-        self.say(f"the CRM pops the customer's record and {first} answers (command: call.answer)")
-        await self.command(first, "call.answer", call_id=call_id)
-        await self.expect("call.established", pause, call_id=call_id)
-        self.say(f"{first} attaches the case (command: call.attach_data)")
-        await self.command(first, "call.attach_data", call_id=call_id, user_data={"CaseId": "CS-2047"})
-        await self.expect("call.data_changed", pause, call_id=call_id)
-        self.say(f"{first} sets the disposition (command: call.set_disposition)")
-        await self.command(first, "call.set_disposition", call_id=call_id, disposition="IssueResolved")
-        await self.expect("call.disposition_set", pause, call_id=call_id)
-        self.say("the customer hangs up")
-        await self.control(f"/sim/calls/{call_id}/release", {})
-        await self.expect("call.released", pause, call_id=call_id)
-        self.say(f"{first} goes to lunch (command: agent.not_ready, reason OutToLunch)")
-        await self.command(first, "agent.not_ready", reason="OutToLunch")
-        await asyncio.sleep(pause)
-        self.say(f"an e-mail arrives for {second}")
-        email = {"to": second, "channel": "email", "subject": "Invoice 2047", "text": "Hello, ..."}
-        interaction_id = str((await self.control("/sim/interactions", email))["id"])
-        await self.expect("interaction.invited", pause, interaction_id=interaction_id)
-        self.say(f"{second} accepts it (command: interaction.accept)")
-        await self.command(second, "interaction.accept", interaction_id=interaction_id)
-        await asyncio.sleep(pause)
-        self.say("the voice service goes down")
-        await self.control("/sim/services/Voice", {"state": "Inactive"})
-        await asyncio.sleep(pause * 2)
-        self.say("the voice service is back")
-        await self.control("/sim/services/Voice", {"state": "Active"})
-        await asyncio.sleep(pause)
-        for turn in range(1_000_000):
-            agent = self.agents[(turn + 1) % len(self.agents)]
-            self.say(f"another call for {agent}: ring, answer, disposition, hang up")
-            ring = await self.control("/sim/calls", {"to": agent, "from": f"+1415555{turn % 10000:04d}"})
-            call_id = str(ring["id"])
-            await self.expect("call.ringing", pause, call_id=call_id)
-            await self.command(agent, "call.answer", call_id=call_id)
-            await asyncio.sleep(pause)
-            await self.command(agent, "call.set_disposition", call_id=call_id, disposition="UpdateProvided")
-            await self.expect("call.disposition_set", pause, call_id=call_id)
-            await self.command(agent, "call.hangup", call_id=call_id)
-            await self.expect("call.released", pause, call_id=call_id)
-            await asyncio.sleep(pause)
-
-
 # -- start, run, stop --------------------------------------------------------------------------------
 
 
@@ -310,7 +106,7 @@ async def _wait_until(
 
 
 def _summary(
-    sink: CrmSink, day: _Day | None, elapsed: float, broker: str, codes: dict[str, int | None]
+    sink: CrmSink, day: ScriptedDay | None, elapsed: float, broker: str, codes: dict[str, int | None]
 ) -> None:
     types = Counter(item.type for item in sink.events)
     latencies = sorted(x for x in (item.latency() for item in sink.events) if x is not None)
@@ -346,7 +142,7 @@ async def run(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    terminal = _Terminal(args.quiet_gws)
+    terminal = Terminal(args.quiet_gws)
     agents = [f"agent{n:04d}" for n in range(1, max(1, args.agents) + 1)]
     workdir = tempfile.TemporaryDirectory(prefix="gwsb-demo-")
     logs = Path(workdir.name)
@@ -357,7 +153,7 @@ async def run(args: argparse.Namespace) -> int:
     embedded: EmbeddedRedis | None = None
     sim_runner: web.AppRunner | None = None
     http: aiohttp.ClientSession | None = None
-    day: _Day | None = None
+    day: ScriptedDay | None = None
     codes: dict[str, int | None] = {}
     broker = ""
     status = 0
@@ -378,7 +174,7 @@ async def run(args: argparse.Namespace) -> int:
 
         sim_port = free_port()
         sim_config = SimulatorConfig(host="127.0.0.1", port=sim_port, agents=len(agents))
-        simulator = _ObservedSimulator(sim_config)
+        simulator = ObservedSimulator(sim_config)
         simulator.terminal = terminal
         sim_runner = web.AppRunner(create_app(sim_config, simulator), access_log=None, handle_signals=False)
         await sim_runner.setup()
@@ -438,7 +234,7 @@ async def run(args: argparse.Namespace) -> int:
             await redis.aclose()
         terminal.line("the bridge is up: subscriber, worker and receiver are running")
 
-        day = _Day(http, sim_url, receiver_url, api_key, agents, sink, terminal)
+        day = ScriptedDay(http, sim_url, receiver_url, api_key, agents, sink, terminal)
         pause = max(0.3, min(1.2, args.duration / 30))
         script = asyncio.create_task(day.play(pause))
         remaining = max(0.0, args.duration)

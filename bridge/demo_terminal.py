@@ -1,0 +1,109 @@
+"""What ``gws-bridge demo`` prints: one line per GWS notification, command and delivered event."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bridge.demo_sink import ReceivedEvent
+from simulator.app import Simulator
+
+__all__ = ["ObservedSimulator", "Terminal", "describe_event", "describe_notification"]
+
+
+def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
+    """``(kind, state)`` of a GWS notification body: messageType[/notificationType] and a short state."""
+    data = message.get("data") or {}
+    if isinstance(data.get("data"), dict):  # /v2/me/channels nests its payload (quirk B4)
+        data = data["data"]
+    kind = str(data.get("messageType") or data.get("messageTypeName") or "")
+    if data.get("notificationType"):
+        kind = f"{kind}/{data['notificationType']}" if kind else str(data["notificationType"])
+    state = ""
+    if isinstance(data.get("call"), dict):
+        call = data["call"]
+        caller = call.get("ani") or ",".join(map(str, call.get("participants") or [])) or "-"
+        state = f"{call.get('state')}  call {str(call.get('id', ''))[:8]} with {caller}"
+    elif isinstance(data.get("devices"), list) and data["devices"]:
+        user_state = data["devices"][0].get("userState") or {}
+        state = " ".join(
+            str(user_state[key]) for key in ("state", "workMode", "reason") if user_state.get(key)
+        )
+    elif isinstance(data.get("service"), dict):
+        state = f"{data['service'].get('type')} {data['service'].get('state')}"
+    elif isinstance(data.get("channels"), list):
+        kind = kind or "channels"
+        state = ", ".join(
+            f"{item.get('channel', 'dnd')} {(item.get('userState') or {}).get('state', item.get('dndState'))}"
+            for item in data["channels"]
+        )
+    elif isinstance(data.get("interaction"), dict) or data.get("messageType") == "InteractionStateMessage":
+        interaction = data.get("interaction") or data
+        state = f"{interaction.get('state')}  {interaction.get('channel') or interaction.get('type', '')}"
+    elif data.get("errorMessage"):
+        state = str(data["errorMessage"])
+    return kind or "?", state
+
+
+_SHOWN_FIELDS = (
+    "state",
+    "previous_state",
+    "work_mode",
+    "reason",
+    "ani",
+    "channel",
+    "service_name",
+    "disposition",
+)
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """A short ``key=value`` summary of an event's ``data`` (the fields a person looks at first)."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    assert isinstance(data, dict)
+    parts = [f"{key}={data[key]}" for key in _SHOWN_FIELDS if data.get(key) not in (None, "", [], {})]
+    user_data = data.get("user_data")
+    if isinstance(user_data, dict) and user_data:
+        parts.append("userData=" + ",".join(sorted(user_data)))
+    return " ".join(parts)
+
+
+class Terminal:
+    """One line per thing that happens, prefixed with seconds since the start."""
+
+    def __init__(self, quiet_gws: bool) -> None:
+        self.started = time.monotonic()
+        self.quiet_gws = quiet_gws
+
+    def line(self, text: str) -> None:
+        print(f"{time.monotonic() - self.started:7.2f}s  {text}", flush=True)
+
+    def step(self, text: str) -> None:
+        self.line(f"── {text}")
+
+    def notification(self, channel: str, data: dict[str, Any], user: str | None) -> None:
+        if self.quiet_gws:
+            return
+        kind, state = describe_notification({"data": data})
+        self.line(f"GWS → {user or 'everyone':<10} {channel:<24} {kind:<40} {state}")
+
+    def delivered(self, item: ReceivedEvent) -> None:
+        latency = item.latency()
+        shown = f"{latency * 1000:5.0f} ms" if latency is not None else "     - "
+        agent = item.data.get("agent") or item.event.get("partitionkey") or "-"
+        subject = str(item.event.get("subject", ""))[:30]
+        self.line(
+            f"CRM ✓ {item.type:<26} {agent:<10} {subject:<30} seq {item.event.get('sequence', '-'):<3} "
+            f"signed ✓ {shown}  {describe_event(item.event)}"
+        )
+
+
+class ObservedSimulator(Simulator):
+    """The simulator, telling the terminal about every notification it publishes."""
+
+    terminal: Terminal | None = None
+
+    def publish(self, channel: str, data: dict[str, Any], user: str | None) -> int:
+        if self.terminal is not None:
+            self.terminal.notification(channel, data, user)
+        return super().publish(channel, data, user)
