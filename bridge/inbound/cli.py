@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -42,6 +43,19 @@ def run(args: argparse.Namespace) -> int:
         return runner.run(serve(args))
 
 
+def _tune_gc() -> None:
+    """Fewer, cheaper garbage collections once everything long-lived exists (called after startup).
+
+    Measured with bench/commands.py: with the default thresholds the receiver ran ~400 young
+    and 3 full collections per 10,000 requests (~5% of its CPU, full ones 30-40 ms each); in
+    flight, 32 commands keep enough objects alive to cross 700 again and again, although almost
+    all of them are freed by reference counting. Freezing the startup objects makes a full
+    collection a few ms; a young generation of 10,000 leaves a couple of collections per run.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; 2 on a configuration error."""
     try:
@@ -60,6 +74,7 @@ async def serve(args: argparse.Namespace) -> int:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    _tune_gc()
     logger.info(
         "receiver listening", extra={"host": host, "port": port, "clients": len(settings.inbound.clients)}
     )
