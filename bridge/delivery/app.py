@@ -6,6 +6,10 @@
   hands it to another worker after ``visibility_timeout``.
 - ``worker_prefetch_multiplier = 1``: a worker reserves no more messages than
   it has threads, so no reserved message waits long enough to be redelivered.
+- Messages are not the only copy: an unordered batch waits in the batch
+  journal (:mod:`.journal`) and its message carries only its id, because the
+  Redis transport can lose a popped message when a worker is SIGKILLed
+  before kombu records it as unacknowledged. Ordered events wait in their FIFO queues.
 - No countdowns: long delays live in the due-retry schedule (:mod:`.retries`);
   a task never runs longer than ``task_deadline``, which config validation
   keeps well below the visibility timeout.
@@ -27,9 +31,17 @@ from kombu.serialization import register
 
 from bridge.settings import Settings
 
-__all__ = ["DELIVER_BATCH", "DELIVER_SUBJECT", "RunnerSlot", "TaskRunner", "make_celery_app"]
+__all__ = [
+    "DELIVER_BATCH",
+    "DELIVER_JOURNALED",
+    "DELIVER_SUBJECT",
+    "RunnerSlot",
+    "TaskRunner",
+    "make_celery_app",
+]
 
-DELIVER_BATCH = "gwsb.deliver_batch"
+DELIVER_BATCH = "gwsb.deliver_batch"  # events inside the message; only from producers before the journal
+DELIVER_JOURNALED = "gwsb.deliver_journaled"  # the batch id; its events wait in the journal
 DELIVER_SUBJECT = "gwsb.deliver_subject"
 
 logger = logging.getLogger(__name__)
@@ -39,6 +51,8 @@ class TaskRunner(Protocol):
     """What the tasks call inside a worker process (see ``DeliveryRuntime``)."""
 
     def deliver_batch(self, destination: str, wires: list[str]) -> None: ...
+
+    def deliver_journaled(self, destination: str, batch_id: str) -> None: ...
 
     def deliver_subject(self, destination: str, subject: str) -> None: ...
 
@@ -100,6 +114,10 @@ def make_celery_app(settings: Settings, slot: RunnerSlot | None = None) -> Celer
     @app.task(name=DELIVER_BATCH)
     def deliver_batch(destination: str, wires: list[str]) -> None:
         _run(lambda: slot.require().deliver_batch(destination, wires), destination)
+
+    @app.task(name=DELIVER_JOURNALED)
+    def deliver_journaled(destination: str, batch_id: str) -> None:
+        _run(lambda: slot.require().deliver_journaled(destination, batch_id), destination)
 
     @app.task(name=DELIVER_SUBJECT)
     def deliver_subject(destination: str, subject: str) -> None:

@@ -59,6 +59,14 @@ class DeliverySettings(BaseModel):
     visibility_timeout: float = Field(
         default=300.0, gt=0, description="seconds before Redis hands an unacknowledged task to another worker"
     )
+    journal_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "seconds an unordered batch may stay unfinished (queued or running) before the workers'"
+            " sweep publishes it again; default: visibility_timeout"
+        ),
+    )
     retry_poll_interval: float = Field(
         default=0.5, gt=0, description="seconds between scans of the due-retry schedule"
     )
@@ -85,7 +93,17 @@ class DeliverySettings(BaseModel):
                 f"visibility_timeout ({self.visibility_timeout:g}s) must exceed 1.5 x task_deadline "
                 f"({self.task_deadline:g}s), or running tasks would be redelivered"
             )
+        if self.journal_timeout is not None and self.journal_timeout <= self.task_deadline * 1.5:
+            raise ValueError(
+                f"journal_timeout ({self.journal_timeout:g}s) must exceed 1.5 x task_deadline "
+                f"({self.task_deadline:g}s), or running batches would be published again"
+            )
         return self
+
+    @property
+    def batch_lease(self) -> float:
+        """Seconds a journaled batch may go unfinished before the sweep re-publishes it."""
+        return self.journal_timeout if self.journal_timeout is not None else self.visibility_timeout
 
 
 class DestinationConfig(BaseModel):

@@ -8,7 +8,9 @@ This is the body of the two Celery tasks, written as coroutines that run on
 the worker process's one event loop. A batch is sent with bounded concurrency
 (``max_in_flight``) under the destination's token bucket and the task deadline;
 each result is then recorded in one Redis transaction — retry scheduled,
-dead-lettered, or deferred — before the task returns and is acknowledged.
+dead-lettered, or deferred — before the task returns and is acknowledged. For a
+journaled batch (:mod:`.journal`) the batch leaves the journal in that same
+transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -30,6 +33,7 @@ from bridge.delivery.config import DeliverySettings, DestinationConfig, RouteCon
 from bridge.delivery.deadletters import DeadLetterStore
 from bridge.delivery.health import HealthStore
 from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, next_retry_delay
+from bridge.delivery.journal import BatchJournal, BatchState
 from bridge.delivery.keys import Keys
 from bridge.delivery.metrics import (
     DEAD_LETTERS,
@@ -55,6 +59,7 @@ _MAX_IN_TASK_WAIT = 2.0
 _DEADLINE_DETAIL = "task deadline reached during the request"
 
 Enqueue = Callable[[Sequence[QueuedDelivery]], Awaitable[None]]
+Finish = Callable[[Any], None]  # queues the commands that finish a batch on a transaction pipeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,7 @@ class Deliverer:
         self.dead_letters = DeadLetterStore(redis, keys)
         self.health = HealthStore(redis, keys)
         self.fifo = FifoStore(redis, keys)
+        self.journal = BatchJournal(redis, keys)
         self._redis = redis
         self._keys = keys
         self._buckets = {
@@ -164,7 +170,36 @@ class Deliverer:
     # -- unordered batches -----------------------------------------------------------------------
 
     async def deliver_batch(self, destination: str, wires: list[str]) -> None:
-        """Deliver one task's batch; returns once every result is recorded in Redis."""
+        """Deliver a batch carried in the task itself (messages published before the journal existed)."""
+        await self._deliver_wires(destination, wires, None)
+
+    async def deliver_journaled(self, destination: str, batch_id: str) -> None:
+        """Deliver journaled batch ``batch_id``; returns once its outcomes are recorded and it is unjournaled.
+
+        A batch already finished, or running under another worker's lease, is skipped (the
+        message was a duplicate). If this raises, the batch stays journaled: the task is
+        requeued, or the workers' sweep publishes the batch again after ``batch_lease``.
+        """
+        token = uuid.uuid4().hex
+        state, wires = await self.journal.begin(batch_id, token, lease=self._settings.batch_lease)
+        if state is not BatchState.STARTED:
+            logger.debug("batch skipped", extra={"batch_id": batch_id, "state": state.value})
+            return
+
+        def finish(pipe: Any) -> None:
+            self.journal.complete_to(pipe, batch_id)
+
+        try:
+            await self._deliver_wires(destination, wires, finish)
+        except Exception:
+            try:  # let the requeued task take it at once; if Redis is away, the lease simply runs out
+                await self.journal.release(batch_id, token)
+            except Exception:
+                logger.warning("could not release a batch lease", extra={"batch_id": batch_id})
+            raise
+
+    async def _deliver_wires(self, destination: str, wires: list[str], finish: Finish | None) -> None:
+        """Deliver ``wires``; the outcomes are recorded in the transaction ``finish`` adds to."""
         deliveries = []
         unreadable = []
         for wire in wires:
@@ -181,20 +216,28 @@ class Deliverer:
         config = self._destinations.get(destination)
         connector = self._connectors.get(destination)
         if config is None or connector is None:
-            await self._record_unknown(destination, deliveries)
+            await self._record_unknown(destination, deliveries, finish)
             return
         # Cheap check first; the park script re-checks atomically, so an enable in between is safe.
         if await self.health.is_disabled(destination) and await self.health.park_if_disabled(
             destination, [d.to_wire() for d in deliveries]
         ):
             DELIVERIES.labels(destination, Outcome.PARKED.value).inc(len(deliveries))
+            await self._finish(finish)
             return
         if config.ordered:  # replayed or unparked events of an ordered destination join its FIFO queues
             await self._enqueue(deliveries)
+            await self._finish(finish)
             return
         deadline = asyncio.get_running_loop().time() + self._settings.task_deadline
         results = await self._send_all(config, connector, deliveries, deadline)
-        await self._record(config, results, schedule=True)
+        await self._record(config, results, schedule=True, finish=finish)
+
+    async def _finish(self, finish: Finish | None) -> None:
+        if finish is not None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                finish(pipe)
+                await pipe.execute()
 
     async def _send_all(
         self,
@@ -320,17 +363,29 @@ class Deliverer:
 
     # -- recording -------------------------------------------------------------------------------
 
-    async def _record(self, config: DestinationConfig, results: list[Result], *, schedule: bool) -> None:
-        """Persist retries (when ``schedule``), deferrals and dead letters, then update health and metrics."""
+    async def _record(
+        self,
+        config: DestinationConfig,
+        results: list[Result],
+        *,
+        schedule: bool,
+        finish: Finish | None = None,
+    ) -> None:
+        """Persist retries (when ``schedule``), deferrals and dead letters, then update health and metrics.
+
+        ``finish`` (a journaled batch's completion) joins the same transaction.
+        """
         name = config.name
         dead = [r for r in results if r.outcome is Outcome.DEAD]
         later = [r for r in results if r.outcome in (Outcome.RETRY, Outcome.DEFERRED)] if schedule else []
-        if dead or later:
+        if dead or later or finish is not None:
             async with self._redis.pipeline(transaction=True) as pipe:
                 if later:
                     pipe.zadd(self.retries.key, {r.delivery.to_wire(): r.due for r in later})
                 for r in dead:
                     self.dead_letters.add_to(pipe, r.delivery, r.reason)
+                if finish is not None:
+                    finish(pipe)
                 await pipe.execute()
         now = time.time()
         counts: dict[Outcome, int] = {}
@@ -363,12 +418,16 @@ class Deliverer:
         if tripped:
             await self._announce_disabled(config, reason)
 
-    async def _record_unknown(self, destination: str, deliveries: list[QueuedDelivery]) -> None:
+    async def _record_unknown(
+        self, destination: str, deliveries: list[QueuedDelivery], finish: Finish | None = None
+    ) -> None:
         now = time.time()
         reason = f"destination {destination!r} is not configured"
         async with self._redis.pipeline(transaction=True) as pipe:
             for d in deliveries:
                 self.dead_letters.add_to(pipe, d.with_attempt(AttemptRecord(now, "failed", reason)), reason)
+            if finish is not None:
+                finish(pipe)
             await pipe.execute()
         DEAD_LETTERS.labels(destination).inc(len(deliveries))
         logger.error("unconfigured destination: deliveries dead-lettered", extra={"destination": destination})

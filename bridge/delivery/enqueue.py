@@ -1,10 +1,14 @@
 """Putting deliveries on their way, and the subscriber's hand-off (:class:`CeleryEventSink`).
 
-Unordered destinations get one Celery task per ``batch_size`` events (a task
-costs ~1 ms of worker CPU, an event in a batch almost nothing). Ordered
-destinations get their events added to per-subject FIFO queues in Redis, then
-one "kick" task per subject. Celery's publish is a blocking call, so it runs
-on one dedicated thread and never stalls the caller's event loop.
+Unordered destinations get one batch per ``batch_size`` events (a task costs
+~1 ms of worker CPU, an event in a batch almost nothing): the batch is written
+to the batch journal in Redis (:mod:`.journal`), then one Celery task carrying
+its id is published. Ordered destinations get their events added to
+per-subject FIFO queues in Redis, then one "kick" task per subject. Journal
+entries and FIFO adds go in one ``MULTI`` before any task is published, so
+every event is in Redis, outside any Celery message, before ``enqueue``
+returns. Celery's publish is a blocking call, so it runs on one dedicated
+thread and never stalls the caller's event loop.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from typing import Any
 from celery import Celery
 from redis.asyncio import Redis
 
-from bridge.delivery.app import DELIVER_BATCH, DELIVER_SUBJECT, make_celery_app
+from bridge.delivery.app import DELIVER_JOURNALED, DELIVER_SUBJECT, make_celery_app
 from bridge.delivery.config import DestinationConfig, RouteConfig
 from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.journal import BatchJournal, batch_destination, new_batch_id
 from bridge.delivery.keys import Keys
 from bridge.delivery.metrics import EVENTS_ROUTED, EVENTS_UNROUTED
 from bridge.delivery.ordering import FifoStore
@@ -42,7 +47,11 @@ class EnqueueError(DeliveryError):
 
 
 class Enqueuer:
-    """Sends deliveries to the workers: batch tasks, or FIFO queue entries plus kicks."""
+    """Sends deliveries to the workers: journaled batches plus tasks, or FIFO queue entries plus kicks.
+
+    ``batch_lease`` is how long a journaled batch may stay unfinished before the
+    workers' sweep publishes it again (``DeliverySettings.batch_lease``).
+    """
 
     def __init__(
         self,
@@ -53,10 +62,13 @@ class Enqueuer:
         *,
         batch_size: int,
         queue: str,
+        batch_lease: float = 300.0,
     ) -> None:
         self._app = app
         self._redis = redis
         self._fifo = FifoStore(redis, keys)
+        self._journal = BatchJournal(redis, keys)
+        self._batch_lease = batch_lease
         self._destinations = destinations
         self._batch_size = batch_size
         self._queue = queue
@@ -75,15 +87,23 @@ class Enqueuer:
             else:  # unknown destinations too: the worker dead-letters them, visibly
                 batches[delivery.destination].append(delivery.to_wire())
         tasks: list[tuple[str, list[Any]]] = []
+        journaled: list[tuple[str, list[str]]] = []
         for destination, wires in batches.items():
             for start in range(0, len(wires), self._batch_size):
-                tasks.append((DELIVER_BATCH, [destination, wires[start : start + self._batch_size]]))
+                batch_id = new_batch_id(destination)
+                journaled.append((batch_id, wires[start : start + self._batch_size]))
+                tasks.append((DELIVER_JOURNALED, [destination, batch_id]))
         tasks.extend((DELIVER_SUBJECT, [destination, subject]) for destination, subject in subjects)
         try:
-            if ordered:
+            if ordered or journaled:
+                # Journal and FIFO first, in one transaction: once a task exists, its events are in Redis.
+                # A failed publish after this leaves the batches journaled; the sweep delivers them.
+                now = time.time()
                 async with self._redis.pipeline(transaction=True) as pipe:
                     for delivery in ordered:
                         self._fifo.add_to(pipe, delivery)
+                    for batch_id, chunk in journaled:
+                        self._journal.add_to(pipe, batch_id, chunk, lease=self._batch_lease, now=now)
                     await pipe.execute()
             if tasks:
                 loop = asyncio.get_running_loop()
@@ -92,6 +112,17 @@ class Enqueuer:
             raise EnqueueError(
                 f"could not enqueue {len(tasks)} delivery task(s): {type(exc).__name__}"
             ) from exc
+
+    async def republish(self, batch_ids: Sequence[str]) -> None:
+        """Publish a task per journaled batch in ``batch_ids`` (claimed by the sweep); ``EnqueueError``."""
+        tasks = [(DELIVER_JOURNALED, [batch_destination(b), b]) for b in batch_ids]
+        if not tasks:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._send, tasks)
+        except Exception as exc:
+            raise EnqueueError(f"could not re-publish {len(tasks)} batch(es): {type(exc).__name__}") from exc
 
     def _send(self, tasks: Sequence[tuple[str, list[Any]]]) -> None:
         with self._app.producer_or_acquire() as producer:
@@ -133,6 +164,7 @@ class CeleryEventSink:
             known,
             batch_size=settings.delivery.batch_size,
             queue=settings.delivery.queue,
+            batch_lease=settings.delivery.batch_lease,
         )
         return cls(enqueuer, settings.routes, redis=redis)
 

@@ -69,6 +69,20 @@ class Keys:
         """String holding the time until which the subject waits for its head's retry."""
         return f"{self.prefix}:fifo-blocked:{destination}:{subject}"
 
+    @property
+    def journal(self) -> str:
+        """Hash: batch id -> newline-joined wires of an unordered batch not yet finished."""
+        return f"{self.prefix}:journal"
+
+    @property
+    def journal_due(self) -> str:
+        """Sorted set: batch id -> time after which the batch counts as abandoned (re-published)."""
+        return f"{self.prefix}:journal:due"
+
+    def journal_run(self, batch_id: str) -> str:
+        """String present while a worker runs the batch (a lease, expires on its own)."""
+        return f"{self.prefix}:journal:run:{batch_id}"
+
     def worker(self, hostname: str) -> str:
         """Presence of a running worker (expires when it stops refreshing)."""
         return f"{self.prefix}:worker:{hostname}"

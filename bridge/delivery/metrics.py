@@ -16,6 +16,8 @@ __all__ = [
     "DISABLED_DESTINATIONS",
     "EVENTS_ROUTED",
     "EVENTS_UNROUTED",
+    "JOURNAL_DEPTH",
+    "JOURNAL_REPUBLISHED",
     "RETRY_SCHEDULE_DEPTH",
 ]
 
@@ -36,3 +38,7 @@ RETRY_SCHEDULE_DEPTH = Gauge("gwsb_retry_schedule_depth", "Entries waiting in th
 DEAD_LETTERS = Counter("gwsb_dead_letters", "Deliveries dead-lettered", ["destination"])
 DESTINATIONS_DISABLED = Counter("gwsb_destinations_disabled", "Times a destination was auto-disabled")
 DISABLED_DESTINATIONS = Gauge("gwsb_disabled_destinations", "Destinations currently disabled")
+JOURNAL_DEPTH = Gauge("gwsb_journal_depth", "Unordered batches journaled and not yet finished")
+JOURNAL_REPUBLISHED = Counter(
+    "gwsb_journal_republished", "Journaled batches published again by the sweep (their message was lost)"
+)

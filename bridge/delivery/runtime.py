@@ -3,7 +3,8 @@
 Celery runs tasks on its thread pool; every task hands its coroutine to the
 one persistent event loop (``asyncio.run`` per task would open a new loop, a
 new session and new connections every time). The same loop runs the retry
-poller, which moves due entries of the schedule back into Celery.
+poller, which moves due entries of the schedule back into Celery and
+re-publishes journaled batches whose message was lost (:mod:`.journal`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from bridge.delivery.config import DestinationConfig
 from bridge.delivery.deliver import Deliverer
 from bridge.delivery.enqueue import Enqueuer
 from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.journal import BatchJournal
 from bridge.delivery.keys import Keys
-from bridge.delivery.metrics import DISABLED_DESTINATIONS, RETRY_SCHEDULE_DEPTH
+from bridge.delivery.metrics import (
+    DISABLED_DESTINATIONS,
+    JOURNAL_DEPTH,
+    JOURNAL_REPUBLISHED,
+    RETRY_SCHEDULE_DEPTH,
+)
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.redisio import awaited
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
@@ -88,6 +95,7 @@ class DeliveryRuntime:
             destinations,
             batch_size=settings.delivery.batch_size,
             queue=settings.delivery.queue,
+            batch_lease=settings.delivery.batch_lease,
         )
         self._deliverer = Deliverer(
             settings=settings.delivery,
@@ -181,6 +189,10 @@ class DeliveryRuntime:
         """Run one batch task to completion (bounded by the task deadline)."""
         self._call(self._require().deliver_batch(destination, wires), timeout=self._task_timeout())
 
+    def deliver_journaled(self, destination: str, batch_id: str) -> None:
+        """Run one journaled batch to completion (bounded by the task deadline)."""
+        self._call(self._require().deliver_journaled(destination, batch_id), timeout=self._task_timeout())
+
     def deliver_subject(self, destination: str, subject: str) -> None:
         """Run one FIFO kick to completion (bounded by the task deadline)."""
         self._call(self._require().deliver_subject(destination, subject), timeout=self._task_timeout())
@@ -198,6 +210,7 @@ class DeliveryRuntime:
     async def _poll_retries(self) -> None:
         assert self._redis is not None and self._enqueuer is not None and self._stopping is not None
         schedule = RetrySchedule(self._redis, self._keys)
+        journal = BatchJournal(self._redis, self._keys)
         delivery = self._settings.delivery
         next_housekeeping = 0.0
         while not self._stopping.is_set():
@@ -211,6 +224,14 @@ class DeliveryRuntime:
                 if wires:
                     await self._enqueue_scheduled(wires)
                     await schedule.remove(wires)
+                abandoned = await journal.claim_abandoned(limit=_CLAIM_LIMIT, lease=delivery.batch_lease)
+                if abandoned:
+                    # Their messages were lost (or are stuck behind a very long queue: a duplicate
+                    # message is harmless, the batch runs once). Claimed, so no other worker sends them.
+                    await self._enqueuer.republish(abandoned)
+                    JOURNAL_REPUBLISHED.inc(len(abandoned))
+                    logger.warning("journaled batches published again", extra={"count": len(abandoned)})
+                    claimed = max(claimed, len(abandoned))
             except Exception:
                 logger.exception("retry poller failed; will try again")
             if claimed < _CLAIM_LIMIT:
@@ -244,6 +265,7 @@ class DeliveryRuntime:
         assert self._redis is not None
         await self._redis.set(self._keys.worker(self.hostname), str(time.time()), ex=_PRESENCE_TTL)
         RETRY_SCHEDULE_DEPTH.set(await schedule.depth())
+        JOURNAL_DEPTH.set(await BatchJournal(self._redis, self._keys).depth())
         DISABLED_DESTINATIONS.set(await awaited(self._redis.hlen(self._keys.disabled)))
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + _SWEEP_EVERY

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bridge.delivery.app import make_celery_app
+from bridge.delivery.app import DELIVER_JOURNALED, make_celery_app
 from bridge.delivery.deliver import Deliverer
 from bridge.delivery.enqueue import CeleryEventSink, EnqueueError, Enqueuer
 from bridge.delivery.items import QueuedDelivery
@@ -28,17 +28,27 @@ QUEUE = "gwsb.delivery"
 
 
 async def queued_tasks(redis_url: str) -> list[tuple[str, list[object]]]:
-    """(task name, args) of every message waiting in the Celery queue, oldest first."""
+    """(task name, args) of every message waiting in the Celery queue, oldest first.
+
+    A journaled batch's args ``[destination, batch id]`` are shown as ``[destination, wires]``,
+    the wires read from the batch journal (so a message whose batch is not journaled fails here).
+    """
     client = Redis.from_url(redis_url)
     try:
         raw = await client.lrange(QUEUE, 0, -1)
+        tasks = []
+        for message in reversed(raw):  # kombu LPUSHes
+            envelope = json.loads(message)
+            args, _, _ = json.loads(base64.b64decode(envelope["body"]))
+            name = envelope["headers"]["task"]
+            if name == DELIVER_JOURNALED:
+                stored = await client.hget(Keys().journal, args[1])
+                assert stored is not None, f"batch {args[1]} is not in the journal"
+                assert await client.zscore(Keys().journal_due, args[1]) is not None
+                args = [args[0], stored.decode().split("\n")]
+            tasks.append((name, args))
     finally:
         await client.aclose()
-    tasks = []
-    for message in reversed(raw):  # kombu LPUSHes
-        envelope = json.loads(message)
-        args, _, _ = json.loads(base64.b64decode(envelope["body"]))
-        tasks.append((envelope["headers"]["task"], args))
     return tasks
 
 

@@ -12,6 +12,7 @@ import redis
 from bridge.delivery.app import make_celery_app
 from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.keys import Keys
 from bridge.delivery.runtime import DeliveryRuntime
 from bridge.events import Event
 from bridge.settings import Settings
@@ -62,12 +63,13 @@ def test_connectors_get_session_redis_and_emit_and_emitted_events_are_routed(red
     client = redis.Redis.from_url(redis_url)
     try:
         messages = [json.loads(m) for m in cast(list[bytes], client.lrange("gwsb.delivery", 0, -1))]
+        (message,) = messages  # the emitted event, routed to ops
+        destination, batch_id = json.loads(base64.b64decode(message["body"]))[0]
+        wires = cast(bytes, client.hget(Keys().journal, batch_id))  # the events wait in the journal
     finally:
         client.close()
-    (message,) = messages  # the emitted event, routed to ops
-    destination, wires = json.loads(base64.b64decode(message["body"]))[0]
     assert destination == "ops"
-    assert QueuedDelivery.from_wire(wires[0]).event().type == "mobile.token_invalidated"
+    assert QueuedDelivery.from_wire(wires).event().type == "mobile.token_invalidated"
 
 
 def _wire(event: Event) -> str:
