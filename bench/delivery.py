@@ -34,7 +34,7 @@ import time
 from datetime import UTC, datetime
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bridge.delivery.enqueue import CeleryEventSink  # noqa: E402
+from bridge.delivery.keys import Keys  # noqa: E402
 from bridge.events import Event  # noqa: E402
 from bridge.settings import load_settings  # noqa: E402
 
@@ -193,6 +194,7 @@ async def measure_pipeline(
             await sink.aclose()
         stats = await sink_stats(session, base)
     verify_samples(stats["samples"])
+    journal_left = await asyncio.to_thread(journal_depth_settled, load_settings(config).redis_url)
     return {
         "events": count,
         "delivered_unique": stats["unique"],
@@ -202,7 +204,22 @@ async def measure_pipeline(
         "p99_ms": round(percentile(stats["latencies"], 0.99) * 1000, 1),
         "publish_ms_per_call_p50": round(percentile(publish_times, 0.5) * 1000, 2),
         "publish_loop_lag_ms_p99": round(percentile(lags, 0.99) * 1000, 2),
+        "journal_left": journal_left,  # batches still journaled once all was delivered: should be 0
     }
+
+
+def journal_depth_settled(redis_url: str, within: float = 3.0) -> int:
+    """Batches left in the journal, waiting up to ``within`` s for the last outcomes to be recorded."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            depth = cast(int, client.zcard(Keys().journal_due))
+            if depth == 0 or time.monotonic() > deadline:
+                return depth
+            time.sleep(0.05)
+    finally:
+        client.close()
 
 
 def verify_samples(samples: list[dict[str, Any]]) -> None:

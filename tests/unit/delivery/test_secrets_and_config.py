@@ -50,6 +50,13 @@ def test_visibility_timeout_must_outlast_any_task() -> None:
         DeliverySettings(task_deadline=60, visibility_timeout=80)
 
 
+def test_journal_timeout_must_outlast_any_task_and_defaults_to_the_visibility_timeout() -> None:
+    assert DeliverySettings(task_deadline=60, visibility_timeout=300).batch_lease == 300
+    assert DeliverySettings(task_deadline=1, visibility_timeout=8, journal_timeout=2).batch_lease == 2
+    with pytest.raises(ValidationError, match="journal_timeout"):
+        DeliverySettings(task_deadline=60, visibility_timeout=300, journal_timeout=80)
+
+
 def test_negative_retry_delays_are_refused() -> None:
     with pytest.raises(ValidationError, match=">= 0"):
         DeliverySettings(retry_schedule=[5, -1])
