@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+import redis
 
 from tests.plugins.e2e import BridgeStack, check_calls
+from tests.plugins.e2e_checks import CALL_FLOW
 from tests.plugins.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
@@ -124,8 +127,13 @@ async def test_one_of_two_subscribers_sigkilled_loses_nothing(bridge_stack: Stac
     stack = await bridge_stack(agents=AGENTS)
     stack.start_worker()
     first = stack.start_subscriber(lease_ttl=3.0)
-    stack.start_subscriber(lease_ttl=3.0)
+    second = stack.start_subscriber(lease_ttl=3.0)
     await stack.wait_ready()
+    # Each holds its fair share (2 agents) before the load: then we know whose agents go dark.
+    await stack.wait_until(
+        "two agents per subscriber", lambda: _shares(stack) == {first.pid: 2, second.pid: 2}, 30
+    )
+    orphaned = {agent for agent, pid in _holders(stack).items() if pid == first.pid}
 
     async def kill_one() -> None:
         await asyncio.sleep(2.5)
@@ -136,8 +144,30 @@ async def test_one_of_two_subscribers_sigkilled_loses_nothing(bridge_stack: Stac
     await stack.wait_calls_delivered(progress["callsCompleted"], within=45, released_only=True)
     # The dead subscriber's agents are unobserved until their leases expire (3 s): GWS replays
     # no CometD messages, so for calls that changed meanwhile the survivor's state recovery
-    # reports where they are now (e.g. only call.released). No call is lost, none duplicated.
+    # reports where they are now (e.g. only call.released). No call is lost, none duplicated,
+    # and the survivor's own agents' calls are all complete.
     report = check_calls(stack.sink, progress["callsStarted"], allow_repeats=True, snapshots_allowed=True)
-    assert (
-        report.complete() >= progress["callsStarted"] // 2
-    )  # the survivor's own agents, and after the takeover
+    kept = {
+        subject: [item.type for item in items]
+        for subject, items in report.calls.items()
+        if items[0].event["partitionkey"] not in orphaned
+    }
+    assert kept and all(types == CALL_FLOW for types in kept.values()), kept
+
+
+def _holders(stack: BridgeStack) -> dict[str, int]:
+    """agent -> pid of the subscriber holding its lease (owner tokens are ``host:pid:random``)."""
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        holders = {}
+        for agent in stack.sim.agents:
+            owner = client.get(f"gwsb:lease:agent:{agent}")
+            if owner is not None:
+                holders[agent] = int(owner.decode().split(":")[-2])
+        return holders
+    finally:
+        client.close()
+
+
+def _shares(stack: BridgeStack) -> dict[int, int]:
+    return dict(Counter(_holders(stack).values()))
