@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from bridge.errors import ConfigError
 from bridge.events import EventSink
 from bridge.gws.pool import SessionPool
-from bridge.gws.sinks import PrintEventSink
+from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.normalize.state import RedisStateStore
 from bridge.settings import Settings, load_settings
 
@@ -70,6 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="log a one-line pool status this often (default 60; 0 = never)",
     )  # fmt: skip
     parser.add_argument(
+        "--batch-max-events", type=int, default=500, metavar="N",
+        help="most events handed to the delivery queue in one enqueue (default 500; 1 = no grouping)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch-max-delay", type=float, default=0.002, metavar="SECONDS",
+        help="longest a message's events wait for others to share an enqueue with (default 0.002)",
+    )  # fmt: skip
+    parser.add_argument(
         "--max-concurrent-starts", type=int, default=32, metavar="N",
         help="sessions logging in and handshaking at the same time (default 32)",
     )  # fmt: skip
@@ -96,7 +104,14 @@ def build_settings(args: argparse.Namespace) -> Settings:
 
 
 def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
-    """``PrintEventSink`` with ``--print-events``, else the delivery layer's Celery sink."""
+    """``PrintEventSink`` with ``--print-events``, else the delivery layer's Celery sink.
+
+    The Celery sink is wrapped in a :class:`GroupCommitSink`: the events of the
+    messages that all sessions receive within ``--batch-max-delay`` (or while
+    the previous enqueue runs) go to the delivery queue in one enqueue. Each
+    message still counts as handled only once the enqueue holding its events
+    has returned. ``--batch-max-events 1`` turns grouping off.
+    """
     if args.print_events:
         return PrintEventSink()
     try:
@@ -106,6 +121,13 @@ def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
             "the delivery queue is not available in this installation; use --print-events"
         ) from exc
     sink: EventSink = CeleryEventSink.from_settings(settings)
+    if args.batch_max_events > 1:
+        sink = GroupCommitSink(
+            sink,
+            max_events=args.batch_max_events,
+            max_delay=args.batch_max_delay,
+            max_pending=max(10 * args.batch_max_events, 5000),
+        )
     return sink
 
 
@@ -116,6 +138,8 @@ async def run(args: argparse.Namespace) -> int:
             raise ConfigError("--capacity must be >= 0")
         if args.lease_ttl <= 0:
             raise ConfigError("--lease-ttl must be positive")
+        if args.batch_max_events < 1 or args.batch_max_delay < 0:
+            raise ConfigError("--batch-max-events must be >= 1 and --batch-max-delay >= 0")
         settings = build_settings(args)
         if not settings.agents:
             raise ConfigError("no agents configured: give --agent USER:PASSWORD or agents in --config")
