@@ -13,7 +13,10 @@ Lifecycle (:meth:`AgentSession.run`, until :meth:`AgentSession.stop`):
    ``/me/interactions?fields=*`` → ``normalize_snapshot`` → events for what
    changed since the last known state;
 5. for every message: ``normalize`` → ``sink.publish`` → ``state_store.save``.
-   A message counts as handled only once the sink has returned.
+   A message counts as handled only once the sink has returned. A session that
+   has fallen behind takes the messages already queued (up to 64) together:
+   normalized in order, their events handed on in one ``publish``, then one
+   save; each of them counts as handled only after both.
 
 aiocometd re-handshakes and re-subscribes by itself when GWS forgets the
 client (``402::Unknown client``, a node restart) and reconnects after network
@@ -61,6 +64,8 @@ DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services")
 # Recent event ids remembered per session, as 64-bit hashes (~60 bytes each): enough to cover a
 # recovery re-deriving what was just handed on, small enough for thousands of sessions.
 _SEEN_IDS = 256
+# Messages already queued behind the one received that are handled with it (one publish, one save).
+_MAX_MESSAGES_PER_HANDOFF = 64
 _HEADERS_TTL = 10.0  # seconds the CometD auth headers are reused without looking at the cookie jar
 
 
@@ -544,7 +549,7 @@ class AgentSession:
                     attention_task = None
                 if self._receive_task in done:
                     task, self._receive_task = self._receive_task, None
-                    await self._handle_message(task.result())
+                    await self._handle_received(client, task.result())
                 if stop_task in done:
                     return
         finally:
@@ -557,35 +562,68 @@ class AgentSession:
         task = self._receive_task
         if task is not None and task.done():
             self._receive_task = None
-            await self._handle_message(task.result())
+            await self._handle_received(client, task.result())
         while client.has_pending_messages:
             if self._receive_task is None:
                 self._receive_task = asyncio.ensure_future(client.receive())
             task, self._receive_task = self._receive_task, None
-            await self._handle_message(await task)
+            await self._handle_received(client, await task)
 
-    async def _handle_message(self, message: dict[str, Any]) -> None:
-        try:
-            events = normalize(
-                message, agent=self.username, state=self._state,
-                source=self._source, include_raw=self._include_raw,
-            )  # fmt: skip
-        except Exception as exc:  # a normalizer bug must not stop the agent's session
-            self.status.last_error = _describe(exc)
-            logger.exception(
-                "agent %s: normalizer failed on a %s message; skipped",
-                self.username,
-                message.get("channel"),
-                extra={"agent": self.username, "channel": message.get("channel")},
-            )
+    async def _handle_received(self, client: _CometdClient, first: dict[str, Any]) -> None:
+        """Handle ``first`` together with the messages already queued behind it (up to a bound).
+
+        A session that has fallen behind hands the events of its backlog on in
+        one publish and saves the state once, instead of once per message; each
+        message still counts as handled only after both. Raises what receiving
+        raised, after handling the messages received before it.
+        """
+        messages = [first]
+        failure: Exception | None = None
+        while len(messages) < _MAX_MESSAGES_PER_HANDOFF and client.has_pending_messages:
+            try:
+                messages.append(await client.receive())  # queued: returns without waiting
+            except Exception as exc:  # e.g. an unsuccessful reply: handle what came before it first
+                failure = exc
+                break
+        await self._handle_messages(messages)
+        if failure is not None:
+            raise failure
+
+    async def _handle_messages(self, messages: Sequence[dict[str, Any]]) -> None:
+        """Normalize ``messages`` in order, hand their events on in one publish, then save the state once."""
+        events: list[Event] = []
+        normalized = 0
+        for message in messages:
+            try:
+                events += normalize(
+                    message, agent=self.username, state=self._state,
+                    source=self._source, include_raw=self._include_raw,
+                )  # fmt: skip
+            except Exception as exc:  # a normalizer bug must not stop the agent's session
+                self.status.last_error = _describe(exc)
+                logger.exception(
+                    "agent %s: normalizer failed on a %s message; skipped",
+                    self.username,
+                    message.get("channel"),
+                    extra={"agent": self.username, "channel": message.get("channel")},
+                )
+                continue
+            normalized += 1
+        if not normalized:
             return
         await self._emit(events)
-        self.status.messages += 1
+        self.status.messages += normalized
         self.status.last_message_at = time.time()
 
     async def _emit(self, events: Sequence[Event]) -> None:
-        """Hand on the events not handed on before, then save the state."""
-        fresh = [event for event in events if hash(event.id) not in self._seen]
+        """Hand on the events not handed on before (each id once), then save the state."""
+        fresh: list[Event] = []
+        keys: set[int] = set()
+        for event in events:
+            key = hash(event.id)
+            if key not in self._seen and key not in keys:
+                keys.add(key)
+                fresh.append(event)
         if fresh:
             await self._publish(fresh)
             for event in fresh:
