@@ -137,6 +137,19 @@ class _CometdClient(Client):
         self._stop_following_advice()
         await super().close()
 
+    def receive_queued(self) -> dict[str, Any] | None:
+        """The next message already received, without waiting; ``None`` when none is queued.
+
+        What ``receive()`` returns when messages are pending, without the three
+        tasks it creates per call; raises ``ServerError`` for an unsuccessful reply.
+        """
+        queue = self._incoming_queue
+        if queue is None or queue.empty():
+            return None
+        message: dict[str, Any] = queue.get_nowait()
+        self._verify_response(message)
+        return message
+
     def abandon(self) -> None:
         """Stop the long-poll without telling the server (when a polite close failed or timed out)."""
         task = self._stop_following_advice()
@@ -579,12 +592,15 @@ class AgentSession:
         """
         messages = [first]
         failure: Exception | None = None
-        while len(messages) < _MAX_MESSAGES_PER_HANDOFF and client.has_pending_messages:
+        while len(messages) < _MAX_MESSAGES_PER_HANDOFF:
             try:
-                messages.append(await client.receive())  # queued: returns without waiting
+                message = client.receive_queued()
             except Exception as exc:  # e.g. an unsuccessful reply: handle what came before it first
                 failure = exc
                 break
+            if message is None:
+                break
+            messages.append(message)
         await self._handle_messages(messages)
         if failure is not None:
             raise failure
