@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -339,12 +339,21 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         first: dict[str, tuple[str, int, float, float]] = {}
         for webhook_id, subject, sequence, at, made in arrivals:
             first.setdefault(webhook_id, (subject, sequence, at, made))
-        matched = [
-            (stamps[f"{subject[5:]}:{sequence}"], made, at)
-            for subject, sequence, at, made in first.values()
-            if f"{subject[5:]}:{sequence}" in stamps
-        ]
-        delivered_keys = {f"{subject[5:]}:{sequence}" for subject, sequence, _, _ in first.values()}
+        # Match deliveries to GWS notifications per call by order: the k-th event of a call (by its
+        # sequence) is the call's k-th notification. Sequences are only monotonic, not 1, 2, 3 …
+        # (a state reload starts a new block), so they cannot be compared with the stamps directly.
+        delivered_by_call: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+        for subject, sequence, at, made in first.values():
+            if subject.startswith("call/"):
+                delivered_by_call[subject[5:]].append((sequence, made, at))
+        matched: list[tuple[float, float, float]] = []
+        delivered_keys: set[str] = set()
+        for call_id, deliveries in delivered_by_call.items():
+            for ordinal, (_, made, at) in enumerate(sorted(deliveries), start=1):
+                key = f"{call_id}:{ordinal}"
+                if key in stamps:
+                    matched.append((stamps[key], made, at))
+                    delivered_keys.add(key)
         missing = sorted(key for key in stamps if key not in delivered_keys)
         latencies = sorted(at - published for published, _, at in matched)
         to_bridge = sorted(made - published for published, made, _ in matched)
