@@ -9,13 +9,16 @@ retries by itself and knows nothing about Celery; the delivery layer decides.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 
 from bridge.errors import ConfigError
 from bridge.events import Event
 
-__all__ = ["Connector", "connector_class", "register_connector"]
+__all__ = ["Connector", "connector_class", "parse_retry_after", "register_connector"]
 
 # kind -> module that registers it; imported on first use
 _BUILTIN_MODULES = {
@@ -66,3 +69,24 @@ def connector_class(kind: str) -> type[Any]:
     except KeyError:
         known = ", ".join(sorted(set(_REGISTRY) | set(_BUILTIN_MODULES)))
         raise ConfigError(f"unknown destination kind {kind!r}; known kinds: {known}") from None
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` value (delta-seconds or HTTP-date); ``None`` if absent/unreadable.
+
+    Connectors put it in ``RetryableDeliveryError(retry_after=…)`` on 429 and 503.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)

@@ -20,7 +20,6 @@ import binascii
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 from aiohttp.payload import BytesPayload
@@ -30,7 +29,7 @@ from bridge.delivery.config import DestinationConfig
 from bridge.delivery.secrets import resolve_secret
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import Event
-from connectors import register_connector
+from connectors import parse_retry_after, register_connector
 
 __all__ = ["WebhookConnector", "parse_retry_after", "signature_headers"]
 
@@ -65,24 +64,6 @@ def signature_headers(signers: Sequence[_Signer], msg_id: str, timestamp: int, b
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(signer.sign(msg_id, when, text) for signer in signers),
     }
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` value (delta-seconds or HTTP-date); ``None`` if absent/unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 @register_connector("webhook")

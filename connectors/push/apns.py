@@ -44,9 +44,9 @@ from bridge.delivery.config import DestinationConfig
 from bridge.errors import ConfigError
 from bridge.events import Event
 from bridge.mobile.registry import Device, DeviceRegistry, Platform
-from connectors import register_connector
+from connectors import parse_retry_after, register_connector
 from connectors.push.fanout import DeviceOutcome, Emit, PushFanout
-from connectors.push.options import PushOptions, parse_options, read_credential, retry_after_seconds
+from connectors.push.options import PushOptions, parse_options, read_credential
 from connectors.push.payload import PushContent, apns_body, apns_headers, push_content
 from connectors.push.tokens import ApnsTokenSigner
 
@@ -167,7 +167,7 @@ class ApnsConnector:
         if status == 200:
             return DeviceOutcome("sent")
         reason = _reason(response.content) or f"HTTP {status}"
-        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
         if status == _GONE and reason in _GONE_REASONS:  # Apple's verdict only, not any proxy's 410
             return DeviceOutcome("gone", reason)
         if status in _PERMANENT:

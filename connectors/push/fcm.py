@@ -37,9 +37,9 @@ from bridge.delivery.config import DestinationConfig
 from bridge.errors import ConfigError, DeliveryError
 from bridge.events import Event
 from bridge.mobile.registry import Device, DeviceRegistry, Platform
-from connectors import register_connector
+from connectors import parse_retry_after, register_connector
 from connectors.push.fanout import DeviceOutcome, Emit, PushFanout
-from connectors.push.options import PushOptions, parse_options, read_credential, retry_after_seconds
+from connectors.push.options import PushOptions, parse_options, read_credential
 from connectors.push.payload import PushContent, fcm_message, push_content
 from connectors.push.tokens import GoogleAccessTokens, ServiceAccount
 
@@ -145,7 +145,7 @@ class FcmConnector:
             ) as response:
                 raw = await response.read()
                 status = response.status
-                retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
         except (TimeoutError, aiohttp.ClientError) as exc:
             return DeviceOutcome("retryable", f"network: {type(exc).__name__}")
         if status == 200:

@@ -8,10 +8,7 @@ environment variable). Errors name the reference, never the content.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +18,7 @@ from bridge.delivery.config import DestinationConfig
 from bridge.errors import ConfigError
 from connectors.push.payload import PushMode
 
-__all__ = ["PushOptions", "parse_options", "read_credential", "retry_after_seconds"]
+__all__ = ["PushOptions", "parse_options", "read_credential"]
 
 
 class PushOptions(BaseModel):
@@ -71,21 +68,3 @@ def read_credential(reference: str, *, what: str, environ: Mapping[str, str] | N
     if not value.strip():
         raise ConfigError(f"{what} {reference} is empty")
     return value
-
-
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); ``None`` if absent/unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)

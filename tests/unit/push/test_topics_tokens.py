@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from bridge.errors import ConfigError
 from bridge.events import Event
 from bridge.mobile.topics import filter_matches, topic_for, validate_filter
-from connectors.push.options import read_credential, retry_after_seconds
+from connectors import parse_retry_after
+from connectors.push.options import read_credential
 from connectors.push.tokens import ApnsTokenSigner, ServiceAccount
 
 
@@ -161,4 +162,4 @@ def test_read_credential_refuses_inline_values_and_names_the_reference(tmp_path:
     ],
 )
 def test_retry_after(value: str | None, seconds: float | None) -> None:
-    assert retry_after_seconds(value, now=60.0) == seconds
+    assert parse_retry_after(value, now=60.0) == seconds
