@@ -81,6 +81,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-concurrent-starts", type=int, default=32, metavar="N",
         help="sessions logging in and handshaking at the same time (default 32)",
     )  # fmt: skip
+    parser.add_argument(
+        "--metrics-port", type=int, metavar="PORT",
+        help="serve Prometheus metrics (events routed, agents held and connected) on this port",
+    )  # fmt: skip
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", help="metrics bind address (default 127.0.0.1)"
+    )
 
 
 def parse_agent(value: str) -> dict[str, str]:
@@ -169,16 +176,22 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    reporter = None
+    reporter = exporter = None
     try:
         await pool.start()
+        if args.metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(args.metrics_port, addr=args.metrics_host)
+            exporter = asyncio.create_task(_export_status(pool))
         if args.status_interval > 0:
             reporter = asyncio.create_task(_report_status(pool, args.status_interval))
         await stop.wait()
         logger.info("stopping subscriber")
     finally:
-        if reporter is not None:
-            reporter.cancel()
+        for task in (reporter, exporter):
+            if task is not None:
+                task.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await pool.stop()
@@ -188,6 +201,21 @@ async def run(args: argparse.Namespace) -> int:
                 await close()
         await redis.aclose()
     return 0
+
+
+async def _export_status(pool: SessionPool, interval: float = 2.0) -> None:
+    """Keep the pool gauges current; they are read by the metrics thread at scrape time."""
+    from prometheus_client import Gauge
+
+    held = Gauge("gwsb_subscriber_agents_held", "Agents whose lease this subscriber holds")
+    connected = Gauge("gwsb_subscriber_agents_connected", "Held agents subscribed and caught up")
+    members = Gauge("gwsb_subscriber_members", "Live subscribers sharing the agents")
+    while True:
+        status = pool.status()
+        held.set(status.owned)
+        connected.set(status.connected)
+        members.set(status.members)
+        await asyncio.sleep(interval)
 
 
 async def _report_status(pool: SessionPool, interval: float) -> None:
