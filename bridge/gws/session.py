@@ -28,16 +28,15 @@ transport gives up, GWS unreachable) closes everything and starts over from
 step 1 after a capped, jittered backoff.
 
 Events are deduplicated per session on their deterministic id, so a change
-seen live and again in a recovery snapshot is handed on once.
+seen live and again in a recovery snapshot is handed on once. The CometD client and auth extension
+are in ``cometd.py``, the message loop in ``message_loop.py``, ``Backoff`` in ``backoff.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import ssl
-import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -45,13 +44,17 @@ from typing import Any, Protocol
 
 import aiohttp
 import orjson
-from aiocometd_noloop import AuthExtension, Client, ConnectionType
+from aiocometd_noloop import ConnectionType
 
-from bridge.events import Event, EventSink
+from bridge.events import EventSink
+from bridge.gws.backoff import Backoff
+from bridge.gws.cometd import CometdClient, GwsExtension, json_dumps
 from bridge.gws.config import GwsSettings
+from bridge.gws.message_loop import MessageLoop
+from bridge.gws.message_loop import describe_error as _describe
 from bridge.gws.operations import get_calls, get_interactions, get_me, start_contact_center_session
 from bridge.gws.rest import GwsRestClient
-from bridge.normalize import Snapshot, normalize, normalize_snapshot
+from bridge.normalize import Snapshot, normalize_snapshot
 from bridge.normalize.state import MemoryState, StaleStateError
 
 __all__ = ["DEFAULT_CHANNELS", "AgentSession", "Backoff", "SessionStatus", "StateStore"]
@@ -60,13 +63,6 @@ logger = logging.getLogger(__name__)
 
 #: CometD channels every agent session subscribes to.
 DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services")
-
-# Recent event ids remembered per session, as 64-bit hashes (~60 bytes each): enough to cover a
-# recovery re-deriving what was just handed on, small enough for thousands of sessions.
-_SEEN_IDS = 256
-# Messages already queued behind the one received that are handled with it (one publish, one save).
-_MAX_MESSAGES_PER_HANDOFF = 64
-_HEADERS_TTL = 10.0  # seconds the CometD auth headers are reused without looking at the cookie jar
 
 
 class StateStore(Protocol):
@@ -101,142 +97,7 @@ class SessionStatus:
     last_error: str | None = None
 
 
-class Backoff:
-    """Capped exponential backoff with "equal jitter": each delay is in [d/2, d]."""
-
-    def __init__(self, initial: float = 0.5, cap: float = 30.0, factor: float = 2.0) -> None:
-        self.initial, self.cap, self.factor = initial, cap, factor
-        self.attempt = 0
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt (grows until ``cap``)."""
-        ceiling = min(self.cap, self.initial * self.factor**self.attempt)
-        if ceiling < self.cap:  # stop counting at the cap: factor**attempt would overflow one day
-            self.attempt += 1
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-class _CometdClient(Client):
-    """The aiocometd client on an aiohttp session that we own (shared connector)."""
-
-    def __init__(self, url: str, http_session: aiohttp.ClientSession, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
-        self._http_session = http_session
-
-    async def _get_http_session(self) -> aiohttp.ClientSession:
-        return self._http_session
-
-    async def _close_http_session(self) -> None:
-        # The session belongs to AgentSession, which closes it (and skips the 250 ms sleep).
-        return None
-
-    async def close(self) -> None:
-        self._stop_following_advice()
-        await super().close()
-
-    def receive_queued(self) -> dict[str, Any] | None:
-        """The next message already received, without waiting; ``None`` when none is queued.
-
-        What ``receive()`` returns when messages are pending, without the three
-        tasks it creates per call; raises ``ServerError`` for an unsuccessful reply.
-        """
-        queue = self._incoming_queue
-        if queue is None or queue.empty():
-            return None
-        message: dict[str, Any] = queue.get_nowait()
-        self._verify_response(message)
-        return message
-
-    def abandon(self) -> None:
-        """Stop the long-poll without telling the server (when a polite close failed or timed out)."""
-        task = self._stop_following_advice()
-        if task is not None:
-            task.cancel()
-
-    def _stop_following_advice(self) -> asyncio.Future[Any] | None:
-        """Make sure a closing client schedules no further connect; returns the running connect task.
-
-        aiocometd chains each ``/meta/connect`` from the done-callback of the previous one. A
-        connect that finished just before ``close()`` still has that callback queued; run late,
-        it would mark the closed transport connected and start polling again (a zombie client),
-        and a cancelled connect makes it raise ``CancelledError`` into asyncio's error log.
-        """
-        transport = self._transport
-        if transport is None:
-            return None
-        transport._follow_advice = _no_follow_up  # shadows the method on this instance only
-        task: asyncio.Future[Any] | None = getattr(transport, "_connect_task", None)
-        if task is None or task.done():
-            return None
-        task.remove_done_callback(transport._connect_done)
-        return task
-
-
-def _no_follow_up(reconnect_advice: str, reconnect_timeout: float | None) -> None:
-    return None
-
-
-class _GwsExtension(AuthExtension):
-    """Adds the agent's credentials to every Bayeux request; reports re-handshakes and reconnects."""
-
-    def __init__(self, session: AgentSession) -> None:
-        self._session = session
-        self._handshakes = 0
-        self._connect_outstanding = False
-        self._gap = False
-        self._headers: dict[str, str] = {}
-        self._headers_key: tuple[Any, ...] | None = None
-        self._headers_until = 0.0
-
-    def _auth_headers(self) -> dict[str, str]:
-        # Building the headers filters the cookie jar (~0.2 ms); a long-poll renewal needs them
-        # every few seconds per agent. A new GWS session always brings a new CSRF token, so the
-        # token (and the login state) key the cache; the short expiry covers CSRF-less setups.
-        rest = self._session.rest
-        key = (rest.logged_in, rest.csrf)
-        now = time.monotonic()
-        if key != self._headers_key or now >= self._headers_until:
-            self._headers = rest.cometd_headers()
-            self._headers_key = key
-            self._headers_until = now + _HEADERS_TTL
-        return self._headers
-
-    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
-        headers.update(self._auth_headers())
-        for message in payload:
-            if message.get("channel") == "/meta/connect":
-                if self._connect_outstanding:  # the previous connect got no reply: transport error
-                    self._gap = True
-                    self._session._mark_disconnected("cometd connect failed")
-                self._connect_outstanding = True
-
-    async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
-        for message in payload:
-            channel = message.get("channel")
-            if channel == "/meta/handshake" and message.get("successful"):
-                self._handshakes += 1
-                self._gap = False
-                if self._handshakes > 1:
-                    self._session._request_recovery("re-handshake")
-            elif channel == "/meta/connect":
-                self._connect_outstanding = False
-                if message.get("successful"):
-                    if self._gap:
-                        self._gap = False
-                        self._session._request_recovery("reconnect")
-                    self._session.status.connected = self._session._live
-                else:
-                    self._gap = True
-                    self._session._mark_disconnected(str(message.get("error") or "connect refused"))
-
-    async def authenticate(self) -> None:
-        await self._session._relogin("cometd refused the session")
-
-
-class AgentSession:
+class AgentSession(MessageLoop):
     """Holds one agent's GWS session and turns its notifications into events.
 
     ``gws``: where GWS is and how to talk to it (URL, timeouts, TLS, retries).
@@ -309,7 +170,7 @@ class AgentSession:
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self._http: aiohttp.ClientSession | None = None
-        self._client: _CometdClient | None = None
+        self._client: CometdClient | None = None
         self._receive_task: asyncio.Task[dict[str, Any]] | None = None
         self._recovery_reasons: list[str] = []
         self._attention = asyncio.Event()
@@ -431,16 +292,16 @@ class AgentSession:
                 connector=self._connector,
                 connector_owner=self._connector is None,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the REST client's jar is the one truth
-                json_serialize=_json_dumps,
+                json_serialize=json_dumps,
                 trace_configs=[self._http_status_watch()],
             )
-        self._client = _CometdClient(
+        self._client = CometdClient(
             self.base_url + "/api/v2/notifications",
             self._http,
             connection_types=ConnectionType.LONG_POLLING,
             connection_timeout=self._connection_timeout,
             ssl=self._ssl,
-            auth=_GwsExtension(self),
+            auth=GwsExtension(self),
             json_loads=orjson.loads,
         )
         await self._client.open()
@@ -531,158 +392,8 @@ class AgentSession:
         self.status.connected = False
         self.status.last_error = reason
 
-    # -- message loop ---------------------------------------------------------------------------
-
-    async def _pump(self) -> None:
-        """Handle messages until stopped; raises when the CometD client fails."""
-        assert self._client is not None
-        client = self._client
-        stop_task = asyncio.ensure_future(self._stopping.wait())
-        attention_task: asyncio.Future[Any] | None = None
-        try:
-            while True:
-                if self._recovery_reasons:
-                    await self._drain_received(client)
-                    rehandshake = "re-handshake" in self._recovery_reasons
-                    self._recovery_reasons.clear()
-                    if rehandshake:
-                        # GWS forgot our CometD client, maybe our HTTP session too (a node
-                        # restart): log in again so REST and CometD share one fresh session.
-                        await self._relogin("re-handshake")
-                    await self.recover_state()
-                if self._receive_task is None:
-                    self._receive_task = asyncio.ensure_future(client.receive())
-                if attention_task is None:
-                    attention_task = asyncio.ensure_future(self._attention.wait())
-                done, _ = await asyncio.wait(
-                    {self._receive_task, attention_task, stop_task}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if attention_task in done:
-                    self._attention.clear()
-                    attention_task = None
-                if self._receive_task in done:
-                    task, self._receive_task = self._receive_task, None
-                    await self._handle_received(client, task.result())
-                if stop_task in done:
-                    return
-        finally:
-            for pending in (stop_task, attention_task):
-                if pending is not None and not pending.done():
-                    pending.cancel()
-
-    async def _drain_received(self, client: _CometdClient) -> None:
-        """Handle what was received before a re-handshake: it is older than the snapshot to come."""
-        task = self._receive_task
-        if task is not None and task.done():
-            self._receive_task = None
-            await self._handle_received(client, task.result())
-        while client.has_pending_messages:
-            if self._receive_task is None:
-                self._receive_task = asyncio.ensure_future(client.receive())
-            task, self._receive_task = self._receive_task, None
-            await self._handle_received(client, await task)
-
-    async def _handle_received(self, client: _CometdClient, first: dict[str, Any]) -> None:
-        """Handle ``first`` together with the messages already queued behind it (up to a bound).
-
-        A session that has fallen behind hands the events of its backlog on in
-        one publish and saves the state once, instead of once per message; each
-        message still counts as handled only after both. Raises what receiving
-        raised, after handling the messages received before it.
-        """
-        messages = [first]
-        failure: Exception | None = None
-        while len(messages) < _MAX_MESSAGES_PER_HANDOFF:
-            try:
-                message = client.receive_queued()
-            except Exception as exc:  # e.g. an unsuccessful reply: handle what came before it first
-                failure = exc
-                break
-            if message is None:
-                break
-            messages.append(message)
-        await self._handle_messages(messages)
-        if failure is not None:
-            raise failure
-
-    async def _handle_messages(self, messages: Sequence[dict[str, Any]]) -> None:
-        """Normalize ``messages`` in order, hand their events on in one publish, then save the state once."""
-        events: list[Event] = []
-        normalized = 0
-        for message in messages:
-            try:
-                events += normalize(
-                    message, agent=self.username, state=self._state,
-                    source=self._source, include_raw=self._include_raw,
-                )  # fmt: skip
-            except Exception as exc:  # a normalizer bug must not stop the agent's session
-                self.status.last_error = _describe(exc)
-                logger.exception(
-                    "agent %s: normalizer failed on a %s message; skipped",
-                    self.username,
-                    message.get("channel"),
-                    extra={"agent": self.username, "channel": message.get("channel")},
-                )
-                continue
-            normalized += 1
-        if not normalized:
-            return
-        await self._emit(events)
-        self.status.messages += normalized
-        self.status.last_message_at = time.time()
-
-    async def _emit(self, events: Sequence[Event]) -> None:
-        """Hand on the events not handed on before (each id once), then save the state."""
-        fresh: list[Event] = []
-        keys: set[int] = set()
-        for event in events:
-            key = hash(event.id)
-            if key not in self._seen and key not in keys:
-                keys.add(key)
-                fresh.append(event)
-        if fresh:
-            await self._publish(fresh)
-            for event in fresh:
-                key = hash(event.id)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self._seen_order.append(key)
-            while len(self._seen_order) > _SEEN_IDS:
-                self._seen.discard(self._seen_order.popleft())
-            self.status.events += len(fresh)
-        if self._store is not None:
-            await self._store.save(self.username, self._state)
-
-    async def _publish(self, events: Sequence[Event]) -> None:
-        """``sink.publish`` until it succeeds: an event is never dropped because the sink hiccuped."""
-        backoff = Backoff(0.2, 10.0)
-        while True:
-            try:
-                await self._sink.publish(events)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.status.last_error = _describe(exc)
-                logger.warning(
-                    "agent %s: event sink failed; retrying: %s",
-                    self.username,
-                    self.status.last_error,
-                    extra={"agent": self.username, "events": len(events), "error": self.status.last_error},
-                )
-                await asyncio.sleep(backoff.next_delay())
-
     async def _sleep_unless_stopped(self, delay: float) -> None:
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=delay)
         except TimeoutError:
             pass
-
-
-def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

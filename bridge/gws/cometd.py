@@ -1,0 +1,147 @@
+"""The CometD side of an agent session: the aiocometd client and the GWS auth extension.
+
+``CometdClient`` is the aiocometd client on an aiohttp session that the agent
+session owns, with a non-blocking ``receive_queued`` and a clean ``abandon``.
+``GwsExtension`` adds the agent's credentials to every Bayeux request and tells
+the :class:`~bridge.gws.session.AgentSession` about re-handshakes, reconnects
+and refused sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import orjson
+from aiocometd_noloop import AuthExtension, Client
+
+if TYPE_CHECKING:
+    from bridge.gws.session import AgentSession
+
+__all__ = ["CometdClient", "GwsExtension", "json_dumps"]
+
+_HEADERS_TTL = 10.0  # seconds the CometD auth headers are reused without looking at the cookie jar
+
+
+class CometdClient(Client):
+    """The aiocometd client on an aiohttp session that we own (shared connector)."""
+
+    def __init__(self, url: str, http_session: aiohttp.ClientSession, **kwargs: Any) -> None:
+        super().__init__(url, **kwargs)
+        self._http_session = http_session
+
+    async def _get_http_session(self) -> aiohttp.ClientSession:
+        return self._http_session
+
+    async def _close_http_session(self) -> None:
+        # The session belongs to AgentSession, which closes it (and skips the 250 ms sleep).
+        return None
+
+    async def close(self) -> None:
+        self._stop_following_advice()
+        await super().close()
+
+    def receive_queued(self) -> dict[str, Any] | None:
+        """The next message already received, without waiting; ``None`` when none is queued.
+
+        What ``receive()`` returns when messages are pending, without the three
+        tasks it creates per call; raises ``ServerError`` for an unsuccessful reply.
+        """
+        queue = self._incoming_queue
+        if queue is None or queue.empty():
+            return None
+        message: dict[str, Any] = queue.get_nowait()
+        self._verify_response(message)
+        return message
+
+    def abandon(self) -> None:
+        """Stop the long-poll without telling the server (when a polite close failed or timed out)."""
+        task = self._stop_following_advice()
+        if task is not None:
+            task.cancel()
+
+    def _stop_following_advice(self) -> asyncio.Future[Any] | None:
+        """Make sure a closing client schedules no further connect; returns the running connect task.
+
+        aiocometd chains each ``/meta/connect`` from the done-callback of the previous one. A
+        connect that finished just before ``close()`` still has that callback queued; run late,
+        it would mark the closed transport connected and start polling again (a zombie client),
+        and a cancelled connect makes it raise ``CancelledError`` into asyncio's error log.
+        """
+        transport = self._transport
+        if transport is None:
+            return None
+        transport._follow_advice = _no_follow_up  # shadows the method on this instance only
+        task: asyncio.Future[Any] | None = getattr(transport, "_connect_task", None)
+        if task is None or task.done():
+            return None
+        task.remove_done_callback(transport._connect_done)
+        return task
+
+
+def _no_follow_up(reconnect_advice: str, reconnect_timeout: float | None) -> None:
+    return None
+
+
+class GwsExtension(AuthExtension):
+    """Adds the agent's credentials to every Bayeux request; reports re-handshakes and reconnects."""
+
+    def __init__(self, session: AgentSession) -> None:
+        self._session = session
+        self._handshakes = 0
+        self._connect_outstanding = False
+        self._gap = False
+        self._headers: dict[str, str] = {}
+        self._headers_key: tuple[Any, ...] | None = None
+        self._headers_until = 0.0
+
+    def _auth_headers(self) -> dict[str, str]:
+        # Building the headers filters the cookie jar (~0.2 ms); a long-poll renewal needs them
+        # every few seconds per agent. A new GWS session always brings a new CSRF token, so the
+        # token (and the login state) key the cache; the short expiry covers CSRF-less setups.
+        rest = self._session.rest
+        key = (rest.logged_in, rest.csrf)
+        now = time.monotonic()
+        if key != self._headers_key or now >= self._headers_until:
+            self._headers = rest.cometd_headers()
+            self._headers_key = key
+            self._headers_until = now + _HEADERS_TTL
+        return self._headers
+
+    async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
+        headers.update(self._auth_headers())
+        for message in payload:
+            if message.get("channel") == "/meta/connect":
+                if self._connect_outstanding:  # the previous connect got no reply: transport error
+                    self._gap = True
+                    self._session._mark_disconnected("cometd connect failed")
+                self._connect_outstanding = True
+
+    async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
+        for message in payload:
+            channel = message.get("channel")
+            if channel == "/meta/handshake" and message.get("successful"):
+                self._handshakes += 1
+                self._gap = False
+                if self._handshakes > 1:
+                    self._session._request_recovery("re-handshake")
+            elif channel == "/meta/connect":
+                self._connect_outstanding = False
+                if message.get("successful"):
+                    if self._gap:
+                        self._gap = False
+                        self._session._request_recovery("reconnect")
+                    self._session.status.connected = self._session._live
+                else:
+                    self._gap = True
+                    self._session._mark_disconnected(str(message.get("error") or "connect refused"))
+
+    async def authenticate(self) -> None:
+        await self._session._relogin("cometd refused the session")
+
+
+def json_dumps(value: Any) -> str:
+    """``value`` as JSON text (orjson), for aiohttp's ``json_serialize``."""
+    return orjson.dumps(value).decode()
