@@ -1,0 +1,154 @@
+"""One delivery attempt through a connector, and the :class:`Result` it leaves.
+
+A connector may offer ``async send_json(event_id, body)`` besides ``send(event)``:
+the delivery layer then hands it the CloudEvent JSON it already holds, which
+saves a parse and a serialization per event (the webhook connector does).
+
+:class:`DeliveryAttempts` holds what every delivery path shares (settings, destinations,
+connectors, the Redis stores, token buckets and in-flight limits) and decides what a
+failed attempt becomes: a retry at its due time, or a dead letter. Batches
+(:mod:`.deliver`), FIFO subjects (:mod:`.subjects`) and outcome recording
+(:mod:`.outcomes`) build on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from bridge.delivery.config import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.delivery.deadletters import DeadLetterStore
+from bridge.delivery.health import HealthStore
+from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, next_retry_delay
+from bridge.delivery.journal import BatchJournal
+from bridge.delivery.keys import Keys
+from bridge.delivery.ordering import FifoStore
+from bridge.delivery.ratelimit import TokenBucket
+from bridge.delivery.retries import RetrySchedule
+from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
+from connectors import Connector
+
+__all__ = ["DeliveryAttempts", "Enqueue", "Finish", "Result"]
+
+logger = logging.getLogger(__name__)
+
+# Below this, waiting for a token inside the task beats a round trip through the schedule.
+_MAX_IN_TASK_WAIT = 2.0
+_DEADLINE_DETAIL = "task deadline reached during the request"
+
+Enqueue = Callable[[Sequence[QueuedDelivery]], Awaitable[None]]
+Finish = Callable[[Any], None]  # queues the commands that finish a batch on a transaction pipeline
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one delivery in this task."""
+
+    delivery: QueuedDelivery  # with this attempt appended when one was made
+    outcome: Outcome
+    due: float = 0.0  # RETRY / DEFERRED: when to try again
+    reason: str = ""
+    disable: bool = False  # the connector asked to disable the destination
+    attempted: bool = True
+
+
+class DeliveryAttempts:
+    """Shared state of the delivery paths, and one attempt of one delivery."""
+
+    def __init__(
+        self,
+        *,
+        settings: DeliverySettings,
+        destinations: Mapping[str, DestinationConfig],
+        connectors: Mapping[str, Connector],
+        routes: Sequence[RouteConfig],
+        redis: Redis,
+        keys: Keys,
+        enqueue: Enqueue,
+        source: str,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        self._destinations = destinations
+        self._connectors = connectors
+        self._routes = routes
+        self._enqueue = enqueue
+        self._source = source
+        self._rng = rng or random.Random()
+        self.retries = RetrySchedule(redis, keys)
+        self.dead_letters = DeadLetterStore(redis, keys)
+        self.health = HealthStore(redis, keys)
+        self.fifo = FifoStore(redis, keys)
+        self.journal = BatchJournal(redis, keys)
+        self._redis = redis
+        self._keys = keys
+        self._buckets = {
+            name: TokenBucket(redis, keys, name, rate=d.rate_limit, burst=d.rate_burst)
+            for name, d in destinations.items()
+            if d.rate_limit is not None
+        }
+        self._in_flight = {name: asyncio.Semaphore(d.max_in_flight) for name, d in destinations.items()}
+
+    # -- one attempt -----------------------------------------------------------------------------
+
+    async def _attempt(
+        self, connector: Connector, delivery: QueuedDelivery, deadline: float | None = None
+    ) -> Result:
+        """One send; with ``deadline`` (loop time) the send is cut off there and counts as failed."""
+        now = time.time()
+        send_json = getattr(connector, "send_json", None)
+        if send_json is not None:  # the connector takes the CloudEvent JSON we already hold
+            sending = send_json(delivery.event_id, delivery.event_json.encode())
+        else:
+            try:
+                event = delivery.event()
+            except ValidationError as exc:
+                record = AttemptRecord(
+                    now, "failed", f"stored event is invalid: {exc.error_count()} error(s)"
+                )
+                return Result(delivery.with_attempt(record), Outcome.DEAD, reason="invalid event")
+            sending = connector.send(event)
+        try:
+            if deadline is None:
+                await sending
+            else:
+                async with asyncio.timeout_at(deadline):
+                    await sending
+        except RetryableDeliveryError as exc:
+            return self.failed(delivery, now, str(exc), exc.retry_after)
+        except PermanentDeliveryError as exc:
+            record = AttemptRecord(now, "failed", str(exc))
+            return Result(
+                delivery.with_attempt(record), Outcome.DEAD, reason=str(exc), disable=exc.disable_destination
+            )
+        except TimeoutError:
+            return self.failed(delivery, now, _DEADLINE_DETAIL)
+        except Exception as exc:  # a connector bug must not lose the event: retry it, visibly
+            logger.exception("connector raised", extra={"destination": delivery.destination})
+            return self.failed(delivery, now, f"connector error {type(exc).__name__}")
+        return Result(delivery, Outcome.DELIVERED)
+
+    def failed(
+        self, delivery: QueuedDelivery, at: float, detail: str, retry_after: float | None = None
+    ) -> Result:
+        """The result of a failed attempt: a retry at its due time, or dead when attempts are used up."""
+        failed = delivery.with_attempt(AttemptRecord(at, "failed", detail))
+        delay = next_retry_delay(
+            len(failed.attempts),
+            self._settings.retry_schedule,
+            jitter=self._settings.retry_jitter,
+            retry_after=retry_after,
+            max_retry_after=self._settings.max_retry_after,
+            rng=self._rng,
+        )
+        if delay is None:
+            return Result(failed, Outcome.DEAD, reason=f"attempts exhausted; last: {detail}")
+        return Result(failed, Outcome.RETRY, due=time.time() + delay, reason=detail)
