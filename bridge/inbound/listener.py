@@ -20,8 +20,9 @@ from typing import Any
 
 import aiohttp
 import orjson
-from aiocometd_noloop import AuthExtension, Client, ConnectionType
+from aiocometd_noloop import AuthExtension, ConnectionType
 
+from bridge.gws.cometd import CometdClient, json_dumps
 from bridge.gws.rest import GwsRestClient
 from bridge.inbound.outcomes import OutcomeTracker
 
@@ -30,25 +31,6 @@ __all__ = ["OUTCOME_CHANNELS", "ListenerPool"]
 logger = logging.getLogger(__name__)
 
 OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels")
-
-
-def _orjson_text(document: Any) -> str:
-    """aiohttp's ``json_serialize`` with orjson: aiocometd posts every /meta/connect as JSON."""
-    return orjson.dumps(document).decode()
-
-
-class _CometdClient(Client):
-    """aiocometd on an aiohttp session we own: a shared connector, no cookie jar of its own."""
-
-    def __init__(self, url: str, http_session: aiohttp.ClientSession, **kwargs: Any) -> None:
-        super().__init__(url, **kwargs)
-        self._http_session = http_session
-
-    async def _get_http_session(self) -> aiohttp.ClientSession:
-        return self._http_session
-
-    async def _close_http_session(self) -> None:
-        return None
 
 
 class _RestCredentials(AuthExtension):
@@ -71,7 +53,7 @@ class _AgentListener:
         self._rest = rest
         self._tracker = tracker
         self._http = http
-        self._client: _CometdClient | None = None
+        self._client: CometdClient | None = None
         self.task: asyncio.Task[None] | None = None
         self._watch: asyncio.TimerHandle | None = None
         self.last_busy = time.monotonic()
@@ -84,7 +66,7 @@ class _AgentListener:
     async def open(self, connection_timeout: float) -> None:
         if not self._rest.logged_in:
             await self._rest.login()
-        client = _CometdClient(
+        client = CometdClient(
             self._rest.base_url + "/api/v2/notifications",
             self._http,
             connection_types=ConnectionType.LONG_POLLING,
@@ -145,20 +127,8 @@ class _AgentListener:
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            _quiet_pending_connect(client)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), timeout=2.0)
-
-
-def _quiet_pending_connect(client: Client) -> None:
-    """Closing cancels the long-poll in flight, and aiocometd's done-callback then lets the
-    ``CancelledError`` escape (it catches ``Exception`` only), which asyncio logs as an error
-    on every shutdown. Detach that callback first: the transport is being discarded anyway."""
-    with contextlib.suppress(Exception):
-        transport = client._transport
-        task = transport._connect_task
-        if task is not None and not task.done():
-            task.remove_done_callback(transport._connect_done)
 
 
 class ListenerPool:
@@ -188,7 +158,7 @@ class ListenerPool:
                 return
             if self._http is None:
                 self._http = aiohttp.ClientSession(
-                    cookie_jar=aiohttp.DummyCookieJar(), json_serialize=_orjson_text
+                    cookie_jar=aiohttp.DummyCookieJar(), json_serialize=json_dumps
                 )
             listener = _AgentListener(agent, rest, self._tracker, self._http)
             try:
