@@ -46,6 +46,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bridge.demo_stack import free_port  # noqa: E402
 from bridge.gws.rest import GwsRestClient  # noqa: E402
 
 API_KEY = "bench-api-key"
@@ -53,12 +54,6 @@ API_KEY = "bench-api-key"
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(args: list[str], url: str, timeout: float = 20.0) -> subprocess.Popen[bytes]:

@@ -27,7 +27,6 @@ import base64
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bridge.demo_stack import free_port  # noqa: E402
 from bridge.run import ChildProcess, ChildSpec, bridge_command  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -52,12 +52,6 @@ SELF = Path(__file__).resolve()
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- the stamping simulator (child process) -------------------------------------------------------

@@ -28,7 +28,6 @@ import logging
 import os
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bridge.demo_stack import free_port
 from bridge.events import Event
 from bridge.gws.config import GwsSettings
 from bridge.gws.session import AgentSession
@@ -93,12 +93,6 @@ class GcPauses:
             "gc_full_collections": len(full),
             "gc_max_pause_ms": round(1000 * max((p for _, p in self.pauses), default=0.0), 1),
         }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LatencySink:

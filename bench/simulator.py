@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,17 +30,13 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bridge.demo_stack import free_port
+
 CHANNELS = ("/v2/me/*", "/notifications/services")
 
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def process_cpu_seconds(pid: int) -> float:
