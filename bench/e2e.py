@@ -110,7 +110,8 @@ def serve_sink(port: int, secret: str) -> None:
         else:
             event = orjson.loads(body)
             made = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
-            arrivals.append((request.headers["webhook-id"], event["subject"], event["sequence"], at, made))
+            sequence = int(event["sequence"])  # 20 zero-padded digits on the wire
+            arrivals.append((request.headers["webhook-id"], event["subject"], sequence, at, made))
         return web.Response(status=204)
 
     async def stats(_: web.Request) -> web.Response:

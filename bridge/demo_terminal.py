@@ -92,8 +92,9 @@ class Terminal:
         shown = f"{latency * 1000:5.0f} ms" if latency is not None else "     - "
         agent = item.data.get("agent") or item.event.get("partitionkey") or "-"
         subject = str(item.event.get("subject", ""))[:30]
+        sequence = str(item.event.get("sequence", "-")).lstrip("0") or "0"  # 20 zero-padded digits
         self.line(
-            f"CRM ✓ {item.type:<26} {agent:<10} {subject:<30} seq {item.event.get('sequence', '-'):<3} "
+            f"CRM ✓ {item.type:<26} {agent:<10} {subject:<30} seq {sequence:<3} "
             f"signed ✓ {shown}  {describe_event(item.event)}"
         )
 

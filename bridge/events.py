@@ -1,14 +1,22 @@
 """The one event type inside gws-bridge, and the catalogue of event types.
 
 An :class:`Event` is a CloudEvents 1.0 event in structured form, plus two
-extensions: ``sequence`` (monotonic per ``subject``) and ``partitionkey``
-(the agent). ``id`` is deterministic: the same underlying GWS change always
-produces the same id, so a message replayed after a reconnect, or re-derived
-by state recovery, is recognised downstream (it is sent as ``webhook-id``).
+extensions: ``sequence`` (the CloudEvents sequence extension: monotonic per
+``subject``) and ``partitionkey`` (the agent). ``id`` is deterministic: the
+same underlying GWS change always produces the same id, so a message replayed
+after a reconnect, or re-derived by state recovery, is recognised downstream
+(it is sent as ``webhook-id``).
+
+``sequence`` is an ``int`` inside the bridge (Redis sorts by it) and, on the
+wire, what the sequence extension defines: a String, here the number as
+:data:`SEQUENCE_DIGITS` zero-padded decimal digits, so that comparing two
+values as strings and as integers gives the same order.
 
 :class:`EventType` is the single source of truth for event type names; each
-member carries a one-line meaning. ``docs/events.md`` documents each type
-with an example.
+member carries a one-line meaning. The names have no reverse-DNS prefix
+(``call.ringing``, not ``com.example.gws.call.ringing``): see docs/consumers.md.
+``bridge.event_data`` holds each type's data model; ``docs/events.md`` and
+``docs/schemas/`` are generated from both.
 """
 
 from __future__ import annotations
@@ -16,12 +24,50 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import orjson
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    field_serializer,
+    field_validator,
+)
 
-__all__ = ["Event", "EventSink", "EventType"]
+__all__ = ["SEQUENCE_DIGITS", "Event", "EventSink", "EventType", "format_sequence"]
+
+#: the width of ``sequence`` on the wire: every unsigned 64-bit number fits
+SEQUENCE_DIGITS = 20
+_SEQUENCE_LIMIT = 10**SEQUENCE_DIGITS
+
+
+def format_sequence(number: int) -> str:
+    """``sequence`` as it travels: ``42`` → ``"00000000000000000042"``."""
+    return f"{number:020d}"
+
+
+def _parse_sequence(value: object) -> object:
+    # the wire form (a digit string); an int passes as it is (events enqueued before the wire
+    # form was a string are still in queues and dead letters)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
+_SequenceNumber = Annotated[
+    int,
+    Strict(),
+    Field(ge=0, lt=_SEQUENCE_LIMIT),
+    BeforeValidator(_parse_sequence),
+    WithJsonSchema(
+        {"type": "string", "pattern": f"^[0-9]{{{SEQUENCE_DIGITS}}}$"},
+        mode="serialization",
+    ),
+]
 
 
 class EventType(str, Enum):
@@ -102,8 +148,12 @@ class Event(BaseModel):
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
-    sequence: int
+    sequence: _SequenceNumber
     partitionkey: str
+
+    @field_serializer("sequence", when_used="json")
+    def _sequence_on_the_wire(self, number: int) -> str:
+        return format_sequence(number)
 
     @field_validator("type")
     @classmethod
@@ -113,12 +163,15 @@ class Event(BaseModel):
         return value
 
     def to_json(self) -> bytes:
-        """The CloudEvent as compact JSON bytes (``time`` in RFC 3339)."""
+        """The CloudEvent as compact JSON bytes (``time`` in RFC 3339, ``sequence`` a digit string)."""
         return orjson.dumps(self.model_dump(mode="json"))
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Event:
-        """Parse :meth:`to_json` output; raises ``pydantic.ValidationError`` on bad input."""
+        """Parse :meth:`to_json` output; raises ``pydantic.ValidationError`` on bad input.
+
+        ``sequence`` may also be a JSON integer (the wire form before it was a string).
+        """
         return cls.model_validate_json(raw)
 
 

@@ -1,5 +1,9 @@
 """The webhook connector: POST the CloudEvent JSON, signed the Standard Webhooks way.
 
+The body is the event in CloudEvents structured content mode, so its
+``content-type`` is the JSON event format's media type,
+``application/cloudevents+json; charset=utf-8`` (a destination's ``headers``
+may override it for a receiver that accepts only ``application/json``).
 Headers on every request:
 
 - ``webhook-id``: the event id, the same on every retry (receivers dedupe on it);
@@ -31,7 +35,10 @@ from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDelivery
 from bridge.events import Event
 from connectors import parse_retry_after, register_connector
 
-__all__ = ["WebhookConnector", "parse_retry_after", "signature_headers"]
+__all__ = ["CONTENT_TYPE", "WebhookConnector", "parse_retry_after", "signature_headers"]
+
+#: CloudEvents HTTP binding, structured content mode, JSON event format
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -90,7 +97,7 @@ class WebhookConnector:
         self.name = config.name
         self._url = config.url
         self._signers = [_Signer(resolve_secret(ref, environ=environ)) for ref in config.secrets]
-        self._headers = {"content-type": "application/json", "user-agent": "gws-bridge"}
+        self._headers = {"content-type": CONTENT_TYPE, "user-agent": "gws-bridge"}
         self._headers.update({key.lower(): value for key, value in config.headers.items()})
         self._content_type = self._headers["content-type"]
         self._timeout = aiohttp.ClientTimeout(total=config.timeout, connect=config.connect_timeout)

@@ -165,7 +165,7 @@ async def deliverer_for(redis_url: str, webhook_sink: WebhookSink) -> AsyncItera
 async def test_sends_cut_off_by_the_task_deadline_are_retried_not_lost(
     webhook_sink: WebhookSink, redis_url: str, deliverer_for: Callable[..., Deliverer]
 ) -> None:
-    webhook_sink.behaviour = lambda r: Reply(200, delay=2.0 if r.json()["sequence"] == 1 else 0)
+    webhook_sink.behaviour = lambda r: Reply(200, delay=2.0 if int(r.json()["sequence"]) == 1 else 0)
     settings = settings_of(
         redis_url=redis_url,
         delivery={"task_deadline": 0.5, "visibility_timeout": 5, "retry_schedule": [30.0], "retry_jitter": 0},
@@ -221,7 +221,7 @@ async def test_a_failing_run_auto_disables_and_emits_destination_disabled(
 async def test_fifo_head_that_dies_is_dead_lettered_and_the_subject_moves_on(
     webhook_sink: WebhookSink, redis_url: str, deliverer_for: Callable[..., Deliverer]
 ) -> None:
-    webhook_sink.behaviour = lambda r: Reply(500) if r.json()["sequence"] == 2 else Reply(200)
+    webhook_sink.behaviour = lambda r: Reply(500) if int(r.json()["sequence"]) == 2 else Reply(200)
     settings = settings_of(
         redis_url=redis_url,
         delivery={"retry_schedule": [0.1], "retry_jitter": 0},
@@ -233,13 +233,13 @@ async def test_fifo_head_that_dies_is_dead_lettered_and_the_subject_moves_on(
     deliveries = [QueuedDelivery.for_event(make_event(n), "crm") for n in (3, 1, 2)]
     await deliverer.deliver_batch("crm", [d.to_wire() for d in deliveries])  # joins the FIFO queue
     await deliverer.deliver_subject("crm", "call/c1")
-    assert [r.json()["sequence"] for r in webhook_sink.delivered()] == [1]  # 2 failed: 3 waits behind it
+    assert [int(r.json()["sequence"]) for r in webhook_sink.delivered()] == [1]  # 2 failed: 3 waits behind it
     assert await deliverer.fifo.blocked_until("crm", "call/c1") > 0
     await deliverer.deliver_subject("crm", "call/c1")  # still blocked: nothing happens
     assert len(webhook_sink.received) == 2
     await asyncio.sleep(0.15)
     await deliverer.deliver_subject("crm", "call/c1")  # 2 fails again (last attempt), is dead; 3 goes
-    assert [r.json()["sequence"] for r in webhook_sink.delivered()] == [1, 3]
+    assert [int(r.json()["sequence"]) for r in webhook_sink.delivered()] == [1, 3]
     (letter,) = await deliverer.dead_letters.select()
     assert letter.delivery.sequence == 2 and len(letter.delivery.attempts) == 2
     assert await deliverer.fifo.pending("crm", "call/c1") == 0

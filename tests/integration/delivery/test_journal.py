@@ -90,7 +90,7 @@ async def test_the_sweep_claims_abandoned_batches_once_and_never_a_running_one(r
 async def test_outcomes_and_the_end_of_the_batch_are_recorded_together(
     redis_url: str, redis_client: Redis, webhook_sink: WebhookSink
 ) -> None:
-    webhook_sink.behaviour = lambda r: Reply(503) if r.json()["sequence"] == 2 else Reply(200)
+    webhook_sink.behaviour = lambda r: Reply(503) if int(r.json()["sequence"]) == 2 else Reply(200)
     fields: dict[str, Any] = {
         "redis_url": redis_url,
         "delivery": {"retry_schedule": [30.0], "retry_jitter": 0},
@@ -118,7 +118,7 @@ async def test_outcomes_and_the_end_of_the_batch_are_recorded_together(
         (batch_id,) = await deliverer.journal.ids()
         await deliverer.deliver_journaled("crm", batch_id)
         await deliverer.deliver_journaled("crm", batch_id)  # a duplicate message: nothing is sent again
-    assert sorted(r.json()["sequence"] for r in webhook_sink.received) == [1, 2, 3]
+    assert sorted(int(r.json()["sequence"]) for r in webhook_sink.received) == [1, 2, 3]
     assert await deliverer.journal.depth() == 0
     (retry,) = [QueuedDelivery.from_wire(w) for w, _ in await deliverer.retries.entries()]
     assert retry.sequence == 2 and len(retry.attempts) == 1

@@ -28,7 +28,7 @@ async def test_fifo_order_per_subject_holds_under_retries_with_two_workers(
     def behaviour(received: object) -> Reply:
         body = received.json()  # type: ignore[attr-defined]
         # Every 4th event fails its first attempt; replies take 0-10 ms.
-        if body["sequence"] % 4 == 0 and received.nth == 1:  # type: ignore[attr-defined]
+        if int(body["sequence"]) % 4 == 0 and received.nth == 1:  # type: ignore[attr-defined]
             return Reply(503, delay=rng.random() / 100)
         return Reply(200, delay=rng.random() / 100)
 
@@ -51,7 +51,7 @@ async def test_fifo_order_per_subject_holds_under_retries_with_two_workers(
     by_subject: dict[str, list[int]] = defaultdict(list)
     for received in webhook_sink.delivered():
         body = received.json()
-        by_subject[body["subject"]].append(body["sequence"])
+        by_subject[body["subject"]].append(int(body["sequence"]))
     assert {s: seqs for s, seqs in by_subject.items()} == {s: list(range(1, 16)) for s in subjects}
     assert sum(1 for r in webhook_sink.received if r.status == 503) == 4 * 3  # the retries did happen
 
@@ -113,4 +113,4 @@ async def test_fifo_events_left_without_a_kick_are_swept_up_by_a_worker(
         await client.aclose()
     await asyncio.to_thread(worker_factory, config)
     await webhook_sink.wait_for(lambda: len(webhook_sink.delivered()) == 3, within=10, what="swept events")
-    assert [r.json()["sequence"] for r in webhook_sink.delivered()] == [1, 2, 3]
+    assert [int(r.json()["sequence"]) for r in webhook_sink.delivered()] == [1, 2, 3]

@@ -37,7 +37,7 @@ async def test_any_2xx_is_success(
     await connector(webhook_sink.url, session).send(make_event(1))
     received = webhook_sink.received[0]
     assert Webhook(SECRET).verify(received.body, received.headers)["id"] == make_event(1).id
-    assert received.headers["content-type"] == "application/json"
+    assert received.headers["content-type"] == "application/cloudevents+json; charset=utf-8"
     assert abs(int(received.headers["webhook-timestamp"]) - time.time()) < 5
 
 
@@ -94,6 +94,14 @@ async def test_extra_headers_are_sent_and_the_webhook_id_is_the_event_id(
     assert first.headers["authorization"] == "Bearer t" and first.headers["x-tenant"] == "acme"
     assert first.webhook_id == second.webhook_id == event.id
     assert first.body == second.body == event.to_json()
+
+
+async def test_a_destination_header_overrides_the_structured_mode_content_type(
+    webhook_sink: WebhookSink, session: aiohttp.ClientSession
+) -> None:
+    hook = connector(webhook_sink.url, session, headers={"Content-Type": "application/json"})
+    await hook.send(make_event(1))
+    assert webhook_sink.received[0].headers["content-type"] == "application/json"
 
 
 async def test_a_connector_without_a_shared_session_opens_and_closes_its_own(

@@ -17,4 +17,4 @@ async def test_prints_destination_and_event_as_one_json_line() -> None:
     await console.send(make_event(2))
     await console.aclose()
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert [(x["destination"], x["event"]["sequence"]) for x in lines] == [("debug", 1), ("debug", 2)]
+    assert [(x["destination"], int(x["event"]["sequence"])) for x in lines] == [("debug", 1), ("debug", 2)]

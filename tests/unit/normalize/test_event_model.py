@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from bridge.events import Event, EventType
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from bridge.events import SEQUENCE_DIGITS, Event, EventType, format_sequence
 from bridge.normalize import MemoryState, normalize
 from bridge.normalize.context import event_id
 
@@ -42,3 +46,31 @@ def test_normalizer_events_equal_validated_events() -> None:
     assert event.sequence == 1
     assert event.id == event_id("jsmith\x1fcall/0071023c62a4a02a\x1fcall.ringing\x1f0\x1fRinging")
     assert str(uuid.UUID(event.id)) == event.id and uuid.UUID(event.id).version == 5
+
+
+def test_sequence_travels_as_a_zero_padded_string_that_sorts_like_the_number() -> None:
+    (event,) = normalize(
+        (FIXTURES / "cometd_call_StatusChange_Ringing_toast.json").read_bytes(),
+        agent="jsmith",
+        state=MemoryState(),
+    )
+    wire = orjson.loads(event.to_json())
+    assert wire["sequence"] == "00000000000000000001" and len(wire["sequence"]) == SEQUENCE_DIGITS
+    numbers = [1, 9, 10, 99, 100, 2**24 + 5, 2**63 - 1, 10**SEQUENCE_DIGITS - 1]
+    texts = [format_sequence(n) for n in numbers]
+    assert sorted(texts) == texts and [int(t) for t in texts] == numbers
+    assert {len(t) for t in texts} == {SEQUENCE_DIGITS}
+
+
+def test_sequence_is_read_back_from_the_string_and_from_a_legacy_integer() -> None:
+    (event,) = normalize(
+        (FIXTURES / "cometd_call_StatusChange_Ringing_toast.json").read_bytes(),
+        agent="jsmith",
+        state=MemoryState(),
+    )
+    wire = orjson.loads(event.to_json())
+    assert Event.from_json(orjson.dumps(wire)).sequence == 1
+    assert Event.from_json(orjson.dumps({**wire, "sequence": 7})).sequence == 7  # enqueued before 20 digits
+    for bad in ("", "12a", "-1", " 1", "1" * (SEQUENCE_DIGITS + 1), 1.5, True, None):
+        with pytest.raises(ValidationError, match="sequence"):
+            Event.from_json(orjson.dumps({**wire, "sequence": bad}))
