@@ -31,6 +31,7 @@ __all__ = [
     "Session",
     "SessionStore",
     "auth_middleware",
+    "user_of",
 ]
 
 COOKIE = "JSESSIONID"
@@ -144,6 +145,11 @@ class SessionStore:
 
 USER_KEY = web.RequestKey("gws_user", User)
 SESSION_KEY = web.RequestKey("gws_session", Session)
+
+
+def user_of(request: web.Request) -> User:
+    """The authenticated user of a request the auth middleware let through."""
+    return request[USER_KEY]
 
 
 def _json_error(

@@ -13,9 +13,10 @@ import orjson
 from aiohttp import web
 
 from simulator.envelopes import OperationError
-from simulator.load import LoadRunner, LoadSpec
+from simulator.load import LoadSpec
 from simulator.model import MediaChannel
-from simulator.rest import json_response, sim_of
+from simulator.node import sim_of
+from simulator.replies import json_response
 
 __all__ = ["add_control_routes"]
 
@@ -168,7 +169,7 @@ async def start_load(request: web.Request) -> web.Response:
         spec = LoadSpec.from_json(body, len(sim.state.users))
     except ValueError as exc:
         raise _BadRequest(400, str(exc)) from None
-    runner = LoadRunner.start(sim, spec)
+    runner = sim.loads.start(spec)
     logger.info("sim load started", extra={"load_id": runner.id, "calls_per_second": spec.calls_per_second})
     return json_response(runner.progress(), 202)
 

@@ -3,7 +3,8 @@
 One driver task per load starts ``calls_per_second`` flows a second for ``seconds`` seconds,
 round-robin over the first ``agents`` agents; each flow's later steps are loop timers, not
 tasks, so a load costs one task however many calls are in flight. Progress is readable
-while it runs (``GET /sim/load/{id}``).
+while it runs (``GET /sim/load/{id}``). A :class:`LoadRegistry` holds one simulator's loads; it
+works on the simulator's state and voice engine, not on the simulator itself.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import contextlib
 import itertools
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulator.model import CallState
+from simulator.model import CallState, SimState
+from simulator.voice import VoiceEngine
 
-if TYPE_CHECKING:
-    from simulator.app import Simulator
+__all__ = ["LoadRegistry", "LoadRunner", "LoadSpec"]
 
-__all__ = ["LoadRunner", "LoadSpec"]
+_KEEP_FINISHED = 99  # finished reports kept besides the new one (the last 100 loads)
 
 
 @dataclass(slots=True)
@@ -57,11 +59,44 @@ class LoadSpec:
         return spec
 
 
-class LoadRunner:
-    """One running (or finished) load; ``progress()`` is its JSON report."""
+class LoadRegistry:
+    """One simulator's loads: started, found by id, stopped together; the last 100 reports kept."""
 
-    def __init__(self, sim: Simulator, spec: LoadSpec) -> None:
-        self.sim = sim
+    def __init__(self, state: SimState, voice: VoiceEngine, published: Callable[[], int]) -> None:
+        self._state = state
+        self._voice = voice
+        self._published = published
+        self._runners: dict[str, LoadRunner] = {}
+
+    def start(self, spec: LoadSpec) -> LoadRunner:
+        """Start ``spec`` now (on the running loop); returns its runner."""
+        finished = [key for key, old in self._runners.items() if not old.running]
+        for key in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
+            del self._runners[key]
+        runner = LoadRunner(self._state, self._voice, self._published, spec)
+        self._runners[runner.id] = runner
+        runner.start()
+        return runner
+
+    def get(self, load_id: str) -> LoadRunner | None:
+        return self._runners.get(load_id)
+
+    async def stop_all(self) -> None:
+        for runner in list(self._runners.values()):
+            await runner.stop()
+
+
+class LoadRunner:
+    """One running (or finished) load; ``progress()`` is its JSON report.
+
+    ``published`` counts the notifications the simulator has published so far (for the rate).
+    """
+
+    def __init__(
+        self, state: SimState, voice: VoiceEngine, published: Callable[[], int], spec: LoadSpec
+    ) -> None:
+        self.state = state
+        self.voice = voice
         self.spec = spec
         self.id = uuid.uuid4().hex[:12]
         self.started_flows = 0
@@ -70,31 +105,15 @@ class LoadRunner:
         self.skipped = 0
         self.started_at = time.monotonic()
         self.finished_at: float | None = None
-        self.notifications_at_start = sim.published_count
+        self._published = published
+        self.notifications_at_start = published()
         self._timers: set[asyncio.TimerHandle] = set()
         self._task: asyncio.Task[None] | None = None
-        names = sorted(sim.state.users)[: spec.agents]
+        names = sorted(state.users)[: spec.agents]
         self._agents = itertools.cycle(names)
 
-    @staticmethod
-    def registry(sim: Simulator) -> dict[str, LoadRunner]:
-        return sim.loads
-
-    @classmethod
-    def start(cls, sim: Simulator, spec: LoadSpec) -> LoadRunner:
-        runner = cls(sim, spec)
-        registry = cls.registry(sim)
-        finished = [key for key, old in registry.items() if not old.running]
-        for key in finished[: max(0, len(finished) - 99)]:  # keep the last 100 reports
-            del registry[key]
-        registry[runner.id] = runner
-        runner._task = asyncio.get_running_loop().create_task(runner._drive(), name=f"sim-load-{runner.id}")
-        return runner
-
-    @classmethod
-    async def stop_all(cls, sim: Simulator) -> None:
-        for runner in list(cls.registry(sim).values()):
-            await runner.stop()
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._drive(), name=f"sim-load-{self.id}")
 
     async def stop(self) -> None:
         if self._task is not None and not self._task.done():
@@ -114,7 +133,7 @@ class LoadRunner:
     def progress(self) -> dict[str, Any]:
         now = self.finished_at or time.monotonic()
         elapsed = max(now - self.started_at, 1e-9)
-        notifications = self.sim.published_count - self.notifications_at_start
+        notifications = self._published() - self.notifications_at_start
         return {
             "id": self.id,
             "running": self.running,
@@ -157,27 +176,27 @@ class LoadRunner:
         self._timers.add(handle)
 
     def _start_flow(self) -> None:
-        user = self.sim.state.users.get(next(self._agents))
+        user = self.state.users.get(next(self._agents))
         if user is None:
             self.skipped += 1
             return
         self.started_flows += 1
         number = f"555{self.started_flows % 10_000_000:07d}"
-        call = self.sim.voice.ring(user, number, None)
+        call = self.voice.ring(user, number, None)
         self._later(self.spec.answer_after, self._answer, call.id)
 
     def _answer(self, call_id: str) -> None:
-        call = self.sim.state.calls.get(call_id)
+        call = self.state.calls.get(call_id)
         if call is None or call.state is not CallState.RINGING:
             return
-        self.sim.voice.establish(call)
+        self.voice.establish(call)
         self.answered += 1
-        self.sim.voice.set_user_data(call, {**(call.user_data or {}), **self.spec.user_data})
+        self.voice.set_user_data(call, {**(call.user_data or {}), **self.spec.user_data})
         self._later(self.spec.talk_time, self._release, call_id)
 
     def _release(self, call_id: str) -> None:
-        call = self.sim.state.calls.get(call_id)
+        call = self.state.calls.get(call_id)
         if call is None or call.state is CallState.RELEASED:
             return
-        self.sim.voice.release(call)
+        self.voice.release(call)
         self.completed += 1

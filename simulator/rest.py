@@ -14,31 +14,17 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.app import SIMULATOR_KEY, Simulator
-from simulator.auth import USER_KEY
+from simulator import rest_ops
+from simulator.auth import USER_KEY, user_of
 from simulator.defaults import AGENT_STATES, DISPOSITION_GROUP, DISPOSITIONS, VERSION
 from simulator.envelopes import OperationError
 from simulator.model import User
+from simulator.node import Simulator, sim_of
+from simulator.replies import error_response, json_response
 
-__all__ = ["add_rest_routes", "json_response", "request_log_middleware"]
+__all__ = ["add_rest_routes", "request_log_middleware"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
-
-
-def error_response(error: OperationError) -> web.Response:
-    return json_response({"statusCode": error.status_code, "statusMessage": error.message}, error.http_status)
-
-
-def sim_of(request: web.Request) -> Simulator:
-    return request.app[SIMULATOR_KEY]
-
-
-def user_of(request: web.Request) -> User:
-    return request[USER_KEY]
 
 
 def _wants_fields(request: web.Request) -> bool:
@@ -267,8 +253,6 @@ async def get_group_dispositions(request: web.Request) -> web.Response:
 
 def add_rest_routes(app: web.Application) -> None:
     """Mount every GWS REST route on ``app``."""
-    from simulator import rest_ops
-
     api = "/api/v2"
     get = app.router.add_get
     post = app.router.add_post

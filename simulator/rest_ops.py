@@ -17,10 +17,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.auth import SESSION_KEY
+from simulator.auth import SESSION_KEY, user_of
 from simulator.call_ops import perform_call_operation, require, require_destination, set_disposition
 from simulator.envelopes import Envelope, OperationError, failure_body, success_body
-from simulator.rest import json_response, sim_of, user_of
+from simulator.node import sim_of
+from simulator.replies import json_response
 
 __all__ = [
     "post_call",
