@@ -176,9 +176,8 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
                 record=record,
             )
 
-    error = text(msg.get("errorMessage"))
-    if error is not None:  # 8.5.1: errors as extra attributes of a call notification
-        _emit_call_error(ctx, subject, record, {**base, "error_message": error}, msg)
+    if text(msg.get("errorMessage")) is not None:  # 8.5.1: errors as extra attributes of a call notification
+        _emit_call_error(ctx, subject, record, _error_fields(ctx, call_id, msg, base), msg)
 
     stored = dict(base)
     stored["previous_state"] = None
@@ -189,10 +188,23 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
     return True
 
 
+def _error_fields(ctx: Context, call_id: str, msg: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
+    """``call.error`` data: the error, and the call as far as ``known`` (its last-known fields) tells."""
+    return {
+        "agent": ctx.agent,
+        "call_id": call_id,
+        "call_uuid": as_str(msg.get("callUuid")) or known.get("call_uuid"),
+        "state": known.get("state"),
+        "device_id": last_path_segment(msg.get("deviceUri")) or known.get("device_id"),
+        "error_message": as_str(msg.get("errorMessage")),
+        "error_code": as_str(msg.get("errorCode")),
+    }
+
+
 def _emit_call_error(
     ctx: Context, subject: str, record: dict[str, Any], data: dict[str, Any], msg: dict[str, Any]
 ) -> None:
-    error = digest([data.get("error_message"), as_str(msg.get("errorCode")), as_str(msg.get("connectionId"))])
+    error = digest([data["error_message"], data["error_code"], as_str(msg.get("connectionId"))])
     if record.get("err") == error:
         return
     record["err"] = error
@@ -206,17 +218,8 @@ def normalize_call_error(ctx: Context, msg: dict[str, Any]) -> bool:
         return False
     subject = "call/" + call_id
     record_old = ctx.state.get(subject) or {}
-    old = as_dict(record_old.get("d"))
     record = dict(record_old)
-    data = {
-        "agent": ctx.agent,
-        "call_id": call_id,
-        "call_uuid": as_str(msg.get("callUuid")) or old.get("call_uuid"),
-        "state": old.get("state"),
-        "device_id": last_path_segment(msg.get("deviceUri")),
-        "error_message": as_str(msg.get("errorMessage")),
-        "error_code": as_str(msg.get("errorCode")),
-    }
+    data = _error_fields(ctx, call_id, msg, as_dict(record_old.get("d")))
     _emit_call_error(ctx, subject, record, data, msg)
     if record != record_old:
         ctx.state.set(subject, record)
