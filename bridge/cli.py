@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "dlq": "bridge.delivery.dlq_cli",
     "destinations": "bridge.delivery.destinations_cli",
     "check-config": "bridge.config_cli",
+    "schemas": "bridge.schemas_cli",
     "receiver": "bridge.inbound.cli",
     "demo": "bridge.demo",
     "run": "bridge.run",

@@ -38,7 +38,18 @@ from pydantic import (
     field_validator,
 )
 
-__all__ = ["SEQUENCE_DIGITS", "Event", "EventSink", "EventType", "format_sequence"]
+__all__ = [
+    "SEQUENCE_DIGITS",
+    "STRUCTURED_CONTENT_TYPE",
+    "TIME_PATTERN",
+    "Event",
+    "EventSink",
+    "EventType",
+    "format_sequence",
+]
+
+#: the media type of an event sent whole over HTTP (CloudEvents structured content mode, JSON format)
+STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 #: the width of ``sequence`` on the wire: every unsigned 64-bit number fits
 SEQUENCE_DIGITS = 20
@@ -135,21 +146,42 @@ class EventType(str, Enum):
 _EVENT_TYPES = frozenset(t.value for t in EventType)
 
 
+#: RFC 3339 in UTC, as ``Event.to_json`` writes ``time`` (fractional seconds only when non-zero)
+TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$"
+
+
 class Event(BaseModel):
     """A normalized event, CloudEvents 1.0 structured mode (JSON)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        use_attribute_docstrings=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
     specversion: Literal["1.0"] = "1.0"
-    id: str
-    source: str
-    type: str
-    subject: str
-    time: datetime
+    """The CloudEvents version."""
+    id: str = Field(min_length=1)
+    """Deterministic: the same GWS change always has the same id; sent as ``webhook-id``."""
+    source: str = Field(min_length=1)
+    """``gws-bridge/<agent>`` for what comes from GWS; ``…/delivery`` and ``…/push/<destination>``
+    for the bridge's own events."""
+    type: str = Field(min_length=1)
+    """The event type (docs/events.md)."""
+    subject: str = Field(min_length=1)
+    """What the event is about: ``call/<callId>``, ``agent/<agent>``, ``interaction/<id>``, …"""
+    time: datetime = Field(json_schema_extra={"pattern": TIME_PATTERN})
+    """When the bridge made the event (GWS sends no timestamp), RFC 3339 in UTC."""
     datacontenttype: Literal["application/json"] = "application/json"
+    """``data`` is JSON."""
     data: dict[str, Any]
+    """The type's fields (its schema in docs/schemas/)."""
     sequence: _SequenceNumber
-    partitionkey: str
+    """CloudEvents sequence extension: 20 digits, growing within (``partitionkey``, ``subject``);
+    compare as strings (or as integers: the same order)."""
+    partitionkey: str = Field(min_length=1)
+    """CloudEvents partitioning extension: the agent (the bridge's own events: the destination)."""
 
     @field_serializer("sequence", when_used="json")
     def _sequence_on_the_wire(self, number: int) -> str:

@@ -32,13 +32,10 @@ from standardwebhooks.webhooks import Webhook
 from bridge.delivery.config import DestinationConfig
 from bridge.delivery.secrets import resolve_secret
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
-from bridge.events import Event
+from bridge.events import STRUCTURED_CONTENT_TYPE, Event
 from connectors import parse_retry_after, register_connector
 
-__all__ = ["CONTENT_TYPE", "WebhookConnector", "parse_retry_after", "signature_headers"]
-
-#: CloudEvents HTTP binding, structured content mode, JSON event format
-CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+__all__ = ["WebhookConnector", "parse_retry_after", "signature_headers"]
 
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -97,7 +94,7 @@ class WebhookConnector:
         self.name = config.name
         self._url = config.url
         self._signers = [_Signer(resolve_secret(ref, environ=environ)) for ref in config.secrets]
-        self._headers = {"content-type": CONTENT_TYPE, "user-agent": "gws-bridge"}
+        self._headers = {"content-type": STRUCTURED_CONTENT_TYPE, "user-agent": "gws-bridge"}
         self._headers.update({key.lower(): value for key, value in config.headers.items()})
         self._content_type = self._headers["content-type"]
         self._timeout = aiohttp.ClientTimeout(total=config.timeout, connect=config.connect_timeout)

@@ -1,4 +1,4 @@
-"""What the end-to-end tests check at the CRM: a signature-verifying sink and the per-call assertions."""
+"""What the end-to-end tests check at the CRM: a verifying sink and the per-call assertions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tests.plugins.contract import contract_problems, header_problems
 from tests.plugins.ports import free_port
 
 __all__ = ["CALL_FLOW", "CallReport", "Delivered", "VerifyingSink", "call_report", "check_calls"]
@@ -40,7 +41,11 @@ class Delivered:
 
 
 class VerifyingSink:
-    """The CRM: verifies signatures, records every accepted delivery; restartable on one port."""
+    """The CRM: verifies signatures, records every accepted delivery; restartable on one port.
+
+    Every delivery is also held to docs/schemas (its type's JSON Schema, the
+    AsyncAPI document's headers): what breaks them is kept in ``contract_problems``.
+    """
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
@@ -48,6 +53,7 @@ class VerifyingSink:
         self.port = free_port()
         self.delivered: list[Delivered] = []
         self.bad_signatures = 0
+        self.contract_problems: list[str] = []
         self._runner: web.AppRunner | None = None
 
     @property
@@ -61,7 +67,9 @@ class VerifyingSink:
         except WebhookVerificationError:
             self.bad_signatures += 1
             return web.Response(status=401)
-        self.delivered.append(Delivered(request.headers["webhook-id"], json.loads(body), time.time()))
+        event = json.loads(body)
+        self.contract_problems += header_problems(dict(request.headers)) + contract_problems(event)
+        self.delivered.append(Delivered(request.headers["webhook-id"], event, time.time()))
         return web.Response(status=204)
 
     async def start(self) -> None:
@@ -122,10 +130,12 @@ def check_calls(
       ending in released, with increasing sequences (what state recovery reports for a call
       that changed while no subscriber held the agent: GWS replays no CometD messages);
     - one webhook-id per (subject, sequence): no event was emitted twice under two ids;
-    - no bad signature; with ``allow_repeats=False``, no webhook-id delivered twice either.
+    - no bad signature, every delivery as docs/schemas describes it; with
+      ``allow_repeats=False``, no webhook-id delivered twice either.
     """
     report = call_report(sink)
     assert sink.bad_signatures == 0
+    assert sink.contract_problems == [], sink.contract_problems[:5]
     problems = []
     for subject, items in report.calls.items():
         types = [item.type for item in items]

@@ -15,6 +15,7 @@ from bridge.cli import main as cli_main
 from bridge.delivery.enqueue import CeleryEventSink
 from bridge.events import Event
 from bridge.settings import load_settings
+from tests.plugins.contract import contract_problems
 from tests.plugins.delivery import Reply, WebhookSink, WorkerProcess, make_event
 
 
@@ -57,6 +58,7 @@ async def test_410_disables_destination_dead_letters_event_and_replay_delivers_i
     # Both notices are routed (to ops; never to the destination they are about).
     await webhook_sink.wait_for(lambda: len(webhook_sink.delivered("/ops")) == 2, within=10, what="notices")
     notices = {r.json()["type"]: r.json()["data"] for r in webhook_sink.delivered("/ops")}
+    assert [p for r in webhook_sink.delivered("/ops") for p in contract_problems(r.json())] == []
     assert notices["destination.disabled"]["destination"] == "crm"
     assert "410" in notices["destination.disabled"]["reason"]
     assert notices["delivery.dead_lettered"]["dead_letter_id"] == f"crm:{first.id}"

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from bridge.delivery.config import DestinationConfig
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from connectors.webhook import WebhookConnector
+from tests.plugins.contract import header_problems
 from tests.plugins.delivery import Reply, WebhookSink, make_event
 from tests.plugins.ports import free_port
 
@@ -38,6 +39,7 @@ async def test_any_2xx_is_success(
     received = webhook_sink.received[0]
     assert Webhook(SECRET).verify(received.body, received.headers)["id"] == make_event(1).id
     assert received.headers["content-type"] == "application/cloudevents+json; charset=utf-8"
+    assert header_problems(dict(received.headers)) == []  # as docs/schemas/asyncapi.json says
     assert abs(int(received.headers["webhook-timestamp"]) - time.time()) < 5
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import jwt
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -19,6 +20,7 @@ from connectors import connector_class
 from connectors.push.apns import ApnsConnector
 from connectors.push.tokens import ApnsTokenSigner
 from tests.integration.push.conftest import AGENT, Emitted, android_token, ios_token, make_event, ringing
+from tests.plugins.contract import contract_problems
 from tests.plugins.ports import free_port
 from tests.plugins.push import KEY_ID, TEAM_ID, TOPIC, ApnsEmulator, Scripted
 
@@ -217,6 +219,7 @@ async def test_unregistered_token_is_pruned_reported_and_others_still_delivered(
     assert [d.token for d in await registry.list(AGENT)] == [alive]
     [invalidated] = emitted.events
     assert invalidated.type == EventType.MOBILE_TOKEN_INVALIDATED.value
+    assert contract_problems(orjson.loads(invalidated.to_json())) == []
     assert invalidated.partitionkey == AGENT
     assert invalidated.data["token"] == dead and invalidated.data["platform"] == "ios"
     assert invalidated.data["reason"] == "Unregistered" and invalidated.data["event_id"] == event.id

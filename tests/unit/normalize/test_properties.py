@@ -1,4 +1,4 @@
-"""Property tests: arbitrary JSON and mutated samples never crash the normalizer."""
+"""Property tests: arbitrary JSON and mutated samples never crash the normalizer or break the schemas."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bridge.events import Event
 from bridge.normalize import MemoryState, normalize
+from tests.plugins.contract import contract_problems
 
 from .conftest import AGENT, FIXTURES
 
@@ -35,6 +36,7 @@ def _check(events: list[Event]) -> None:
     for event in events:
         wire = event.to_json()  # must serialize (odd values made safe); infinities become null
         assert Event.from_json(wire).to_json() == wire
+        assert contract_problems(orjson.loads(wire)) == []  # whatever GWS sends, docs/schemas holds
         if event.type == "gws.unrecognized":
             assert not event.data["reason"].startswith("normalizer error"), event.data["reason"]
 
@@ -89,3 +91,54 @@ def test_mutated_samples_never_raise_and_replay_is_stable(data: st.DataObject) -
     _check(events)
     replay = normalize(sample, agent=AGENT, state=state)
     assert [e for e in replay if e.type != "gws.unrecognized"] == []
+
+
+# keys GWS uses somewhere: added where a sample has none, they reach code paths the samples do not
+GWS_KEYS = [
+    "errorMessage", "errorCode", "connectionId", "callUuid", "userData", "state", "mute",
+    "recordingState", "participants", "participantsInfo", "monitoring", "supervisorListeningIn",
+    "monitoredUserMuted", "digits", "callType", "deviceState", "doNotDisturb", "forwardTo",
+    "userState", "supervisorMonitoringState", "dndState", "content", "events", "capabilities",
+    "currentQueue", "toast", "case", "duration", "notificationType", "callUri", "deviceUri",
+    "parentCallUri", "phoneNumber", "e164Number", "operation", "reasonInfo", "actorInfo", "userId",
+    "userUri",
+]  # fmt: skip
+
+
+def _get(value: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+# what GWS may add to a message's data beside the object it is about (8.5.1 errors, push ids, …)
+MESSAGE_KEYS = [
+    "errorMessage", "errorCode", "connectionId", "callUuid", "notificationType", "callUri",
+    "deviceUri", "phoneNumber", "userId", "userUri", "operation", "reasonInfo", "actorInfo",
+    "digits", "state", "userData",
+]  # fmt: skip
+
+
+def test_every_sample_with_each_message_key_added_keeps_the_schemas() -> None:
+    for sample in SAMPLES:
+        messages = sample if isinstance(sample, list) else [sample]
+        for i, message in enumerate(messages):
+            if not isinstance(message.get("data"), dict):
+                continue
+            for key in MESSAGE_KEYS:
+                delivery = list(messages)
+                delivery[i] = {**message, "data": {**message["data"], key: "7"}}
+                _check(normalize(delivery, agent=AGENT, state=MemoryState()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_samples_with_added_gws_keys_keep_the_schemas(data: st.DataObject) -> None:
+    sample = data.draw(st.sampled_from(SAMPLES))
+    state = MemoryState()
+    for _ in range(data.draw(st.integers(1, 3))):
+        objects = [p for p in _paths(sample) if isinstance(_get(sample, p), dict)]
+        path = data.draw(st.sampled_from(objects))
+        key = data.draw(st.sampled_from(GWS_KEYS))
+        sample = _replace(sample, path, {**_get(sample, path), key: data.draw(json_values)})
+    _check(normalize(sample, agent=AGENT, state=state))
