@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import jsonschema
 import orjson
 import pytest
 
 from bridge.delivery.config import DestinationConfig
 from bridge.errors import RetryableDeliveryError
+from bridge.normalize import MemoryState, normalize
 from connectors.webhook import WebhookConnector
 from tests.plugins.delivery import make_event
 from tests.plugins.ports import free_port
@@ -29,6 +31,21 @@ def receiver_code() -> str:
     match = re.search(r"<!-- receiver:.*?-->\n```python\n(.*?)```", DOC.read_text(), re.S)
     assert match, "docs/consumers.md lost its receiver example"
     return match.group(1)
+
+
+def test_the_documented_schema_check_validates_an_event_and_names_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    match = re.search(r"## The schemas.*?```python\n(.*?)```", DOC.read_text(), re.S)
+    assert match, "docs/consumers.md lost its validation example"
+    monkeypatch.chdir(DOC.parents[1])  # the example reads docs/schemas from the repository root
+    ringing = DOC.parents[1] / "tests" / "fixtures" / "gws" / "cometd_call_StatusChange_Ringing_toast.json"
+    (made,) = normalize(ringing.read_bytes(), agent="jsmith", state=MemoryState())
+    event = orjson.loads(made.to_json())
+    exec(match.group(1), {"event": event})  # valid: no exception
+    event["sequence"] = 1
+    with pytest.raises(jsonschema.ValidationError, match="is not of type 'string'"):
+        exec(match.group(1), {"event": event})
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Generates docs/events.md from the fixtures, so the documented examples are real output.
+"""Generates docs/events.md from the catalogue, the data models and the fixtures (real output as examples).
 
     .venv/bin/python tests/unit/normalize/events_doc.py      # rewrite docs/events.md
 
@@ -12,9 +12,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from bridge.event_data import EventData, contract
+from bridge.event_data.agents import DeviceFields
+from bridge.event_data.calls import CallData
+from bridge.event_data.interactions import InteractionFields
 from bridge.events import Event, EventType
 from bridge.normalize import MemoryState, Snapshot, normalize, normalize_snapshot
 
@@ -206,6 +211,80 @@ def _example(event_type: EventType) -> Event:
     return matching[-1].model_copy(update={"time": EXAMPLE_TIME})
 
 
+# the models whose fields several types share: listed once, under "Shared fields"
+SHARED: dict[type[EventData], str] = {
+    CallData: "call fields",
+    DeviceFields: "device fields",
+    InteractionFields: "interaction fields",
+}
+
+
+def _type_text(node: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A property's JSON Schema in words: ``string or null``, ``list of {number, e164, formatted}``, …"""
+    if "$ref" in node:
+        model = defs[node["$ref"].rsplit("/", 1)[-1]]
+        return "{" + ", ".join(model["properties"]) + "}"
+    if "const" in node:
+        return f"`{orjson.dumps(node['const']).decode()}`"
+    if "enum" in node:
+        return " \\| ".join(f"`{orjson.dumps(v).decode()}`" for v in node["enum"])
+    if "anyOf" in node:
+        kinds = [_type_text(option, defs) for option in node["anyOf"]]
+        return " or ".join(k for k in kinds if k != "null") + (" or null" if "null" in kinds else "")
+    kind = node.get("type")
+    if kind == "array":
+        return "list of " + _type_text(node.get("items", {}), defs)
+    if kind == "object":
+        values = node.get("additionalProperties")
+        return "object" if values in (True, None) else "object of " + _type_text(values, defs)
+    return {"integer": "int", "boolean": "bool"}.get(str(kind), str(kind)) if kind else "any JSON"
+
+
+def _field_rows(model: type[EventData], names: list[str]) -> list[str]:
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    defs, required = schema.get("$defs", {}), set(schema.get("required", ()))
+    rows = ["| field | type | meaning |", "|---|---|---|"]
+    for name in names:
+        prop = schema["properties"][name]
+        kind = _type_text(prop, defs) + ("" if name in required else ", optional")
+        meaning = " ".join(str(prop.get("description", "")).split()).replace("``", "`")
+        if not meaning:  # a field the type narrows
+            meaning = "Always this value." if "const" in prop else _inherited_meaning(model, name)
+        rows.append(f"| `{name}` | {kind} | {meaning} |")
+    return [*rows, ""]
+
+
+def _inherited_meaning(model: type[EventData], name: str) -> str:
+    for base in model.__mro__[1:]:
+        field = getattr(base, "model_fields", {}).get(name)
+        if field is not None and field.description:
+            return " ".join(field.description.split()).replace("``", "`")
+    return ""
+
+
+def _shown(model: type[EventData], base: type[EventData] | None) -> list[str]:
+    """The fields a type's section lists: all, or those it adds to or narrows in its shared base."""
+    names = [n for n in model.model_fields if n != "raw" or model.model_fields[n].is_required()]
+    if base is None:
+        return names
+    own = base.model_fields
+    return [n for n in names if n not in own or model.model_fields[n].annotation != own[n].annotation]
+
+
+def _data_section(event_type: EventType) -> list[str]:
+    model = contract(event_type).model
+    base = next((b for b in model.__mro__ if b in SHARED), None)
+    shown = _shown(model, base)
+    lines = []
+    if base is not None:
+        anchor = SHARED[base].replace(" ", "-")
+        extra = ", plus:" if shown else "."
+        lines += [f"`data`: the [{SHARED[base]}](#{anchor}){extra}", ""]
+    else:
+        lines += ["`data`:", ""]
+    return lines + (_field_rows(model, shown) if shown else [])
+
+
 def render() -> str:
     """The whole of docs/events.md."""
     lines = [INTRO, "| type | meaning |", "|---|---|"]
@@ -213,9 +292,14 @@ def render() -> str:
         lines.append(
             f"| [`{event_type.value}`](#{event_type.value.replace('.', '')}) | {event_type.meaning} |"
         )
-    lines.append("")
+    lines += ["", "## Shared fields", ""]
+    for model, name in SHARED.items():
+        lines += [f"### {name}", "", " ".join(str(model.__doc__).split()), ""]
+        lines += _field_rows(model, [n for n in model.model_fields if n != "raw"])
+    lines += ["## Types", ""]
     for event_type in EventType:
         lines += [f"### {event_type.value}", "", event_type.meaning + ".", ""]
+        lines += _data_section(event_type)
         if event_type in NOT_FROM_GWS:
             lines += [f"Not a GWS event: {NOT_FROM_GWS[event_type]}.", ""]
             continue
