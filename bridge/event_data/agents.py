@@ -15,6 +15,7 @@ __all__ = [
     "AgentForwardingChanged",
     "AgentMonitoringChanged",
     "AgentStateChanged",
+    "AgentStateFields",
     "ChannelStateChanged",
     "DeviceError",
     "DeviceFields",
@@ -39,10 +40,12 @@ class DeviceFields(GwsEventData):
     """What the agent can do on the device now, sorted."""
 
 
-class AgentStateChanged(DeviceFields):
+class AgentStateFields(GwsEventData):
+    """An agent state (GWS ``userState``), now and before: on the voice device or a media channel."""
+
     state: str | None
-    """The voice agent state: ``Ready``, ``NotReady``, ``LoggedOut`` (every GWS spelling of
-    logged out becomes ``LoggedOut``), …"""
+    """The agent state: ``Ready``, ``NotReady``, ``LoggedOut`` (every GWS spelling of logged out
+    becomes ``LoggedOut``), …"""
     work_mode: str | None
     """``AuxWork``, ``AfterCallWork``, … (``workMode``)."""
     reason: str | None
@@ -57,6 +60,10 @@ class AgentStateChanged(DeviceFields):
     """``work_mode`` before."""
     previous_reason: str | None
     """``reason`` before."""
+
+
+class AgentStateChanged(DeviceFields, AgentStateFields):
+    pass
 
 
 class AgentDndChanged(DeviceFields):
@@ -114,26 +121,10 @@ class DeviceError(GwsEventData):
     """GWS's error code."""
 
 
-class ChannelStateChanged(GwsEventData):
+class ChannelStateChanged(AgentStateFields):
     """The agent's state on one media channel (``/v2/me/channels``)."""
 
     subject_pattern = r"^channel/.+/.+$"
 
     channel: str
     """The media: ``email``, ``chat``, …, or ``all`` for the ``/me`` message that names none."""
-    state: str | None
-    """The agent's state on it (``Ready``, ``NotReady``, ``LoggedOut``, …)."""
-    work_mode: str | None
-    """As in ``agent.state_changed``."""
-    reason: str | None
-    """As in ``agent.state_changed``."""
-    agent_state_id: str | None
-    """As in ``agent.state_changed``."""
-    display_name: str | None
-    """As in ``agent.state_changed``."""
-    previous_state: str | None
-    """``state`` before; ``null`` on the first sight."""
-    previous_work_mode: str | None
-    """``work_mode`` before."""
-    previous_reason: str | None
-    """``reason`` before."""

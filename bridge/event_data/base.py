@@ -14,7 +14,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["EventData", "GwsEventData"]
+__all__ = ["DataPart", "EventData", "GwsEventData"]
+
+
+class DataPart(BaseModel):
+    """An object nested in ``data`` (a participant, a workbin reason, …)."""
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
 
 class EventData(BaseModel):

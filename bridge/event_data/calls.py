@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from bridge.event_data.base import GwsEventData
+from bridge.event_data.base import DataPart, GwsEventData
 
 __all__ = [
     "CallData",
@@ -33,10 +31,8 @@ __all__ = [
 _CALL_SUBJECT = r"^call/.+$"
 
 
-class Participant(BaseModel):
+class Participant(DataPart):
     """One other party of a call, whichever spelling GWS used (``e164Number`` or ``E164digits``)."""
-
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     number: str | None
     """The party's number as GWS shows it (``digits``)."""
@@ -46,10 +42,8 @@ class Participant(BaseModel):
     """The number formatted for display, or ``number`` when GWS gave none."""
 
 
-class DataChanges(BaseModel):
+class DataChanges(DataPart):
     """What changed in a ``userData`` map."""
-
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     added: dict[str, Any]
     """Keys that are new, with their values."""

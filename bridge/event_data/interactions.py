@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from bridge.event_data.base import GwsEventData
+from bridge.event_data.base import DataPart, GwsEventData
 from bridge.event_data.calls import DataChanges
 
 __all__ = [
@@ -115,10 +113,8 @@ class ChatMessage(GwsEventData):
     """When, as GWS sends it."""
 
 
-class WorkbinReason(BaseModel):
+class WorkbinReason(DataPart):
     """Why an interaction was placed in or taken out of a workbin (``reasonInfo``)."""
-
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     code: str | None
     """The reason code (``reason``)."""
@@ -128,10 +124,8 @@ class WorkbinReason(BaseModel):
     """``reasonDescription``."""
 
 
-class WorkbinActor(BaseModel):
+class WorkbinActor(DataPart):
     """Who did it (``actorInfo``)."""
-
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     type: str | None
     """``Agent``, ``Strategy``, … (``actorType``)."""

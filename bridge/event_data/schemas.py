@@ -25,6 +25,7 @@ __all__ = [
     "ENVELOPE_FILE",
     "ENVELOPE_VERSION",
     "ID_PREFIX",
+    "data_schema",
     "envelope_schema",
     "event_schema",
     "schema_file",
@@ -108,13 +109,23 @@ def envelope_schema() -> dict[str, Any]:
     }
 
 
+def data_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of one data model, as the files hold it; nested models in its ``$defs``."""
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    _inherited_descriptions(model, schema)
+    nested = schema.pop("$defs", {})
+    tidy: dict[str, Any] = _tidy(schema)
+    if nested:
+        tidy["$defs"] = _tidy(nested, in_properties=True)
+    return tidy
+
+
 def event_schema(event_type: EventType, entry: Contract | None = None) -> dict[str, Any]:
     """``<type>.json``: one event type, its ``data`` from its model."""
     entry = entry or CONTRACTS[event_type]
     model = entry.model
-    data = model.model_json_schema(ref_template="#/$defs/{model}")
+    data = data_schema(model)
     nested = data.pop("$defs", {})
-    _inherited_descriptions(model, data)
     envelope = _envelope()
     envelope.pop("description")
     properties = envelope["properties"]
@@ -127,7 +138,7 @@ def event_schema(event_type: EventType, entry: Contract | None = None) -> dict[s
         "title": event_type.value,
         "description": event_type.meaning + ".",
         **envelope,
-        "$defs": _tidy({model.__name__: data, **nested}, in_properties=True),
+        "$defs": {model.__name__: data, **nested},
     }
 
 

@@ -20,6 +20,7 @@ from bridge.event_data import EventData, contract
 from bridge.event_data.agents import DeviceFields
 from bridge.event_data.calls import CallData
 from bridge.event_data.interactions import InteractionFields
+from bridge.event_data.schemas import data_schema
 from bridge.events import Event, EventType
 from bridge.normalize import MemoryState, Snapshot, normalize, normalize_snapshot
 
@@ -241,25 +242,15 @@ def _type_text(node: dict[str, Any], defs: dict[str, Any]) -> str:
 
 
 def _field_rows(model: type[EventData], names: list[str]) -> list[str]:
-    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    schema = data_schema(model)
     defs, required = schema.get("$defs", {}), set(schema.get("required", ()))
     rows = ["| field | type | meaning |", "|---|---|---|"]
     for name in names:
         prop = schema["properties"][name]
         kind = _type_text(prop, defs) + ("" if name in required else ", optional")
-        meaning = " ".join(str(prop.get("description", "")).split()).replace("``", "`")
-        if not meaning:  # a field the type narrows
-            meaning = "Always this value." if "const" in prop else _inherited_meaning(model, name)
+        meaning = "Always this value." if "const" in prop else prop.get("description", "")
         rows.append(f"| `{name}` | {kind} | {meaning} |")
     return [*rows, ""]
-
-
-def _inherited_meaning(model: type[EventData], name: str) -> str:
-    for base in model.__mro__[1:]:
-        field = getattr(base, "model_fields", {}).get(name)
-        if field is not None and field.description:
-            return " ".join(field.description.split()).replace("``", "`")
-    return ""
 
 
 def _shown(model: type[EventData], base: type[EventData] | None) -> list[str]:

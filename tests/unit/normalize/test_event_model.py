@@ -48,13 +48,17 @@ def test_normalizer_events_equal_validated_events() -> None:
     assert str(uuid.UUID(event.id)) == event.id and uuid.UUID(event.id).version == 5
 
 
-def test_sequence_travels_as_a_zero_padded_string_that_sorts_like_the_number() -> None:
+def _ringing() -> Event:
     (event,) = normalize(
         (FIXTURES / "cometd_call_StatusChange_Ringing_toast.json").read_bytes(),
         agent="jsmith",
         state=MemoryState(),
     )
-    wire = orjson.loads(event.to_json())
+    return event
+
+
+def test_sequence_travels_as_a_zero_padded_string_that_sorts_like_the_number() -> None:
+    wire = orjson.loads(_ringing().to_json())
     assert wire["sequence"] == "00000000000000000001" and len(wire["sequence"]) == SEQUENCE_DIGITS
     numbers = [1, 9, 10, 99, 100, 2**24 + 5, 2**63 - 1, 10**SEQUENCE_DIGITS - 1]
     texts = [format_sequence(n) for n in numbers]
@@ -63,12 +67,7 @@ def test_sequence_travels_as_a_zero_padded_string_that_sorts_like_the_number() -
 
 
 def test_sequence_is_read_back_from_the_string_and_from_a_legacy_integer() -> None:
-    (event,) = normalize(
-        (FIXTURES / "cometd_call_StatusChange_Ringing_toast.json").read_bytes(),
-        agent="jsmith",
-        state=MemoryState(),
-    )
-    wire = orjson.loads(event.to_json())
+    wire = orjson.loads(_ringing().to_json())
     assert Event.from_json(orjson.dumps(wire)).sequence == 1
     assert Event.from_json(orjson.dumps({**wire, "sequence": 7})).sequence == 7  # enqueued before 20 digits
     for bad in ("", "12a", "-1", " 1", "1" * (SEQUENCE_DIGITS + 1), 1.5, True, None):
