@@ -7,7 +7,10 @@ and feeds every message to the :class:`OutcomeTracker`. :meth:`ensure` returns
 only once the subscriptions are confirmed, so a notification caused by the
 command that follows cannot be missed. A listener with nothing pending for
 ``idle_timeout`` seconds closes itself. If CometD cannot be opened, the
-agent's pending commands become ``unknown`` (never guessed).
+agent's pending commands become ``unknown`` (never guessed). A listener whose
+CometD session GWS refused (``402`` after a node restart, when the re-handshake
+also needs a fresh login and CSRF token) is replaced, after a new login, by the
+next :meth:`ensure`.
 """
 
 from __future__ import annotations
@@ -34,14 +37,19 @@ OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels")
 
 
 class _RestCredentials(AuthExtension):
+    """The agent's REST credentials on every CometD request; tells whether the session still holds."""
+
     def __init__(self, rest: GwsRestClient) -> None:
         self._rest = rest
+        self.refused = False  # GWS refused a handshake or connect; cleared by a successful connect
 
     async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
         headers.update(self._rest.cometd_headers())
 
     async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
-        return None
+        for message in payload:
+            if message.get("channel") in ("/meta/handshake", "/meta/connect"):
+                self.refused = not message.get("successful")
 
     async def authenticate(self) -> None:
         await self._rest.login()
@@ -54,6 +62,7 @@ class _AgentListener:
         self._tracker = tracker
         self._http = http
         self._client: CometdClient | None = None
+        self._credentials = _RestCredentials(rest)
         self.task: asyncio.Task[None] | None = None
         self._watch: asyncio.TimerHandle | None = None
         self.last_busy = time.monotonic()
@@ -61,17 +70,22 @@ class _AgentListener:
 
     @property
     def alive(self) -> bool:
-        return self.task is not None and not self.task.done() and not self.closing
+        return self.task is not None and not self.task.done() and not self.closing and not self.refused
 
-    async def open(self, connection_timeout: float) -> None:
-        if not self._rest.logged_in:
+    @property
+    def refused(self) -> bool:
+        """GWS refused the CometD session: a replacement must log in again first."""
+        return self._credentials.refused
+
+    async def open(self, connection_timeout: float, *, login: bool = False) -> None:
+        if login or not self._rest.logged_in:
             await self._rest.login()
         client = CometdClient(
             self._rest.base_url + "/api/v2/notifications",
             self._http,
             connection_types=ConnectionType.LONG_POLLING,
             connection_timeout=connection_timeout,
-            auth=_RestCredentials(self._rest),
+            auth=self._credentials,
             json_loads=orjson.loads,
         )
         self._client = client
@@ -156,13 +170,17 @@ class ListenerPool:
             if listener is not None and listener.alive:
                 listener.last_busy = time.monotonic()
                 return
+            refused = listener is not None and listener.refused
+            if listener is not None and listener.task is not None:
+                listener.task.cancel()  # stale or refused: the replacement feeds the tracker
             if self._http is None:
                 self._http = aiohttp.ClientSession(
                     cookie_jar=aiohttp.DummyCookieJar(), json_serialize=json_dumps
                 )
             listener = _AgentListener(agent, rest, self._tracker, self._http)
             try:
-                await asyncio.wait_for(listener.open(self._connection_timeout), self._connection_timeout * 2)
+                opening = listener.open(self._connection_timeout, login=refused)
+                await asyncio.wait_for(opening, self._connection_timeout * 2)
             except BaseException:
                 await listener.close()
                 raise
