@@ -4,6 +4,12 @@ A request is authenticated by a live ``JSESSIONID`` cookie or by Basic credentia
 a new session and set the cookie). CSRF tokens belong to the session: GET replies carry
 ``X-CSRF-HEADER``/``X-CSRF-TOKEN``; a POST/PUT/DELETE without the session's token gets 403 when
 CSRF is on. ``EndContactCenterSession`` and ``/sim/restart`` drop sessions.
+
+The middleware guards everything under ``/api/`` but the version resource — CometD included, as
+GWS's one security filter does: a CometD request without credentials gets the REST 401, and a
+long-polling POST needs the CSRF token, which GWS's own client sample fetches "prior to starting
+Cometd" and sends in CometD's ``requestHeaders`` (seed 002, CSRF example). A websocket upgrade
+is a GET: a browser cannot add headers to it, so its session cookie is all it needs.
 """
 
 from __future__ import annotations
@@ -31,12 +37,13 @@ __all__ = [
     "Session",
     "SessionStore",
     "auth_middleware",
+    "cometd_user",
     "user_of",
 ]
 
 COOKIE = "JSESSIONID"
 CSRF_HEADER = "X-CSRF-TOKEN"
-_UNPROTECTED = ("/api/v2/diagnostics/version", "/api/v2/notifications")
+_UNPROTECTED = frozenset({"/api/v2/diagnostics/version"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -137,11 +144,6 @@ class SessionStore:
             return basic, self.open(basic), True
         return None
 
-    async def authenticate_cometd(self, request: web.Request) -> str | None:
-        """The Bayeux server's authenticator: the user name, or None (→ 401)."""
-        found = self.authenticate(request)
-        return found[0].user_name if found is not None else None
-
 
 USER_KEY = web.RequestKey("gws_user", User)
 SESSION_KEY = web.RequestKey("gws_session", Session)
@@ -150,6 +152,12 @@ SESSION_KEY = web.RequestKey("gws_session", Session)
 def user_of(request: web.Request) -> User:
     """The authenticated user of a request the auth middleware let through."""
     return request[USER_KEY]
+
+
+async def cometd_user(request: web.Request) -> str:
+    """The Bayeux server's authenticator: the middleware has already refused unauthenticated
+    requests (401) and long-polling POSTs without the CSRF token (403)."""
+    return user_of(request).user_name
 
 
 def _json_error(
@@ -164,12 +172,12 @@ def _json_error(
 
 
 def auth_middleware(store: SessionStore) -> Any:
-    """aiohttp middleware guarding ``/api/v2`` (except the version and CometD endpoints)."""
+    """aiohttp middleware guarding ``/api/`` (CometD included) except the version resource."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if not path.startswith("/api/") or path.startswith(_UNPROTECTED):
+        if not path.startswith("/api/") or path in _UNPROTECTED:
             return await handler(request)
         found = store.authenticate(request)
         if found is None:
@@ -182,6 +190,8 @@ def auth_middleware(store: SessionStore) -> Any:
         request[USER_KEY] = user
         request[SESSION_KEY] = session
         response = await handler(request)
+        if response.prepared:  # a websocket: its upgrade reply is long gone
+            return response
         if is_new and session.id in store.sessions:
             response.set_cookie(COOKIE, session.id, path="/", httponly=True)
         if store.config.csrf and session.id in store.sessions:

@@ -1,16 +1,26 @@
 """The simulator's CometD server: Bayeux 1.0 over long-polling and websocket, on aiohttp.
 
 GWS serves its notifications at ``/api/v2/notifications``; this is that
-endpoint. ``POST`` carries a JSON array of Bayeux messages (long-polling) and
-gets a JSON array back; ``GET`` with ``Upgrade: websocket`` opens a socket on
-which each text frame is such an array and each reply is one frame.
+endpoint, and — as a CometD server mapped to ``…/notifications/*`` — every path
+below it (the official JavaScript client appends ``/handshake``, ``/connect``,
+``/subscribe``… by default). ``POST`` carries a JSON array of Bayeux messages
+(long-polling) and gets a JSON array back; ``GET`` with ``Upgrade: websocket``
+opens a socket on which each text frame is such an array and each reply is one
+frame. On a websocket, messages published for the client are pushed at once in
+frames of their own while its ``/meta/connect`` stays held (as CometD does).
 
 Every request is authenticated by the ``Authenticator`` the simulator passes
-in (session cookie or Basic auth, as its REST API does): ``None`` means HTTP
-401. The user of the handshake owns the ``clientId``; later requests from
-another user are refused. ``publish(channel, data, user=...)`` queues a
+in: it returns the user, or raises an aiohttp HTTP error (401, 403) that is
+sent as it is. The user of the handshake owns the ``clientId``; later requests
+from another user are refused. ``publish(channel, data, user=...)`` queues a
 message for that user's subscribed clients only (``user=None``: every
 subscribed client), in O(matching subscribers of that user).
+
+Websocket close codes: 1011 for a frame that is not a JSON batch (as CometD),
+1003 for a binary frame, 1009 for a frame over 1 MiB, 1001 when the server
+shuts down. A connect superseded by a newer connect of the same client gets no
+Bayeux reply: HTTP 408 on long-polling (as CometD 3.0 does), nothing on a
+websocket.
 
 Memory stays bounded: a client that stops connecting for longer than
 ``session_timeout`` is removed, and each client's queue keeps at most
@@ -22,23 +32,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from functools import partial
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from simulator.bayeux_protocol import BayeuxProtocol
-from simulator.bayeux_session import EndReason
+from simulator.bayeux_protocol import BayeuxProtocol, Reply
+from simulator.bayeux_session import BayeuxSession, EndReason
 
-__all__ = ["Authenticator", "BayeuxServer"]
+__all__ = ["NOTIFICATIONS_PATH", "Authenticator", "BayeuxServer"]
 
 logger = logging.getLogger("simulator.bayeux")
 
-Authenticator = Callable[[web.Request], Awaitable[str | None]]
-"""Returns the GWS user name of the request's session or credentials, or None (HTTP 401)."""
+NOTIFICATIONS_PATH = "/api/v2/notifications"
+
+Authenticator = Callable[[web.Request], Awaitable[str]]
+"""Returns the GWS user name of the request; raises an aiohttp HTTP error (401, 403) to refuse it."""
+
+_MAX_FRAME = 1 << 20
 
 
 class BayeuxServer:
@@ -66,32 +79,44 @@ class BayeuxServer:
             max_queue=max_queue,
             max_clients=max_clients,
         )
-        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets: set[_Socket] = set()
+        self._root: str | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
 
     # -- the interface the simulator uses -----------------------------------------------------
 
-    def add_routes(self, app: web.Application, path: str = "/api/v2/notifications") -> None:
-        """Serve Bayeux at ``path`` (POST: long-polling, GET + Upgrade: websocket).
+    def add_routes(self, app: web.Application, path: str = NOTIFICATIONS_PATH) -> None:
+        """Serve Bayeux at ``path`` and every path below it (POST: long-polling, GET + Upgrade:
+        websocket), as a CometD server mapped to ``path/*`` does.
 
         Also closes the server when ``app`` shuts down, so held long-polls end at once.
         """
-        app.router.add_post(path, self._handle_long_poll)
-        app.router.add_get(path, self._handle_websocket, allow_head=False)
+        self._root = path.rstrip("/")
+        for route in (self._root, self._root + "/{tail:.*}"):
+            app.router.add_post(route, self._handle_long_poll)
+            app.router.add_get(route, self._handle_websocket, allow_head=False)
 
         async def _close_on_shutdown(_app: web.Application) -> None:
             await self.close()
 
         app.on_shutdown.append(_close_on_shutdown)
 
-    def publish(self, channel: str, data: dict[str, Any], *, user: str | None) -> int:
-        """Queue ``{"channel": channel, "data": data}`` for every client of ``user`` subscribed to a
-        pattern matching ``channel`` (``user=None``: every subscribed client).
+    def serves(self, path: str) -> bool:
+        """True for the mount path and the paths below it (``/api/v2/notificationsX`` is not one)."""
+        root = self._root
+        return root is not None and (path == root or path.startswith(root + "/"))
+
+    def publish(
+        self, channel: str, data: dict[str, Any], *, user: str | None, ext: dict[str, Any] | None = None
+    ) -> int:
+        """Queue ``{"channel": channel, "data": data}`` (with ``ext`` when given, passed through as it
+        is) for every client of ``user`` subscribed to a pattern matching ``channel``
+        (``user=None``: every subscribed client).
 
         Returns how many clients got it. Never blocks; must run on the server's event loop thread.
         """
-        return self._protocol.publish(channel, data, user)
+        return self._protocol.publish(channel, data, user, ext)
 
     async def disconnect_all(self) -> int:
         """Drop every client, as a GWS node losing its CometD sessions does.
@@ -120,7 +145,7 @@ class BayeuxServer:
             self._sweeper = None
         sockets = list(self._sockets)
         if sockets:
-            await asyncio.gather(*(self._close_socket(ws) for ws in sockets), return_exceptions=True)
+            await asyncio.gather(*(socket.shut_down() for socket in sockets), return_exceptions=True)
 
     @property
     def client_count(self) -> int:
@@ -143,8 +168,6 @@ class BayeuxServer:
 
     async def _handle_long_poll(self, request: web.Request) -> web.StreamResponse:
         user = await self._authenticate(request)
-        if user is None:
-            return _unauthorized()
         try:
             messages = _parse_batch(await request.read(), request.content_type)
         except ValueError as exc:
@@ -152,7 +175,14 @@ class BayeuxServer:
         if self._closed:
             return web.Response(status=503, text="CometD server is shutting down")
         self._start_sweeper()
-        payload = await self._protocol.process(messages, user, partial(_transport_open, request))
+        reply = await self._protocol.process(messages, user)
+        if reply is None:
+            return web.json_response({"error": "408::Superseded by a newer /meta/connect"}, status=408)
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            # The client gave up on this request: what it would have carried stays queued.
+            reply = Reply(reply.messages)
+        payload, _ = self._protocol.render(reply)
         return web.Response(body=payload, content_type="application/json")
 
     async def _handle_websocket(self, request: web.Request) -> web.StreamResponse:
@@ -161,53 +191,31 @@ class BayeuxServer:
                 status=400, text="Bayeux: POST a JSON array of messages, or open a websocket here"
             )
         user = await self._authenticate(request)
-        if user is None:
-            return _unauthorized()
         if self._closed:
             return web.Response(status=503, text="CometD server is shutting down")
         self._start_sweeper()
-        ws = web.WebSocketResponse(max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(max_msg_size=_MAX_FRAME)
         await ws.prepare(request)
-        self._sockets.add(ws)
-        send_lock = asyncio.Lock()
-        exchanges: set[asyncio.Task[None]] = set()
+        socket = _Socket(ws, self._protocol, user)
+        self._sockets.add(socket)
         try:
             async for frame in ws:
-                if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                if frame.type is WSMsgType.BINARY:
+                    await ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"Bayeux frames are text")
+                    break
+                if frame.type is not WSMsgType.TEXT:
                     continue
                 try:
                     messages = _parse_batch(frame.data, "application/json")
                 except ValueError as exc:
                     logger.warning("cometd websocket frame rejected", extra={"user": user, "error": str(exc)})
-                    await ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=str(exc).encode()[:120])
+                    await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=str(exc).encode()[:120])
                     break
-                # One task per frame: a held /meta/connect must not stop the socket's other exchanges.
-                task = asyncio.create_task(self._websocket_exchange(ws, send_lock, messages, user))
-                exchanges.add(task)
-                task.add_done_callback(exchanges.discard)
+                socket.exchange(messages)
         finally:
-            for task in list(exchanges):
-                task.cancel()
-            await asyncio.gather(*exchanges, return_exceptions=True)
-            self._sockets.discard(ws)
+            await socket.finish()
+            self._sockets.discard(socket)
         return ws
-
-    async def _websocket_exchange(
-        self, ws: web.WebSocketResponse, send_lock: asyncio.Lock, messages: list[Any], user: str
-    ) -> None:
-        payload = await self._protocol.process(messages, user, lambda: not ws.closed)
-        if ws.closed:
-            return
-        async with send_lock:
-            try:
-                await ws.send_str(payload.decode())
-            except (ConnectionError, RuntimeError) as exc:
-                logger.debug("cometd websocket send failed", extra={"user": user, "error": str(exc)})
-
-    @staticmethod
-    async def _close_socket(ws: web.WebSocketResponse) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"), 2.0)
 
     # -- session expiry --------------------------------------------------------------------------
 
@@ -225,24 +233,88 @@ class BayeuxServer:
                 logger.info("cometd sessions expired", extra={"clients": expired})
 
 
-def _transport_open(request: web.Request) -> bool:
-    transport = request.transport
-    return transport is not None and not transport.is_closing()
+class _Socket:
+    """One websocket: one task per incoming frame (a held connect must not stop the socket's other
+    exchanges) and the pushes of the sessions that spoke last on it.
 
+    Every frame goes out under one lock and takes the session's queued messages at that moment,
+    so frames keep the order of the messages; a frame that cannot be sent gives them back.
+    """
 
-def _unauthorized() -> web.Response:
-    headers = {"WWW-Authenticate": "Basic"}
-    return web.Response(status=401, text="401: authentication required", headers=headers)
+    def __init__(self, ws: web.WebSocketResponse, protocol: BayeuxProtocol, user: str) -> None:
+        self._ws = ws
+        self._protocol = protocol
+        self._user = user
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pushing: set[BayeuxSession] = set()
+
+    def exchange(self, messages: list[Any]) -> None:
+        self._spawn(self._exchange(messages))
+
+    def push_soon(self, session: BayeuxSession) -> None:
+        if self._ws.closed:
+            # Gone: the client's messages wait for its next connect, on whatever transport.
+            session.pusher = None
+            session.wake()
+        elif session not in self._pushing:
+            self._pushing.add(session)
+            self._spawn(self._send(Reply([], session)))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _exchange(self, messages: list[Any]) -> None:
+        reply = await self._protocol.process(messages, self._user, self)
+        if reply is not None:
+            await self._send(reply)
+
+    async def _send(self, reply: Reply) -> None:
+        async with self._lock:
+            session = reply.session
+            if session is not None:
+                self._pushing.discard(session)
+            if self._ws.closed:
+                return
+            payload, events = self._protocol.render(reply)
+            if not reply.messages and not events:
+                return  # a push whose messages an earlier frame already carried
+            try:
+                await self._ws.send_str(payload.decode())
+            except (ConnectionError, RuntimeError) as exc:
+                if session is not None:
+                    self._protocol.undeliver(session, events)
+                logger.debug("cometd websocket send failed", extra={"user": self._user, "error": str(exc)})
+
+    async def finish(self) -> None:
+        """The socket closed: stop its exchanges (a held connect ends unanswered)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def shut_down(self) -> None:
+        """Close the socket with 1001 (going away), waiting at most 2 s for the client."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                self._ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"), 2.0
+            )
 
 
 def _parse_batch(body: bytes | str, content_type: str) -> list[Any]:
-    """The message list of a request body: a JSON array, one JSON object, or a form field ``message``."""
+    """The message list of a request body: a JSON array or one JSON object; in a form body, every
+    ``message`` field (each an object or an array, Bayeux 1.0 long-polling)."""
     if content_type == "application/x-www-form-urlencoded":
         text = body.decode() if isinstance(body, bytes) else body
         fields = parse_qs(text).get("message")
         if not fields:
             raise ValueError("form body without a message field")
-        body = fields[0]
+        return [message for field in fields for message in _decode_messages(field)]
+    return _decode_messages(body)
+
+
+def _decode_messages(body: bytes | str) -> list[Any]:
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

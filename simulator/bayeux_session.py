@@ -3,7 +3,9 @@
 A session is created by ``/meta/handshake`` and lives until the client
 disconnects, the server drops it, or it stops connecting for longer than the
 session timeout. Messages published for it wait in a bounded queue (oldest
-dropped first, counted) until a ``/meta/connect`` takes them.
+dropped first, counted) until a reply takes them: the held ``/meta/connect`` of
+a long-polling client, or — for a client on a websocket — a push on its socket
+(its ``pusher``), at once, while its connect stays held.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import asyncio
 import logging
 from collections import deque
 from enum import Enum
+from typing import Protocol
 
-__all__ = ["BayeuxSession", "EndReason"]
+__all__ = ["BayeuxSession", "EndReason", "Pusher"]
 
 logger = logging.getLogger("simulator.bayeux")
 
@@ -30,6 +33,13 @@ class EndReason(str, Enum):
     SHUTDOWN = "shutdown"  # the server is closing
 
 
+class Pusher(Protocol):
+    """Where a session's messages go as soon as they are queued (a websocket)."""
+
+    def push_soon(self, session: BayeuxSession) -> None:
+        """Send ``session``'s queued messages shortly, in order with the socket's other frames."""
+
+
 class BayeuxSession:
     """Server-side state of one ``clientId``; only the event loop thread touches it."""
 
@@ -40,6 +50,7 @@ class BayeuxSession:
         "ended",
         "last_seen",
         "max_queue",
+        "pusher",
         "queue",
         "subscriptions",
         "user",
@@ -52,8 +63,12 @@ class BayeuxSession:
         self.subscriptions: set[str] = set()
         self.queue: deque[bytes] = deque()
         self.max_queue = max_queue
-        # The future a held /meta/connect waits on; None when no connect is held.
-        self.waiter: asyncio.Future[None] | None = None
+        # The future a held /meta/connect waits on (its result: False when a newer connect
+        # superseded it); None when no connect is held.
+        self.waiter: asyncio.Future[bool] | None = None
+        # The websocket this client last spoke on, which gets its messages at once; None on
+        # long-polling, where a queued message answers the held connect instead.
+        self.pusher: Pusher | None = None
         self.last_seen = now
         # False until the first /meta/connect, which is answered at once (as CometD does).
         self.connected = False
@@ -61,7 +76,7 @@ class BayeuxSession:
         self.ended: EndReason | None = None
 
     def enqueue(self, message: bytes) -> bool:
-        """Queue one serialized message and wake a held connect.
+        """Queue one serialized message; push it (websocket) or answer the held connect (long-polling).
 
         Returns False when the queue was full and its oldest message was dropped.
         """
@@ -80,7 +95,10 @@ class BayeuxSession:
                     },
                 )
         self.queue.append(message)
-        self.wake()
+        if self.pusher is not None:
+            self.pusher.push_soon(self)
+        else:
+            self.wake()
         return kept
 
     def drain(self) -> list[bytes]:
@@ -100,30 +118,30 @@ class BayeuxSession:
 
     def wake(self) -> None:
         """Answer the held connect now (if there is one)."""
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        _settle(self.waiter, True)
 
     def end(self, reason: EndReason) -> None:
         """Mark the session over and answer its held connect."""
         if self.ended is None:
             self.ended = reason
         self.queue.clear()
+        self.pusher = None
         self.wake()
 
-    async def hold(self, seconds: float) -> None:
-        """Wait up to ``seconds`` for a message or the end of the session.
+    async def hold(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a message (long-polling), the end of the session, or a newer
+        connect of the same client.
 
-        A newer connect for the same session answers the older one first, so at
-        most one connect is held per session.
+        Returns False when a newer connect superseded this one (which then gets no Bayeux reply,
+        as in CometD); at most one connect is held per session.
         """
-        self.wake()
+        _settle(self.waiter, False)
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
+        waiter: asyncio.Future[bool] = loop.create_future()
         self.waiter = waiter
-        timer = loop.call_later(seconds, _settle, waiter)
+        timer = loop.call_later(seconds, _settle, waiter, True)
         try:
-            await waiter
+            return await waiter
         finally:
             timer.cancel()
             if self.waiter is waiter:
@@ -131,6 +149,6 @@ class BayeuxSession:
             self.last_seen = loop.time()
 
 
-def _settle(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+def _settle(waiter: asyncio.Future[bool] | None, answered: bool) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(answered)

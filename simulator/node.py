@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.agent import AgentEngine
-from simulator.auth import AuthConfig, SessionStore
+from simulator.auth import AuthConfig, SessionStore, cometd_user
 from simulator.bayeux import BayeuxServer
 from simulator.config import SimulatorConfig
 from simulator.defaults import SERVICES, generate_users, load_users
@@ -50,7 +50,7 @@ class Simulator:
             self.state, AuthConfig(csrf=config.csrf, session_idle_timeout=config.session_idle_timeout)
         )
         self.bayeux = BayeuxServer(
-            self.sessions.authenticate_cometd,
+            cometd_user,
             long_poll_timeout=config.long_poll_timeout,
             session_timeout=config.cometd_session_timeout,
             max_queue=config.cometd_max_queue,

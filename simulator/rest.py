@@ -32,12 +32,12 @@ def _wants_fields(request: web.Request) -> bool:
 
 
 def request_log_middleware(sim: Simulator) -> Any:
-    """Record every ``/api`` request (agent, method, path, body) for ``GET /sim/log``."""
+    """Record every ``/api`` request but CometD's (agent, method, path, body) for ``GET /sim/log``."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if path.startswith("/api/") and not path.startswith("/api/v2/notifications"):
+        if path.startswith("/api/") and not sim.bayeux.serves(path):
             body: Any = None
             if request.can_read_body:
                 raw = await request.read()

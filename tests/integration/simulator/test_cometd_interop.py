@@ -8,7 +8,6 @@ without the rest of the simulator.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +20,7 @@ from aiohttp import web
 from yarl import URL
 
 from simulator.bayeux import BayeuxServer
+from tests.integration.simulator.raw_bayeux import basic_auth
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import AgentClient, SimulatorHandle
 
@@ -49,17 +49,9 @@ class HeaderExtension(aiocometd_noloop.Extension):
         return None
 
 
-async def _basic_auth(request: web.Request) -> str | None:
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    login, _, password = base64.b64decode(encoded).decode().partition(":")
-    return login if password == "secret" else None
-
-
 @pytest.fixture
 async def cometd_server() -> AsyncIterator[tuple[BayeuxServer, str]]:
-    server = BayeuxServer(_basic_auth, long_poll_timeout=2.0)
+    server = BayeuxServer(basic_auth, long_poll_timeout=2.0)
     app = web.Application()
     server.add_routes(app)
     runner = web.AppRunner(app)

@@ -8,13 +8,15 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.integration.simulator.shapes import assert_same_shape
 from tests.plugins.simulator import AgentClient, SimulatorHandle
 
 
 class RawBayeux:
-    """A minimal long-polling Bayeux client riding on an AgentClient's session (cookie, Basic)."""
+    """A minimal long-polling Bayeux client riding on an AgentClient's session (cookie, Basic) and
+    sending its CSRF token, as GWS's client sample configures CometD's ``requestHeaders``."""
 
     def __init__(self, handle: SimulatorHandle, client: AgentClient) -> None:
         self.url = handle.notifications_url
@@ -24,6 +26,8 @@ class RawBayeux:
     async def send(self, *messages: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
         assert self.client.session is not None
         headers = {"Authorization": self.client.basic_header()} if self.client.send_basic else {}
+        if self.client.csrf_token is not None:
+            headers["X-CSRF-TOKEN"] = self.client.csrf_token
         async with self.client.session.post(self.url, json=list(messages), headers=headers) as response:
             body = await response.json(content_type=None) if response.status == 200 else []
             return response.status, body
@@ -112,11 +116,83 @@ async def test_restart_requires_a_new_login_for_cometd_too(simulator_factory):
         assert len(await bayeux.receive(1)) == 1
 
 
-async def test_cometd_without_credentials_is_refused(simulator):
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            simulator.notifications_url, json=[{"channel": "/meta/handshake", "version": "1.0"}]
-        ) as r,
-    ):
-        assert r.status == 401
+HANDSHAKE = {"channel": "/meta/handshake", "version": "1.0", "supportedConnectionTypes": ["long-polling"]}
+
+
+async def test_cometd_without_credentials_gets_the_rest_401(simulator):
+    """One security filter for REST and CometD, as in GWS: same status, JSON body and realm."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{simulator.base_url}/api/v2/me") as rest:
+            rest_body, rest_challenge = await rest.json(), rest.headers["WWW-Authenticate"]
+        for path in ("", "/handshake"):
+            async with session.post(simulator.notifications_url + path, json=[HANDSHAKE]) as reply:
+                assert reply.status == 401
+                assert reply.content_type == "application/json"
+                assert (
+                    await reply.json()
+                    == rest_body
+                    == {"statusCode": 20, "statusMessage": "User not authenticated"}
+                )
+                assert reply.headers["WWW-Authenticate"] == rest_challenge == 'Basic realm="GWS"'
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(simulator.notifications_url)
+        assert refused.value.status == 401
+        assert refused.value.headers is not None
+        assert refused.value.headers["WWW-Authenticate"] == 'Basic realm="GWS"'
+    assert (await simulator.status())["cometdClients"] == 0
+
+
+async def test_cometd_long_polling_needs_the_csrf_token_as_rest_does(simulator):
+    async with simulator.agent_client("agent0001") as client:
+        await client.login()
+        assert client.session is not None
+        async with client.session.post(simulator.notifications_url, json=[HANDSHAKE]) as refused:
+            assert refused.status == 403
+            assert (await refused.json())["statusCode"] == 3
+        headers = {"X-CSRF-TOKEN": "forged"}
+        async with client.session.post(
+            simulator.notifications_url, json=[HANDSHAKE], headers=headers
+        ) as forged:
+            assert forged.status == 403
+        assert (await simulator.status())["cometdClients"] == 0
+        bayeux = RawBayeux(simulator, client)  # sends the token
+        await bayeux.handshake("/v2/me/*")
+        assert (await simulator.status())["cometdClients"] == 1
+
+
+async def test_cometd_websocket_upgrade_needs_only_the_session_cookie(simulator):
+    # A browser cannot put headers on a websocket upgrade; the cookie it sends is enough.
+    async with simulator.agent_client("agent0001") as client:
+        await client.login()
+        assert client.session is not None
+        async with client.session.ws_connect(simulator.notifications_url) as ws:
+            await ws.send_json([{**HANDSHAKE, "supportedConnectionTypes": ["websocket"]}])
+            [handshake] = await ws.receive_json(timeout=2)
+            assert handshake["successful"] is True
+            client_id = handshake["clientId"]
+            subscribe = {"channel": "/meta/subscribe", "clientId": client_id, "subscription": "/v2/me/*"}
+            await ws.send_json([subscribe])
+            assert (await ws.receive_json(timeout=2))[0]["successful"] is True
+            call_id = await simulator.start_call("agent0001")
+            [pushed] = await ws.receive_json(timeout=2)  # pushed at once: no connect outstanding
+        assert (pushed["channel"], pushed["data"]["call"]["id"]) == ("/v2/me/calls", call_id)
+
+
+async def test_only_the_notifications_subtree_is_cometd(simulator):
+    """``/api/v2/notificationsX`` is an ordinary (unknown) REST path: guarded, logged, 404."""
+    sibling = simulator.notifications_url + "X"
+    async with aiohttp.ClientSession() as session, session.post(sibling, json=[HANDSHAKE]) as reply:
+        assert reply.status == 401
+    async with simulator.agent_client("agent0001") as client:
+        await client.login()
+        bayeux = RawBayeux(simulator, client)
+        bayeux.url = simulator.notifications_url + "/handshake"
+        await bayeux.handshake()
+        assert client.session is not None
+        async with client.session.get(sibling) as unknown:
+            assert unknown.status == 404
+    paths = [entry["path"] for entry in await simulator.log()]
+    assert "/api/v2/notificationsX" in paths
+    assert not any(
+        path.startswith("/api/v2/notifications/") or path == "/api/v2/notifications" for path in paths
+    )
