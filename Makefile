@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test demo setup lint typecheck pytest bench clean
+.PHONY: test demo setup lint typecheck pytest bench clean interop-deps
 
 test: setup lint typecheck pytest
 
 demo: setup
 	$(BIN)/gws-bridge demo
 
-setup: $(VENV)/.installed redis-binary
+setup: $(VENV)/.installed redis-binary interop-deps
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,6 +31,25 @@ redis-binary:
 			exit 1; \
 		fi; \
 	}
+
+# tests/interop runs the official CometD JavaScript client under Node: Debian's nodejs/npm when
+# we can install them, then the pinned npm packages. Without Node those tests are skipped.
+INTEROP := tests/interop/node
+
+interop-deps: $(INTEROP)/node_modules/.installed
+
+$(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing nodejs and npm (Debian packages)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+		fi; \
+	}
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(INTEROP) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "node/npm are missing: the CometD JavaScript interop tests will be skipped"; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check bridge connectors simulator tests bench
