@@ -276,8 +276,8 @@ class _Socket:
             session = reply.session
             if session is not None:
                 self._pushing.discard(session)
-            if self._ws.closed:
-                return
+            if self._ws.closed or (not reply.messages and session is not None and session.pusher is not self):
+                return  # closed, or a push for a client that has moved on: its messages stay queued
             payload, events = self._protocol.render(reply)
             if not reply.messages and not events:
                 return  # a push whose messages an earlier frame already carried

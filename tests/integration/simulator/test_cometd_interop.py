@@ -16,12 +16,10 @@ import aiocometd_noloop
 import aiohttp
 import pytest
 from aiocometd_noloop import ConnectionType
-from aiohttp import web
 from yarl import URL
 
 from simulator.bayeux import BayeuxServer
-from tests.integration.simulator.raw_bayeux import basic_auth
-from tests.plugins.ports import free_port
+from tests.integration.simulator.raw_bayeux import RawBayeux
 from tests.plugins.simulator import AgentClient, SimulatorHandle
 
 # aiocometd-noloop's websocket transport passes a float `receive_timeout` to aiohttp's ws_connect,
@@ -50,16 +48,9 @@ class HeaderExtension(aiocometd_noloop.Extension):
 
 
 @pytest.fixture
-async def cometd_server() -> AsyncIterator[tuple[BayeuxServer, str]]:
-    server = BayeuxServer(basic_auth, long_poll_timeout=2.0)
-    app = web.Application()
-    server.add_routes(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield server, f"http://127.0.0.1:{port}/api/v2/notifications"
-    await runner.cleanup()
+async def cometd_server(bayeux_factory: Callable[..., Any]) -> tuple[BayeuxServer, str]:
+    raw: RawBayeux = await bayeux_factory(long_poll_timeout=2.0)
+    return raw.server, raw.url
 
 
 @asynccontextmanager
