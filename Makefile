@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test demo setup lint typecheck pytest bench clean interop-deps
+.PHONY: test demo setup lint typecheck pytest bench clean interop-deps lock
 
 test: setup lint typecheck pytest
 
@@ -12,13 +12,30 @@ demo: setup
 
 setup: $(VENV)/.installed redis-binary interop-deps
 
-$(VENV)/.installed: pyproject.toml
+# The environment is exactly requirements/dev.lock: every package pinned and hashed, so this
+# machine, CI and a fresh clone run the same versions (the Dockerfile installs run.lock, its
+# runtime subset). pip checks the hashes and that the lock is complete; the project itself goes in
+# last, editable, without dependencies, built by the locked setuptools.
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "gws-bridge needs Python >= 3.11 (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+# Re-resolve the locks after editing pyproject.toml (tests/unit/test_lock.py fails until then):
+# one universal resolution for Python >= 3.11, keeping the pins that still fit; `make lock
+# LOCK_FLAGS=--upgrade` moves every package to its newest allowed release. The build backend
+# ([build-system] requires) is locked too.
+LOCK_FLAGS ?=
+BUILD_REQUIRES := $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
+COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --custom-compile-command 'make lock' $(LOCK_FLAGS)
+
+lock:
+	@test -x $(BIN)/uv || $(MAKE) --no-print-directory $(VENV)/.installed
+	$(BUILD_REQUIRES) | $(COMPILE) pyproject.toml - --extra dev -o requirements/dev.lock
+	$(BUILD_REQUIRES) | $(COMPILE) pyproject.toml - --constraints requirements/dev.lock -o requirements/run.lock
 
 # The tests start private redis-server processes; install Debian's when we can.
 redis-binary:

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.keys import Keys
-from bridge.delivery.redisio import awaited
+from bridge.delivery.redisio import text
 
 __all__ = ["DeadLetter", "DeadLetterStore"]
 
@@ -82,7 +82,7 @@ class DeadLetterStore:
         return letter_id
 
     async def get(self, letter_id: str) -> DeadLetter | None:
-        raw = await awaited(self._redis.hget(self._keys.dead_letters, letter_id))
+        raw = await self._redis.hget(self._keys.dead_letters, letter_id)
         return DeadLetter.from_json(raw) if raw is not None else None
 
     async def select(
@@ -100,11 +100,11 @@ class DeadLetterStore:
             low = "-inf" if since is None else repr(since)
             high = "+inf" if until is None else repr(until)
             wanted = [
-                i.decode() for i in await self._redis.zrangebyscore(self._keys.dead_letter_index, low, high)
+                text(i) for i in await self._redis.zrangebyscore(self._keys.dead_letter_index, low, high)
             ]
         if not wanted:
             return []
-        rows = await awaited(self._redis.hmget(self._keys.dead_letters, wanted))
+        rows = await self._redis.hmget(self._keys.dead_letters, wanted)
         letters = [DeadLetter.from_json(raw) for raw in rows if raw is not None]
         letters = [
             letter
@@ -117,7 +117,7 @@ class DeadLetterStore:
         return letters[:limit] if limit is not None else letters
 
     async def count(self) -> int:
-        return int(await awaited(self._redis.hlen(self._keys.dead_letters)))
+        return int(await self._redis.hlen(self._keys.dead_letters))
 
     async def replay(self, letters: Iterable[DeadLetter]) -> int:
         """Schedule each letter's event for immediate delivery (fresh attempt log) and remove it."""

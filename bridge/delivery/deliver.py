@@ -22,7 +22,6 @@ from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import Outcome, QueuedDelivery
 from bridge.delivery.journal import BatchState
 from bridge.delivery.metrics import DELIVERIES
-from bridge.delivery.redisio import awaited
 from bridge.delivery.subjects import SubjectDelivery
 from connectors import Connector
 
@@ -75,7 +74,7 @@ class Deliverer(SubjectDelivery):
             except (ValueError, KeyError, TypeError):
                 unreadable.append(wire)
         if unreadable:
-            await awaited(self._redis.rpush(self._keys.unreadable, *unreadable))
+            await self._redis.rpush(self._keys.unreadable, *unreadable)
             logger.error(
                 "unreadable deliveries set aside",
                 extra={"destination": destination, "key": self._keys.unreadable},

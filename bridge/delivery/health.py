@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from bridge.delivery.config import HealthPolicy
 from bridge.delivery.keys import Keys
-from bridge.delivery.redisio import awaited
+from bridge.delivery.redisio import text
 
 __all__ = ["DisabledInfo", "HealthStore"]
 
@@ -87,20 +87,20 @@ class HealthStore:
 
     async def disabled(self) -> dict[str, DisabledInfo]:
         """Every disabled destination."""
-        rows = await awaited(self._redis.hgetall(self._keys.disabled))
+        rows = await self._redis.hgetall(self._keys.disabled)
         found = {}
         for name, raw in rows.items():
             info = orjson.loads(raw)
-            found[name.decode()] = DisabledInfo(info["reason"], float(info["at"]))
+            found[text(name)] = DisabledInfo(info["reason"], float(info["at"]))
         return found
 
     async def is_disabled(self, destination: str) -> bool:
-        return bool(await awaited(self._redis.hexists(self._keys.disabled, destination)))
+        return bool(await self._redis.hexists(self._keys.disabled, destination))
 
     async def disable(self, destination: str, reason: str) -> bool:
         """Disable ``destination``; True only for the call that switched it off."""
         info = orjson.dumps({"reason": reason, "at": time.time()}).decode()
-        return bool(await awaited(self._redis.hsetnx(self._keys.disabled, destination, info)))
+        return bool(await self._redis.hsetnx(self._keys.disabled, destination, info))
 
     async def record(
         self, destination: str, *, successes: int, failures: int, policy: HealthPolicy, reason: str
@@ -127,7 +127,7 @@ class HealthStore:
         return bool(parked)
 
     async def parked_count(self, destination: str) -> int:
-        return int(await awaited(self._redis.llen(self._keys.parked(destination))))
+        return int(await self._redis.llen(self._keys.parked(destination)))
 
     async def enable(self, destination: str) -> int:
         """Enable ``destination``: forget its failures and reschedule its parked deliveries now.

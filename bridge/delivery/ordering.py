@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.keys import Keys
-from bridge.delivery.redisio import awaited
+from bridge.delivery.redisio import text
 
 __all__ = ["FifoStore"]
 
@@ -63,9 +63,10 @@ class FifoStore:
         ids = await self._redis.zrange(self._keys.fifo(destination, subject), 0, 0)
         if not ids:
             return None
-        wire = await awaited(self._redis.hget(self._keys.fifo_items(destination, subject), ids[0]))
+        first = text(ids[0])
+        wire = await self._redis.hget(self._keys.fifo_items(destination, subject), first)
         if wire is None:  # an add interrupted between ZADD and HSETNX cannot happen (MULTI); be safe
-            await self.ack(destination, subject, ids[0].decode())
+            await self.ack(destination, subject, first)
             return await self.head(destination, subject)
         return QueuedDelivery.from_wire(wire)
 
@@ -116,6 +117,4 @@ class FifoStore:
         return [subject for subject, count in zip(subjects, busy, strict=True) if not count]
 
     async def subjects(self, destination: str) -> list[str]:
-        return sorted(
-            s.decode() for s in await awaited(self._redis.smembers(self._keys.fifo_subjects(destination)))
-        )
+        return sorted(text(s) for s in await self._redis.smembers(self._keys.fifo_subjects(destination)))

@@ -1,18 +1,18 @@
-"""A typing shim: redis-py annotates some asyncio commands as ``Awaitable[T] | T``."""
+"""Redis replies as Python values: our clients answer bytes (``decode_responses`` is off).
+
+redis-py types a reply as ``bytes | str`` (or wider, for commands whose shape depends on their
+options), so the conversion is one checked function instead of a ``.decode()`` per call site.
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable
-from typing import TypeVar
-
-__all__ = ["awaited"]
-
-T = TypeVar("T")
+__all__ = ["text"]
 
 
-async def awaited(value: Awaitable[T] | T) -> T:
-    """The command's result, whether redis-py typed it as awaitable or not."""
-    if inspect.isawaitable(value):
-        return await value
-    return value
+def text(value: object) -> str:
+    """``value`` (a Redis string reply) as text; raises ``TypeError`` for any other reply."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a Redis string reply, got {type(value).__name__}")

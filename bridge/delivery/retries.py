@@ -15,12 +15,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import orjson
 from redis.asyncio import Redis
 
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.keys import Keys
+from bridge.delivery.redisio import text
 
 __all__ = ["FifoKick", "RetrySchedule", "parse_scheduled"]
 
@@ -90,4 +92,4 @@ class RetrySchedule:
     async def entries(self) -> list[tuple[str, float]]:
         """Every entry with its due time (for tests and diagnostics; O(n))."""
         rows = await self._redis.zrange(self._key, 0, -1, withscores=True)
-        return [(m.decode() if isinstance(m, bytes) else m, float(s)) for m, s in rows]
+        return [(text(member), float(score)) for member, score in cast("list[tuple[bytes, float]]", rows)]

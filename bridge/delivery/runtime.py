@@ -36,7 +36,6 @@ from bridge.delivery.metrics import (
     RETRY_SCHEDULE_DEPTH,
 )
 from bridge.delivery.ordering import FifoStore
-from bridge.delivery.redisio import awaited
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
 from bridge.events import Event
 from bridge.settings import Settings
@@ -257,7 +256,7 @@ class DeliveryRuntime:
                 deliveries.append(item)
         if unreadable:
             assert self._redis is not None
-            await awaited(self._redis.rpush(self._keys.unreadable, *unreadable))
+            await self._redis.rpush(self._keys.unreadable, *unreadable)
             logger.error("unreadable retry entries set aside", extra={"key": self._keys.unreadable})
         await self._enqueuer.enqueue(deliveries, kicks)
 
@@ -266,7 +265,7 @@ class DeliveryRuntime:
         await self._redis.set(self._keys.worker(self.hostname), str(time.time()), ex=_PRESENCE_TTL)
         RETRY_SCHEDULE_DEPTH.set(await schedule.depth())
         JOURNAL_DEPTH.set(await BatchJournal(self._redis, self._keys).depth())
-        DISABLED_DESTINATIONS.set(await awaited(self._redis.hlen(self._keys.disabled)))
+        DISABLED_DESTINATIONS.set(await self._redis.hlen(self._keys.disabled))
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + _SWEEP_EVERY
             fifo = FifoStore(self._redis, self._keys)

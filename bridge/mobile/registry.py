@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import inspect
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -58,16 +57,6 @@ class Device:
             "sandbox": self.sandbox,
             "registered_at": self.registered_at,
         }
-
-
-T = TypeVar("T")
-
-
-async def _awaited(value: Awaitable[T] | T) -> T:
-    # redis-py types its commands as "Awaitable[X] | X" (sync and async share stubs)
-    if inspect.isawaitable(value):
-        return await value
-    return value
 
 
 def token_fingerprint(token: str) -> str:
@@ -128,7 +117,7 @@ class DeviceRegistry:
             sandbox=sandbox,
             registered_at=round(time.time(), 3),
         )
-        previous = await _awaited(self._redis.hget(self._device_key(token), "agent"))
+        previous = await self._redis.hget(self._device_key(token), "agent")
         async with self._redis.pipeline(transaction=True) as pipe:
             if previous is not None and _text(previous) != agent:
                 pipe.srem(self._agent_key(_text(previous)), token)
@@ -150,7 +139,7 @@ class DeviceRegistry:
 
     async def get(self, token: str) -> Device | None:
         """The device with ``token``, or ``None``."""
-        return _device(await _awaited(self._redis.hgetall(self._device_key(token))))
+        return _device(await self._redis.hgetall(self._device_key(token)))
 
     async def remove(self, token: str) -> Device | None:
         """Forget ``token``; returns the device it was, or ``None`` when it was not registered."""
@@ -165,7 +154,7 @@ class DeviceRegistry:
 
     async def list(self, agent: str) -> list[Device]:
         """The agent's devices, oldest registration first."""
-        tokens = sorted(_text(t) for t in await _awaited(self._redis.smembers(self._agent_key(agent))))
+        tokens = sorted(_text(t) for t in await self._redis.smembers(self._agent_key(agent)))
         if not tokens:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -195,7 +184,7 @@ class DeviceRegistry:
 
     async def already_sent(self, scope: str, event_id: str) -> set[str]:
         """Tokens ``event_id`` was already pushed to by destination ``scope``."""
-        members = await _awaited(self._redis.smembers(f"{self._prefix}:sent:{scope}:{event_id}"))
+        members = await self._redis.smembers(f"{self._prefix}:sent:{scope}:{event_id}")
         return {_text(m) for m in members}
 
     async def mark_sent(self, scope: str, event_id: str, tokens: Iterable[str], *, ttl: float) -> None:

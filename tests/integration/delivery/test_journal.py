@@ -24,7 +24,6 @@ from bridge.delivery.enqueue import CeleryEventSink, Enqueuer
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.journal import BatchJournal, BatchState, new_batch_id
 from bridge.delivery.keys import Keys
-from bridge.delivery.redisio import awaited
 from bridge.events import Event
 from bridge.settings import Settings, load_settings
 from connectors.webhook import WebhookConnector
@@ -142,9 +141,9 @@ async def test_a_batch_whose_message_was_popped_and_lost_is_delivered_by_the_swe
     await _publish(config, events)
     # What a worker killed between kombu's BRPOP and its unacked bookkeeping leaves behind:
     # the messages are gone from the broker; nothing of them is in kombu's unacked hash.
-    assert await awaited(redis_client.llen(QUEUE)) == 3
+    assert await redis_client.llen(QUEUE) == 3
     assert await redis_client.delete(QUEUE) == 1
-    assert await awaited(redis_client.hlen("unacked")) == 0
+    assert await redis_client.hlen("unacked") == 0
     assert len(await BatchJournal(redis_client, Keys()).ids()) == 3
     published = time.time()
 
