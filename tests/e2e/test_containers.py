@@ -2,9 +2,10 @@
 
 There is no Docker engine here, so these tests read ``Dockerfile`` and ``docker-compose.yml``:
 every bridge service's command parses with that subcommand's own argument parser, the
-mounted configuration loads with the compose environment applied, and each healthcheck
-probes the port its command listens on. ``docker-compose config`` validates the file too
-when the tool is installed.
+mounted configuration loads with the compose environment applied, each healthcheck
+probes the port its command listens on, and every container runs hardened (read-only root,
+no capabilities, no privilege gain, exact image releases). ``docker-compose config``
+validates the file too when the tool is installed.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import importlib
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.specifiers import SpecifierSet
 
 from bridge.cli import COMMANDS
 from bridge.delivery.validation import delivery_config_problems
@@ -95,25 +98,63 @@ def test_healthchecks_probe_what_each_role_serves(compose: dict[str, Any]) -> No
     services = compose["services"]
     _, receiver = _parse(services["receiver"]["command"])
     assert f"127.0.0.1:{receiver.port}/healthz" in " ".join(services["receiver"]["healthcheck"]["test"])
-    _, worker = _parse(services["worker"]["command"])
-    assert f"127.0.0.1:{worker.metrics_port}/metrics" in " ".join(services["worker"]["healthcheck"]["test"])
+    for role in ("worker", "subscriber"):  # metrics from a thread: the process, not its loop (yet)
+        _, args = _parse(services[role]["command"])
+        assert args.metrics_host == "0.0.0.0"
+        assert f"127.0.0.1:{args.metrics_port}/metrics" in " ".join(services[role]["healthcheck"]["test"])
     _, simulator = _parse(services["simulator"]["command"])
     assert f"127.0.0.1:{simulator.port}/api/v2/diagnostics/version" in " ".join(
         services["simulator"]["healthcheck"]["test"]
     )
-    assert "subscriber" in " ".join(services["subscriber"]["healthcheck"]["test"])
     assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
 
 
-def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck() -> None:
+def test_every_container_is_read_only_without_capabilities_or_privilege_gain(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        assert service.get("read_only") is True, f"{name}: root filesystem is writable"
+        assert service.get("cap_drop") == ["ALL"], f"{name}: keeps Linux capabilities"
+        assert "cap_add" not in service, name
+        assert "no-new-privileges:true" in service.get("security_opt", []), name
+        assert str(service.get("user", "10001")).split(":")[0] not in ("root", "0"), name
+
+
+def test_the_writable_paths_are_named_and_nothing_else_is_writable(compose: dict[str, Any]) -> None:
+    for name, service in _bridge_services(compose).items():
+        assert [entry.split(":")[0] for entry in service["tmpfs"]] == ["/tmp"], name
+        assert all(volume.endswith(":ro") for volume in service["volumes"]), f"{name} mounts a writable path"
+    redis = compose["services"]["redis"]
+    assert redis["volumes"] == ["redis-data:/data"] and "tmpfs" not in redis
+    # the redis image's entrypoint needs root only to chown /data; as its own user it needs nothing
+    assert redis["user"] == "999:1000"
+
+
+def test_images_are_exact_releases(compose: dict[str, Any]) -> None:
+    exact = re.compile(r"^[\w.\-/]+:\d+\.\d+\.\d+(-[\w.\-]+)?(@sha256:[0-9a-f]{64})?$")
+    for name, service in compose["services"].items():
+        if "build" not in service:
+            assert exact.match(service["image"]), f"{name}: {service['image']} is not an exact release"
     text = (REPO / "Dockerfile").read_text(encoding="utf-8")
-    assert len(re.findall(r"^FROM ", text, flags=re.MULTILINE)) >= 2
+    [base] = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", text, flags=re.MULTILINE)
+    assert exact.match(base), f"{base} is not an exact release"
+    assert re.findall(r"^FROM (\S+)", text, flags=re.MULTILINE) == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    python = re.match(r"python:(\d+\.\d+\.\d+)", base)
+    assert python is not None
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert SpecifierSet(project["requires-python"]).contains(python.group(1)), base
+
+
+def test_dockerfile_is_multi_stage_non_root_installs_the_lock_and_runs_under_tini() -> None:
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8")
     [user] = re.findall(r"^USER (\S+)", text, flags=re.MULTILINE)
     assert user.split(":")[0] not in ("root", "0")
-    assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, flags=re.MULTILINE)
-    assert 'ENTRYPOINT ["gws-bridge"]' in text
+    assert "pip install --require-hashes -r requirements/run.lock" in text
+    assert "pip install --no-deps --no-build-isolation ." in text
+    assert "install --yes --no-install-recommends tini" in text
+    assert 'ENTRYPOINT ["tini", "--", "gws-bridge"]' in text
+    # the role is the command, so the image has no check of its own (compose sets one per role)
+    assert re.findall(r"^HEALTHCHECK.*", text, flags=re.MULTILINE) == ["HEALTHCHECK NONE"]
     ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
-    assert {".git", ".venv", "tests"} <= set(ignored)
+    assert {".git", ".venv", "tests"} <= set(ignored) and "requirements" not in ignored
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
