@@ -36,15 +36,15 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid gwsb --home-dir /home/gwsb --create-home --shell /usr/sbin/nologin gwsb
 COPY --from=build /opt/gws-bridge /opt/gws-bridge
 # Bytecode was compiled at install time; nothing writes outside /tmp, so every role runs on a
-# read-only root filesystem with a tmpfs at /tmp (docker-compose.yml).
+# read-only root filesystem with a tmpfs at /tmp (docker-compose.yml, deploy/kubernetes/).
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PATH=/opt/gws-bridge/bin:$PATH
 USER 10001:10001
 WORKDIR /home/gwsb
 # The receiver listens on 8080 (inbound.port); workers and subscribers serve metrics where
-# --metrics-port says (9100 in docker-compose.yml).
+# --metrics-port says (9100 in docker-compose.yml and deploy/kubernetes/).
 EXPOSE 8080
 # No image-wide check: what is healthy depends on the role, which is the command. Each role's
-# check is in docker-compose.yml (receiver: /healthz; worker and
+# check is in docker-compose.yml and deploy/kubernetes/ (receiver: /healthz; worker and
 # subscriber: their metrics endpoint; simulator: the GWS version URL).
 HEALTHCHECK NONE
 ENTRYPOINT ["tini", "--", "gws-bridge"]

@@ -10,8 +10,6 @@ validates the file too when the tool is installed.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import re
 import shutil
 import subprocess
@@ -23,9 +21,9 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from bridge.cli import COMMANDS
 from bridge.delivery.validation import delivery_config_problems
 from bridge.settings import load_settings
+from tests.plugins.deploy import parse_role
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE_CONFIG = "/etc/gws-bridge/bridge.toml"
@@ -39,16 +37,6 @@ def compose() -> dict[str, Any]:
 
 def _bridge_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: svc for name, svc in compose["services"].items() if svc.get("image") == "gws-bridge:latest"}
-
-
-def _parse(command: list[str]) -> tuple[str, argparse.Namespace]:
-    name, *rest = command
-    assert name in COMMANDS, f"{name!r} is not a gws-bridge subcommand"
-    module = importlib.import_module(COMMANDS[name])
-    parser = argparse.ArgumentParser(prog=f"gws-bridge {name}", exit_on_error=False)
-    parser.add_argument("--log-level", default="INFO")
-    module.add_arguments(parser)
-    return name, parser.parse_args(rest)
 
 
 def test_compose_has_redis_with_aof_the_simulator_a_subscriber_two_workers_and_the_receiver(
@@ -66,7 +54,7 @@ def test_compose_has_redis_with_aof_the_simulator_a_subscriber_two_workers_and_t
 def test_every_bridge_service_runs_a_real_subcommand_with_valid_options(compose: dict[str, Any]) -> None:
     roles = {}
     for service_name, service in _bridge_services(compose).items():
-        role, args = _parse(service["command"])
+        role, args = parse_role(service["command"])
         roles[service_name] = role
         if role != "simulate":
             assert args.config == IMAGE_CONFIG
@@ -96,13 +84,13 @@ def test_the_mounted_configuration_loads_with_the_compose_environment(
 
 def test_healthchecks_probe_what_each_role_serves(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    _, receiver = _parse(services["receiver"]["command"])
+    _, receiver = parse_role(services["receiver"]["command"])
     assert f"127.0.0.1:{receiver.port}/healthz" in " ".join(services["receiver"]["healthcheck"]["test"])
     for role in ("worker", "subscriber"):  # metrics from a thread: the process, not its loop (yet)
-        _, args = _parse(services[role]["command"])
+        _, args = parse_role(services[role]["command"])
         assert args.metrics_host == "0.0.0.0"
         assert f"127.0.0.1:{args.metrics_port}/metrics" in " ".join(services[role]["healthcheck"]["test"])
-    _, simulator = _parse(services["simulator"]["command"])
+    _, simulator = parse_role(services["simulator"]["command"])
     assert f"127.0.0.1:{simulator.port}/api/v2/diagnostics/version" in " ".join(
         services["simulator"]["healthcheck"]["test"]
     )
