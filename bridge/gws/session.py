@@ -7,8 +7,8 @@ Lifecycle (:meth:`AgentSession.run`, until :meth:`AgentSession.stop`):
 2. load the agent's last known state from the state store;
 3. open CometD (aiocometd-noloop, long-polling, built inside the running loop)
    with an auth extension that sends Authorization, Cookie and the CSRF header
-   on every Bayeux request, and subscribe to ``/v2/me/*`` and
-   ``/notifications/services``;
+   on every Bayeux request, and subscribe to ``/v2/me`` (password changes: ``/v2/me/*``
+   matches only the channels below it), ``/v2/me/*`` and ``/notifications/services``;
 4. recover state: ``GET /me?subresources=*``, ``/me/calls?fields=*``,
    ``/me/interactions?fields=*`` → ``normalize_snapshot`` → events for what
    changed since the last known state;
@@ -61,8 +61,9 @@ __all__ = ["DEFAULT_CHANNELS", "AgentSession", "Backoff", "SessionStatus", "Stat
 
 logger = logging.getLogger(__name__)
 
-#: CometD channels every agent session subscribes to.
-DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services")
+#: CometD channels every agent session subscribes to. ``/v2/me`` carries the password-change
+#: notifications; a Bayeux ``*`` matches one segment, so ``/v2/me/*`` does not include it.
+DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me", "/v2/me/*", "/notifications/services")
 
 
 class StateStore(Protocol):
