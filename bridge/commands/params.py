@@ -1,24 +1,41 @@
 """Parameter schemas: one pydantic model per action's ``params``, validated at the boundary.
 
-Every schema forbids unknown fields and strips whitespace; ids that end up in
-GWS URL paths are constrained to one safe path segment.
+Every schema forbids unknown fields, strips whitespace and is strict: a boolean is
+``true`` or ``false`` (not ``"yes"``, ``1`` or ``"true"``), an integer is not a float
+nor a string, a string is not a number. Ids that end up in GWS URL paths are
+constrained to one safe path segment; ``user_data`` keeps to the input limits
+(:mod:`bridge.commands.limits`) whichever dialect built the command.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from bridge.commands.limits import input_violations
 
 # Ids end up in URL paths: one path segment, no traversal, no spaces.
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@+=-]{0,127}$")]
 Text = Annotated[str, Field(min_length=1, max_length=256)]
 PhoneNumber = Annotated[str, Field(pattern=r"^\+?[0-9A-Za-z*#._-]{1,64}$")]
-UserData = Annotated[dict[str, Any], Field(min_length=1, max_length=200)]
+
+
+def _within_limits(value: dict[str, Any]) -> dict[str, Any]:
+    errors = input_violations(value)
+    if errors:
+        first = errors[0]
+        where = ".".join(first["loc"]) or "user_data"
+        raise PydanticCustomError("input_limit", "{msg} (at {where})", {"msg": first["msg"], "where": where})
+    return value
+
+
+UserData = Annotated[dict[str, Any], Field(min_length=1, max_length=200), AfterValidator(_within_limits)]
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class NoParams(_Params):

@@ -18,6 +18,7 @@ when GWS refused or reported failure.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ _CALL_ACTIONS = {
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     channel: str = Field(min_length=1, max_length=64)
     topic: str = Field(min_length=1, max_length=64)
@@ -152,8 +153,14 @@ class CtiDialect:
                 "name the agent (envelope 'agent' or data.AgentLogin)",
                 errors=[{"loc": ["agent"], "msg": "required", "type": "missing"}],
             )
-        if not isinstance(agent, str):
-            raise CommandError("agent must be a string", errors=[{"loc": ["agent"], "msg": "not a string"}])
+        if not isinstance(agent, str) or not re.match(AGENT_PATTERN, agent):
+            loc = ["agent"] if envelope.agent else ["data", "AgentLogin"]
+            raise CommandError(
+                "the agent must be a user name",
+                errors=[
+                    {"loc": loc, "msg": f"must match {AGENT_PATTERN}", "type": "string_pattern_mismatch"}
+                ],
+            )
         return agent
 
     async def _command(self, envelope: _Envelope, agent: str, key: str | None) -> Command:

@@ -8,7 +8,30 @@ from typing import Any
 
 import orjson
 
-__all__ = ["InboundRequest", "InboundResponse"]
+from bridge.inbound.problems import Problem
+
+__all__ = ["InboundRequest", "InboundResponse", "require_json_content_type"]
+
+_UTF8 = {"utf-8", "utf8"}
+
+
+def require_json_content_type(content_type: str | None, *, media: bool = True) -> None:
+    """Raise :class:`Problem` 415 unless ``content_type`` is JSON in UTF-8.
+
+    ``application/json`` or any ``+json`` type (with ``media=False``, any type: the device
+    registry has never asked for one), without a ``charset`` or with ``charset=utf-8``: JSON is
+    UTF-8 (RFC 8259), and a body announced as, say, UTF-16 would otherwise be read as UTF-8.
+    """
+    kind, *parameters = (content_type or "").split(";")
+    kind = kind.strip().lower()
+    if media and kind != "application/json" and not kind.endswith("+json"):
+        raise Problem(415, "send application/json", kind="unsupported-media-type")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8:
+            raise Problem(
+                415, "JSON bodies are UTF-8: send charset=utf-8 or none", kind="unsupported-media-type"
+            )
 
 
 @dataclass(frozen=True)

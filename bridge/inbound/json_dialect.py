@@ -11,6 +11,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.commands import Command, Dialect, build_command
+from bridge.commands.limits import check_input
 from bridge.errors import CommandError
 from bridge.inbound.problems import Problem
 
@@ -20,7 +21,7 @@ AGENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$"
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     agent: str = Field(pattern=AGENT_PATTERN)
     action: str = Field(min_length=1, max_length=64)
@@ -28,13 +29,18 @@ class _Envelope(BaseModel):
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:
-    """``body`` as a JSON object; raises :class:`Problem` 400 when it is not one."""
+    """``body`` as a JSON object within the input limits.
+
+    Raises :class:`Problem` 400 when it is not a JSON object, :class:`CommandError` 422 naming
+    each field that breaks a limit of :mod:`bridge.commands.limits` (depth, keys, lengths).
+    """
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise Problem(400, "the body is not valid JSON", kind="malformed-body") from None
     if not isinstance(document, dict):
         raise Problem(400, "the body must be a JSON object", kind="malformed-body")
+    check_input(document, what="the body")
     return document
 
 

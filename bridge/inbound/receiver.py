@@ -23,7 +23,7 @@ from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.config import InboundClient, InboundSettings
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
-from bridge.inbound.http import InboundRequest, InboundResponse
+from bridge.inbound.http import InboundRequest, InboundResponse, require_json_content_type
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
@@ -58,11 +58,6 @@ def _problem_response(problem: Problem, instance: str | None = None) -> InboundR
     return InboundResponse(
         problem.status, orjson.dumps(problem.body(instance)), PROBLEM_CONTENT_TYPE, problem.headers
     )
-
-
-def _is_json(content_type: str | None) -> bool:
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
 
 
 class Receiver:
@@ -198,8 +193,7 @@ class Receiver:
             )
 
     async def _post_command(self, request: InboundRequest, verified: Verified) -> InboundResponse:
-        if not _is_json(request.headers.get("Content-Type")):
-            raise Problem(415, "send application/json", kind="unsupported-media-type")
+        require_json_content_type(request.headers.get("Content-Type"))
         key = request.headers.get("Idempotency-Key")
         if key is not None and not _IDEMPOTENCY_KEY.match(key):
             raise Problem(
@@ -262,8 +256,7 @@ class Receiver:
         return InboundResponse.json(200, {key: value for key, value in record.items() if key != "client"})
 
     async def _post_cti(self, request: InboundRequest, verified: Verified) -> InboundResponse:
-        if not _is_json(request.headers.get("Content-Type")):
-            raise Problem(415, "send application/json", kind="unsupported-media-type")
+        require_json_content_type(request.headers.get("Content-Type"))
         return await self._cti.handle(
             self, verified.client, request.body, request.headers.get("Idempotency-Key")
         )

@@ -33,7 +33,9 @@ from pydantic import (
     model_validator,
 )
 
+from bridge.commands.limits import input_violations
 from bridge.errors import CommandError
+from bridge.inbound.http import require_json_content_type
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
 from bridge.mobile.registry import DeviceRegistry, Platform, token_fingerprint
 from bridge.mobile.topics import validate_filter
@@ -109,6 +111,14 @@ def _json(status: int, document: Any) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(document), content_type="application/json")
 
 
+def _limits_problem(document: Any) -> Problem | None:
+    violations = input_violations(document)
+    if not violations:
+        return None
+    errors = [{"field": ".".join(v["loc"]) or "(body)", "message": v["msg"]} for v in violations]
+    return Problem(422, "the body exceeds the input limits", kind="invalid-device", errors=errors)
+
+
 def _validation_problem(exc: ValidationError) -> Problem:
     errors = [
         {"field": ".".join(str(p) for p in error["loc"]) or "(body)", "message": error["msg"]}
@@ -142,12 +152,16 @@ def add_mobile_routes(
                 raise Problem(413, f"body over {MAX_BODY} bytes")
             body = await _read_limited(request)
             who = await verified(request, body)
+            require_json_content_type(request.headers.get("Content-Type"), media=False)
             try:
                 document = orjson.loads(body)
             except orjson.JSONDecodeError:
                 raise Problem(400, "body is not JSON") from None
             if not isinstance(document, dict):
                 raise Problem(400, "body must be a JSON object")
+            refusal = _limits_problem(document)
+            if refusal is not None:
+                raise refusal
             try:
                 registration = DeviceRegistration.model_validate(document)
             except ValidationError as exc:
