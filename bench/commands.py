@@ -46,7 +46,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bridge.demo_stack import free_port  # noqa: E402
+from bridge.demo.stack import free_port  # noqa: E402
 from bridge.gws.rest import GwsRestClient  # noqa: E402
 
 API_KEY = "bench-api-key"

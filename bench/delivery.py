@@ -44,10 +44,10 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.delivery.enqueue import CeleryEventSink  # noqa: E402
-from bridge.delivery.keys import Keys  # noqa: E402
+from bridge.config import load_settings  # noqa: E402
+from bridge.config.keys import Keys  # noqa: E402
+from bridge.delivery.sink import CeleryEventSink  # noqa: E402
 from bridge.events import Event  # noqa: E402
-from bridge.settings import load_settings  # noqa: E402
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

@@ -43,8 +43,8 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bridge.demo_stack import free_port  # noqa: E402
-from bridge.run import ChildProcess, ChildSpec, bridge_command  # noqa: E402
+from bridge.demo.stack import free_port  # noqa: E402
+from bridge.processes.supervisor import ChildProcess, ChildSpec, bridge_command  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 SELF = Path(__file__).resolve()
@@ -162,7 +162,7 @@ async def wait_for(what: str, check: Any, within: float) -> None:
 
 async def raw_limit(url: str, secret: str, body: bytes, seconds: float, in_flight: int) -> float:
     """Signed POSTs/s of ``body`` to ``url`` from one aiohttp session, ``in_flight`` at once."""
-    from bridge.delivery.config import DestinationConfig
+    from bridge.config.delivery import DestinationConfig
     from connectors.webhook import WebhookConnector
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:

@@ -39,9 +39,9 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bridge.demo_stack import free_port
+from bridge.config.gws import GwsSettings
+from bridge.demo.stack import free_port
 from bridge.events import Event
-from bridge.gws.config import GwsSettings
 from bridge.gws.session import AgentSession
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bridge.demo_stack import free_port
+from bridge.demo.stack import free_port
 
 CHANNELS = ("/v2/me/*", "/notifications/services")
 

@@ -45,13 +45,13 @@ from slack_sdk.signature import SignatureVerifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bridge.delivery.config import DestinationConfig  # noqa: E402
+from bridge.config import Settings  # noqa: E402
+from bridge.config.delivery import DestinationConfig  # noqa: E402
+from bridge.config.gws import AgentConfig, GwsSettings  # noqa: E402
+from bridge.config.inbound import InboundSettings  # noqa: E402
+from bridge.config.slack import SlackInboundSettings  # noqa: E402
 from bridge.events import Event  # noqa: E402
-from bridge.gws.config import AgentConfig, GwsSettings  # noqa: E402
 from bridge.inbound.app import create_app  # noqa: E402
-from bridge.inbound.config import InboundSettings  # noqa: E402
-from bridge.inbound.slack_config import SlackInboundSettings  # noqa: E402
-from bridge.settings import Settings  # noqa: E402
 from connectors.slack import SlackConnector  # noqa: E402
 from connectors.slack_blocks import render_event  # noqa: E402
 from simulator.app import Simulator, SimulatorConfig  # noqa: E402

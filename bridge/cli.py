@@ -1,6 +1,6 @@
 """``gws-bridge`` entry point.
 
-Each subcommand lives in the module that owns it and exposes three names:
+Each subcommand is a module of :mod:`bridge.processes` (the demo: :mod:`bridge.demo`) and exposes three names:
 ``DESCRIPTION`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``
 (``run`` may be a coroutine function). Only the chosen subcommand's module is
 imported, so ``gws-bridge normalize`` does not pay for Celery.
@@ -22,16 +22,16 @@ __all__ = ["COMMANDS", "ExtraFieldsFormatter", "main"]
 # name -> module implementing it
 COMMANDS: dict[str, str] = {
     "simulate": "simulator.cli",
-    "normalize": "bridge.normalize.cli",
-    "subscriber": "bridge.gws.cli",
-    "worker": "bridge.delivery.worker_cli",
-    "dlq": "bridge.delivery.dlq_cli",
-    "destinations": "bridge.delivery.destinations_cli",
-    "check-config": "bridge.config_cli",
-    "schemas": "bridge.schemas_cli",
-    "receiver": "bridge.inbound.cli",
-    "demo": "bridge.demo",
-    "run": "bridge.run",
+    "normalize": "bridge.processes.normalize",
+    "subscriber": "bridge.processes.subscriber",
+    "worker": "bridge.processes.worker",
+    "dlq": "bridge.processes.dlq",
+    "destinations": "bridge.processes.destinations",
+    "check-config": "bridge.processes.check_config",
+    "schemas": "bridge.processes.schemas",
+    "receiver": "bridge.processes.receiver",
+    "demo": "bridge.demo.command",
+    "run": "bridge.processes.run",
 }
 
 

@@ -11,7 +11,7 @@
     │   ├── RetryableDeliveryError  try again later (optionally after ``retry_after`` seconds)
     │   └── PermanentDeliveryError  never try again; dead-letter the event
     ├── NormalizationError          a wire message is not JSON at all
-    ├── StateStoreError             last-known state could not be read or written (bridge.normalize.state)
+    ├── StateStoreError             last-known state could not be read or written (bridge.gws.state_store)
     │   └── StaleStateError         another subscriber took the agent over; this one must stop
     └── CommandError                an inbound command is invalid or not allowed
 

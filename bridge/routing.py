@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
-from bridge.delivery.config import RouteConfig
+from bridge.config.delivery import RouteConfig
 from bridge.events import Event
 
 __all__ = ["destinations_for", "route_matches"]

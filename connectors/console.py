@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from bridge.events import Event
 from connectors import register_connector
 

@@ -43,13 +43,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bridge.delivery.config import DestinationConfig
-from bridge.delivery.secrets import resolve_secret
+from bridge.config.delivery import DestinationConfig
+from bridge.config.keys import SlackKeys
+from bridge.config.secret_refs import resolve_secret
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import Event
 from connectors import register_connector
 from connectors.slack_blocks import SlackMessage, render_call_card, render_event, thread_subject
-from connectors.slack_state import ChannelPacer, SlackKeys
+from connectors.slack_state import ChannelPacer
 from connectors.webhook import parse_retry_after
 
 __all__ = ["SlackConnector", "SlackOptions"]

@@ -1,35 +1,13 @@
-"""Slack connector state shared by every worker, in Redis: key names and per-channel pacing."""
+"""Slack connector state shared by every worker, in Redis: per-channel pacing."""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from bridge.config.keys import SlackKeys
 from bridge.errors import RetryableDeliveryError
 
-__all__ = ["ChannelPacer", "SlackKeys"]
-
-
-class SlackKeys:
-    """Redis key names of the Slack connector (shared with ``bridge/inbound/slack.py``)."""
-
-    def __init__(self, prefix: str = "gwsb") -> None:
-        self.prefix = f"{prefix}:slack"
-
-    def thread(self, channel: str, subject: str) -> str:
-        """String: the root ``ts`` of ``subject``'s thread in ``channel`` (or ``pending``)."""
-        return f"{self.prefix}:thread:{channel}:{subject}"
-
-    def sent(self, destination: str, event_id: str) -> str:
-        """String: the ``ts`` an event was posted as (redelivery does not post again)."""
-        return f"{self.prefix}:sent:{destination}:{event_id}"
-
-    def pace(self, channel: str) -> str:
-        """String: the next free posting slot (Unix seconds) of a channel."""
-        return f"{self.prefix}:pace:{channel}"
-
-    def call_agents(self, call_id: str) -> str:
-        """Set: the agents a call's events were posted for."""
-        return f"{self.prefix}:call-agents:{call_id}"
+__all__ = ["ChannelPacer"]
 
 
 # Reserve the channel's next slot unless it is further away than max_wait; Redis's clock, so

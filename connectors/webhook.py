@@ -29,8 +29,8 @@ import aiohttp
 from aiohttp.payload import BytesPayload
 from standardwebhooks.webhooks import Webhook
 
-from bridge.delivery.config import DestinationConfig
-from bridge.delivery.secrets import resolve_secret
+from bridge.config.delivery import DestinationConfig
+from bridge.config.secret_refs import resolve_secret
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from bridge.events import STRUCTURED_CONTENT_TYPE, Event
 from connectors import parse_retry_after, register_connector

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -68,6 +69,8 @@ class Simulator:
         )
         self.published: list[dict[str, Any]] = []
         self.published_count = 0
+        #: called with ``(channel, data, user)`` for every notification, before it is sent
+        self.observers: list[Callable[[str, dict[str, Any], str | None], None]] = []
         self.request_log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
         self.started = time.time()
         self.loads = LoadRegistry(self.state, self.voice, lambda: self.published_count)
@@ -77,6 +80,8 @@ class Simulator:
     def publish(self, channel: str, data: dict[str, Any], user: str | None) -> int:
         """Send one notification; returns how many CometD clients got it."""
         self.published_count += 1
+        for observer in self.observers:
+            observer(channel, data, user)
         if self.config.record_notifications:
             self.published.append({"channel": channel, "data": data, "user": user})
         return self.bayeux.publish(channel, data, user=user)

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.plugins.simulator",
     "tests.plugins.slack",
     "tests.plugins.e2e",
+    "tests.plugins.tls",
 ]

@@ -29,7 +29,7 @@ from celery import Celery
 from celery.exceptions import Reject
 from kombu.serialization import register
 
-from bridge.settings import Settings
+from bridge.config import Settings
 
 __all__ = [
     "DELIVER_BATCH",

@@ -24,12 +24,12 @@ from typing import Any
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from bridge.delivery.config import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
 from bridge.delivery.health import HealthStore
 from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, next_retry_delay
 from bridge.delivery.journal import BatchJournal
-from bridge.delivery.keys import Keys
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.ratelimit import TokenBucket
 from bridge.delivery.retries import RetrySchedule

@@ -17,8 +17,8 @@ import time
 import uuid
 from typing import Any
 
+from bridge.config.delivery import DestinationConfig
 from bridge.delivery.attempt import _DEADLINE_DETAIL, _MAX_IN_TASK_WAIT, Finish, Result
-from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import Outcome, QueuedDelivery
 from bridge.delivery.journal import BatchState
 from bridge.delivery.metrics import DELIVERIES

@@ -1,4 +1,4 @@
-"""Putting deliveries on their way, and the subscriber's hand-off (:class:`CeleryEventSink`).
+"""Putting deliveries on their way: journaled batches, FIFO queues and the Celery tasks.
 
 Unordered destinations get one batch per ``batch_size`` events (a task costs
 ~1 ms of worker CPU, an event in a batch almost nothing): the batch is written
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,20 +24,16 @@ from typing import Any
 from celery import Celery
 from redis.asyncio import Redis
 
-from bridge.delivery.app import DELIVER_JOURNALED, DELIVER_SUBJECT, make_celery_app
-from bridge.delivery.config import DestinationConfig, RouteConfig
+from bridge.config.delivery import DestinationConfig
+from bridge.config.keys import Keys
+from bridge.delivery.app import DELIVER_JOURNALED, DELIVER_SUBJECT
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.journal import BatchJournal, batch_destination, new_batch_id
-from bridge.delivery.keys import Keys
-from bridge.delivery.metrics import EVENTS_ROUTED, EVENTS_UNROUTED
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.retries import FifoKick
-from bridge.errors import ConfigError, DeliveryError
-from bridge.events import Event
-from bridge.routing import destinations_for
-from bridge.settings import Settings
+from bridge.errors import DeliveryError
 
-__all__ = ["CeleryEventSink", "EnqueueError", "Enqueuer"]
+__all__ = ["EnqueueError", "Enqueuer"]
 
 logger = logging.getLogger(__name__)
 
@@ -131,64 +127,3 @@ class Enqueuer:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-
-
-class CeleryEventSink:
-    """The subscriber's :class:`~bridge.events.EventSink`: route, group by destination, enqueue.
-
-    ``publish`` returns once every routed delivery is in Redis and raises
-    ``EnqueueError`` otherwise (the GWS message must then not be acknowledged).
-    Events no route matches are counted (``gwsb_events_unrouted``) and logged at debug level.
-    """
-
-    def __init__(
-        self, enqueuer: Enqueuer, routes: Sequence[RouteConfig], *, redis: Redis | None = None
-    ) -> None:
-        self._enqueuer = enqueuer
-        self._routes = list(routes)
-        self._redis = redis
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CeleryEventSink:
-        """A sink for ``settings``; raises ``ConfigError`` if routes name unknown destinations."""
-        known = {d.name: d for d in settings.destinations}
-        for index, route in enumerate(settings.routes):
-            for name in route.destinations:
-                if name not in known:
-                    raise ConfigError(f"routes.{index}.destinations: unknown destination {name!r}")
-        redis = Redis.from_url(settings.redis_url)
-        enqueuer = Enqueuer(
-            make_celery_app(settings),
-            redis,
-            Keys(settings.delivery.key_prefix),
-            known,
-            batch_size=settings.delivery.batch_size,
-            queue=settings.delivery.queue,
-            batch_lease=settings.delivery.batch_lease,
-        )
-        return cls(enqueuer, settings.routes, redis=redis)
-
-    async def publish(self, events: Sequence[Event]) -> None:
-        """Enqueue ``events`` for every destination their routes name; raises ``EnqueueError``."""
-        deliveries = []
-        now = time.time()
-        for event in events:
-            names = destinations_for(event, self._routes)
-            if not names:
-                EVENTS_UNROUTED.inc()
-                logger.debug("event matched no route", extra={"event_id": event.id, "event_type": event.type})
-                continue
-            body = event.to_json().decode()  # once, whatever the number of destinations
-            for name in names:
-                deliveries.append(QueuedDelivery.for_event(event, name, now=now, event_json=body))
-        if not deliveries:
-            return
-        await self._enqueuer.enqueue(deliveries)
-        for destination, count in Counter(d.destination for d in deliveries).items():
-            EVENTS_ROUTED.labels(destination).inc(count)
-
-    async def aclose(self) -> None:
-        """Release the thread and the Redis connections."""
-        self._enqueuer.close()
-        if self._redis is not None:
-            await self._redis.aclose()

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import orjson
 from redis.asyncio import Redis
 
-from bridge.delivery.config import HealthPolicy
-from bridge.delivery.keys import Keys
+from bridge.config.delivery import HealthPolicy
+from bridge.config.keys import Keys
 from bridge.delivery.redisio import text
 
 __all__ = ["DisabledInfo", "HealthStore"]

@@ -39,7 +39,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bridge.delivery.keys import Keys
+from bridge.config.keys import Keys
 
 __all__ = ["BatchJournal", "BatchState", "batch_destination", "new_batch_id"]
 

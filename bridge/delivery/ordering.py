@@ -14,8 +14,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bridge.config.keys import Keys
 from bridge.delivery.items import QueuedDelivery
-from bridge.delivery.keys import Keys
 from bridge.delivery.redisio import text
 
 __all__ = ["FifoStore"]

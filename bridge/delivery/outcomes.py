@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from bridge.config.delivery import DestinationConfig
 from bridge.delivery.attempt import DeliveryAttempts, Finish, Result
-from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery
 from bridge.delivery.metrics import (
     DEAD_LETTERS,

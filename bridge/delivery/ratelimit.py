@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from bridge.delivery.keys import Keys
+from bridge.config.keys import Keys
 
 __all__ = ["TokenBucket"]
 

@@ -20,8 +20,8 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
+from bridge.config.keys import Keys
 from bridge.delivery.items import QueuedDelivery
-from bridge.delivery.keys import Keys
 from bridge.delivery.redisio import text
 
 __all__ = ["FifoKick", "RetrySchedule", "parse_scheduled"]

@@ -23,12 +23,13 @@ import aiohttp
 from celery import Celery
 from redis.asyncio import Redis
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config import Settings
+from bridge.config.delivery import DestinationConfig
+from bridge.config.keys import Keys
 from bridge.delivery.deliver import Deliverer
 from bridge.delivery.enqueue import Enqueuer
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.journal import BatchJournal
-from bridge.delivery.keys import Keys
 from bridge.delivery.metrics import (
     DISABLED_DESTINATIONS,
     JOURNAL_DEPTH,
@@ -38,7 +39,6 @@ from bridge.delivery.metrics import (
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
 from bridge.events import Event
-from bridge.settings import Settings
 from connectors import Connector, connector_class
 
 __all__ = ["DeliveryRuntime"]
@@ -133,7 +133,7 @@ class DeliveryRuntime:
         if "registry" in wanted:
             from bridge.mobile.registry import DeviceRegistry  # only when a push destination exists
 
-            resources["registry"] = DeviceRegistry(self._redis)
+            resources["registry"] = DeviceRegistry(self._redis, prefix=self._keys.mobile)
         return cast(Connector, cls(dest, **resources))
 
     async def _emit(self, event: Event) -> None:

@@ -13,8 +13,8 @@ import logging
 import time
 import uuid
 
+from bridge.config.delivery import DestinationConfig
 from bridge.delivery.attempt import _MAX_IN_TASK_WAIT
-from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import Outcome, QueuedDelivery
 from bridge.delivery.metrics import DELIVERIES
 from bridge.delivery.outcomes import OutcomeRecording

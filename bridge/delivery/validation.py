@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from bridge.delivery.secrets import resolve_secret
+from bridge.config import Settings
+from bridge.config.secret_refs import resolve_secret
 from bridge.errors import ConfigError
 from bridge.events import EventType
-from bridge.settings import Settings
 from connectors import connector_class
 
 __all__ = ["delivery_config_problems"]

@@ -28,6 +28,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bridge.config.keys import DEFAULT_KEYS
 from bridge.errors import BridgeError
 
 __all__ = ["LeaseError", "LeaseManager", "fair_shares", "make_owner_token"]
@@ -103,7 +104,7 @@ class LeaseManager:
     ``ttl`` is in seconds. All methods raise :class:`LeaseError` when Redis fails.
     """
 
-    def __init__(self, redis: Redis, *, owner: str, ttl: float, prefix: str = "gwsb:lease:") -> None:
+    def __init__(self, redis: Redis, *, owner: str, ttl: float, prefix: str = DEFAULT_KEYS.leases) -> None:
         if ttl <= 0:
             raise ValueError("lease ttl must be positive")
         self.redis = redis

@@ -23,7 +23,8 @@ from bridge.gws.cometd import CometdClient
 from bridge.normalize import normalize
 
 if TYPE_CHECKING:
-    from bridge.gws.session import SessionStatus, StateStore
+    from bridge.gws.session import SessionStatus
+    from bridge.gws.state_store import StateStore
 
 __all__ = ["MessageLoop", "describe_error"]
 

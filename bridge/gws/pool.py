@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 import aiohttp
 from redis.asyncio import Redis
 
+from bridge.config.gws import AgentConfig, GwsSettings
+from bridge.config.keys import DEFAULT_KEYS
 from bridge.events import EventSink
-from bridge.gws.config import AgentConfig, GwsSettings
 from bridge.gws.leases import LeaseError, LeaseManager, fair_shares, make_owner_token
-from bridge.gws.session import DEFAULT_CHANNELS, AgentSession, SessionStatus, StateStore
+from bridge.gws.session import DEFAULT_CHANNELS, AgentSession, SessionStatus
+from bridge.gws.state_store import StateStore
 
 __all__ = ["PoolStatus", "SessionPool"]
 
@@ -74,7 +76,7 @@ class SessionPool:
         state_store: StateStore | None = None,
         capacity: int | None = None,
         lease_ttl: float = 15.0,
-        lease_prefix: str = "gwsb:lease:",
+        lease_prefix: str = DEFAULT_KEYS.leases,
         owner: str | None = None,
         source: str = "gws-bridge",
         include_raw: bool = False,

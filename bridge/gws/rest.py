@@ -26,8 +26,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import orjson
 
+from bridge.config.gws import GwsSettings
 from bridge.gws.rest_transport import GwsRestTransport, _Attempt
 
 __all__ = ["GwsRestClient"]
@@ -47,6 +49,24 @@ class GwsRestClient(GwsRestTransport):
     Raises ``ValueError`` for a bad timeout or retry count, ``ConfigError`` for an unreadable
     ``ca_file``.
     """
+
+    @classmethod
+    def from_settings(
+        cls, gws: GwsSettings, username: str, password: str, *, connector: aiohttp.BaseConnector | None = None
+    ) -> GwsRestClient:
+        """A client configured by ``[gws]``: timeout, retries and TLS (``ca_file``, ``verify_tls``)."""
+        return cls(
+            gws.base_url,
+            username,
+            password,
+            connector=connector,
+            timeout=gws.request_timeout,
+            verify_tls=gws.verify_tls,
+            ca_file=gws.ca_file,
+            get_retries=gws.get_retries,
+            backoff_base=gws.retry_backoff,
+            backoff_cap=gws.retry_backoff_cap,
+        )
 
     def __repr__(self) -> str:
         return f"GwsRestClient({self._base_url!r}, {self._username!r}, logged_in={self._logged_in})"

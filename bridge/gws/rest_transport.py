@@ -104,6 +104,12 @@ class GwsRestTransport:
         self._user: dict[str, Any] = {}
         self._closed = False
 
+    @property
+    def ssl(self) -> ssl.SSLContext | bool:
+        """How GWS's certificate is verified (the ``ssl`` argument of aiohttp requests): the same
+        for every connection to GWS, REST and CometD alike."""
+        return self._ssl
+
     def api_url(self, path: str) -> str:
         """Absolute URL of ``path`` (relative to ``/api/v2``, or starting with ``/api/``)."""
         if not path.startswith("/"):

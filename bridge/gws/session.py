@@ -36,46 +36,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import orjson
 from aiocometd_noloop import ConnectionType
 
+from bridge.config.gws import GwsSettings
 from bridge.events import EventSink
 from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient, GwsExtension, json_dumps
-from bridge.gws.config import GwsSettings
 from bridge.gws.message_loop import MessageLoop
 from bridge.gws.message_loop import describe_error as _describe
 from bridge.gws.operations import get_calls, get_interactions, get_me, start_contact_center_session
 from bridge.gws.rest import GwsRestClient
+from bridge.gws.state_store import StateStore
 from bridge.normalize import Snapshot, normalize_snapshot
 from bridge.normalize.state import MemoryState, StaleStateError
 
-__all__ = ["DEFAULT_CHANNELS", "AgentSession", "Backoff", "SessionStatus", "StateStore"]
+__all__ = ["DEFAULT_CHANNELS", "AgentSession", "Backoff", "SessionStatus"]
 
 logger = logging.getLogger(__name__)
 
 #: CometD channels every agent session subscribes to. ``/v2/me`` carries the password-change
 #: notifications; a Bayeux ``*`` matches one segment, so ``/v2/me/*`` does not include it.
 DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me", "/v2/me/*", "/notifications/services")
-
-
-class StateStore(Protocol):
-    """Where an agent's last known state lives between messages and across processes."""
-
-    async def load(self, agent: str) -> Any:
-        """The agent's last saved state (a fresh one when none was saved)."""
-        ...
-
-    async def save(self, agent: str, state: Any) -> None:
-        """Persist ``state``; returns once it is durable."""
-        ...
 
 
 @dataclass
@@ -140,11 +128,6 @@ class AgentSession(MessageLoop):
         self._sink = sink
         self._store = state_store
         self._connector = connector
-        self._ssl: ssl.SSLContext | bool = True  # aiohttp's own default (None is deprecated)
-        if gws.ca_file is not None:
-            self._ssl = ssl.create_default_context(cafile=gws.ca_file)
-        elif not gws.verify_tls:
-            self._ssl = False
         self._source = source
         self._include_raw = include_raw
         self._channels = list(channels)
@@ -154,18 +137,7 @@ class AgentSession(MessageLoop):
         self._close_timeout = close_timeout
         self._backoff = Backoff(backoff_initial, backoff_cap)
         self._start_gate = start_gate
-        self.rest = GwsRestClient(
-            self.base_url,
-            username,
-            password,
-            connector=connector,
-            timeout=gws.request_timeout,
-            verify_tls=gws.verify_tls,
-            ca_file=gws.ca_file,
-            get_retries=gws.get_retries,
-            backoff_base=gws.retry_backoff,
-            backoff_cap=gws.retry_backoff_cap,
-        )
+        self.rest = GwsRestClient.from_settings(gws, username, password, connector=connector)
         self.status = SessionStatus(agent=username)
         self._state: Any = None
         self._seen: set[int] = set()
@@ -301,7 +273,7 @@ class AgentSession(MessageLoop):
             self._http,
             connection_types=ConnectionType.LONG_POLLING,
             connection_timeout=self._connection_timeout,
-            ssl=self._ssl,
+            ssl=self.rest.ssl,
             auth=GwsExtension(self),
             json_loads=orjson.loads,
         )

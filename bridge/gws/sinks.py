@@ -156,8 +156,10 @@ class GroupCommitSink:
     def _join(self, events: Sequence[Event]) -> _Group:
         loop = asyncio.get_running_loop()
         group = self._groups[-1] if self._groups else None
-        if group is None or group.full.is_set() or (
-            group.events and len(group.events) + len(events) > self.max_events
+        if (
+            group is None
+            or group.full.is_set()
+            or (group.events and len(group.events) + len(events) > self.max_events)
         ):
             if group is not None:
                 group.full.set()  # sealed: the next events start a new group

@@ -5,14 +5,14 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from bridge.config import Settings
 from bridge.inbound.http import InboundRequest
+from bridge.inbound.mobile import add_mobile_routes
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
 from bridge.inbound.receiver import Receiver
 from bridge.inbound.slack import install_slack_routes
-from bridge.inbound.store import StateStore
+from bridge.inbound.store import CommandStore
 from bridge.mobile.registry import DeviceRegistry
-from bridge.mobile.routes import add_mobile_routes
-from bridge.settings import Settings
 
 __all__ = ["RECEIVER_KEY", "create_app"]
 
@@ -33,10 +33,15 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
         return None
 
 
-def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Application:
+def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.Application:
     """The receiver as an aiohttp application (its resources close with the app)."""
     receiver = Receiver(
-        settings.inbound, settings.gws, list(settings.agents), redis_url=settings.redis_url, store=store
+        settings.inbound,
+        settings.gws,
+        list(settings.agents),
+        redis_url=settings.redis_url,
+        store=store,
+        keys=settings.keys.inbound,
     )
     limit = settings.inbound.max_body_bytes
 
@@ -67,7 +72,7 @@ def create_app(settings: Settings, *, store: StateStore | None = None) -> web.Ap
     install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
     add_mobile_routes(  # /v1/mobile/devices, same authentication as /v1/commands
         app,
-        DeviceRegistry(registry_redis),
+        DeviceRegistry(registry_redis, prefix=settings.keys.mobile),
         receiver.verify,
         authorize=lambda verified, agent: receiver.authorize(verified.client, agent),
     )

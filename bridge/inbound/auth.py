@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
+from bridge.config.inbound import InboundClient, InboundSettings
 from bridge.errors import ConfigError
-from bridge.inbound.config import InboundClient, InboundSettings
 from bridge.inbound.problems import Problem
 
 __all__ = ["Authenticator", "SignatureSeen", "Verified"]

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.commands import AgentStateDefinition, Command, Dialect, Need, build_command
+from bridge.config.inbound import InboundClient, InboundSettings
 from bridge.errors import CommandError, GwsError
 from bridge.gws import operations
-from bridge.inbound.config import InboundClient, InboundSettings
 from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundResponse
 from bridge.inbound.json_dialect import AGENT_PATTERN, parse_json_body, validation_errors

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.commands import Command, Need, requirements, translate
+from bridge.config.inbound import InboundSettings
 from bridge.errors import CommandError, GwsError
-from bridge.inbound.config import InboundSettings
 from bridge.inbound.listener import ListenerPool
 from bridge.inbound.metrics import ReceiverMetrics
-from bridge.inbound.outcomes import CommandStatus, Outcome, OutcomeTracker, Pending
+from bridge.inbound.outcomes import CommandOutcome, CommandStatus, OutcomeTracker, Pending
 from bridge.inbound.problems import Problem, problem_for_command_error, problem_for_gws_error
 from bridge.inbound.sessions import CommandSessions
-from bridge.inbound.store import StateStore
+from bridge.inbound.store import CommandStore
 
 __all__ = ["CommandExecutor", "Execution"]
 
@@ -52,7 +52,7 @@ class CommandExecutor:
     def __init__(
         self,
         sessions: CommandSessions,
-        store: StateStore,
+        store: CommandStore,
         settings: InboundSettings,
         metrics: ReceiverMetrics,
         *,
@@ -136,7 +136,7 @@ class CommandExecutor:
         )  # fmt: skip
         return Execution(record, pending)
 
-    async def wait(self, execution: Execution, seconds: float) -> Outcome | None:
+    async def wait(self, execution: Execution, seconds: float) -> CommandOutcome | None:
         """The outcome of ``execution`` if it settles within ``seconds`` (None if not, or nothing pending)."""
         if execution.pending is None:
             return None

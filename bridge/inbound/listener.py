@@ -85,6 +85,7 @@ class _AgentListener:
             self._http,
             connection_types=ConnectionType.LONG_POLLING,
             connection_timeout=connection_timeout,
+            ssl=self._rest.ssl,
             auth=self._credentials,
             json_loads=orjson.loads,
         )

@@ -19,7 +19,7 @@ from typing import Any
 
 from bridge.commands import OutcomeRule
 
-__all__ = ["CommandStatus", "Outcome", "OutcomeTracker", "Pending", "match_notification"]
+__all__ = ["CommandOutcome", "CommandStatus", "OutcomeTracker", "Pending", "match_notification"]
 
 
 class CommandStatus(str, Enum):
@@ -32,7 +32,7 @@ class CommandStatus(str, Enum):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CommandOutcome:
     """A settled command: its final status, GWS's error text, the notification that settled it."""
 
     status: CommandStatus
@@ -56,7 +56,7 @@ def _iter(value: Any) -> Iterable[Mapping[str, Any]]:
     return ()
 
 
-def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any]) -> Outcome | None:
+def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any]) -> CommandOutcome | None:
     """The outcome ``data`` (a CometD message's ``data``, on ``channel``) means for ``rule``, or None."""
     if rule.synchronous:
         return None
@@ -68,9 +68,9 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
         error = str(data.get("errorMessage") or "GWS reported an error")
         if data.get("callUri"):
             if rule.call_id is not None and _last_segment(data.get("callUri")) == rule.call_id:
-                return Outcome(CommandStatus.FAILED, error, dict(data))
+                return CommandOutcome(CommandStatus.FAILED, error, dict(data))
             return None
-        return Outcome(CommandStatus.FAILED, error, dict(data)) if rule.device_errors else None
+        return CommandOutcome(CommandStatus.FAILED, error, dict(data)) if rule.device_errors else None
     if rule.call_states or rule.notification_types:
         if message_type != "CallStateChangeMessage":
             return None
@@ -78,11 +78,11 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
         if not isinstance(call, Mapping) or (rule.call_id is not None and call.get("id") != rule.call_id):
             return None
         if call.get("state") in rule.call_states:
-            return Outcome(CommandStatus.SUCCEEDED, notification=dict(data))
+            return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data))
         if data.get("notificationType") in rule.notification_types:
             if rule.recording_state is not None and call.get("recordingState") != rule.recording_state:
                 return None
-            return Outcome(CommandStatus.SUCCEEDED, notification=dict(data))
+            return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data))
         return None
     if rule.dnd is not None:
         devices_match = message_type == "DeviceStateChangeMessage" and any(
@@ -90,7 +90,7 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
         )
         channels_match = any(ch.get("dndState") == rule.dnd for ch in _iter(data.get("channels")))
         return (
-            Outcome(CommandStatus.SUCCEEDED, notification=dict(data))
+            CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data))
             if devices_match or channels_match
             else None
         )
@@ -104,7 +104,7 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
             matched = message_type == "DeviceStateChangeMessage" and any(
                 _user_state_matches(rule, device.get("userState")) for device in _iter(data.get("devices"))
             )
-        return Outcome(CommandStatus.SUCCEEDED, notification=dict(data)) if matched else None
+        return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data)) if matched else None
     return None
 
 
@@ -115,7 +115,7 @@ class Pending:
     command_id: str
     agent: str
     rule: OutcomeRule
-    future: asyncio.Future[Outcome] = field(repr=False)
+    future: asyncio.Future[CommandOutcome] = field(repr=False)
 
 
 class OutcomeTracker:
@@ -159,9 +159,9 @@ class OutcomeTracker:
         for pending in list(self._pending.get(agent, ())):
             self.discard(pending)
             if not pending.future.done():
-                pending.future.set_result(Outcome(CommandStatus.UNKNOWN, reason))
+                pending.future.set_result(CommandOutcome(CommandStatus.UNKNOWN, reason))
 
-    async def wait(self, pending: Pending, seconds: float) -> Outcome:
+    async def wait(self, pending: Pending, seconds: float) -> CommandOutcome:
         """The outcome, or ``unknown`` after ``seconds`` (the command is then forgotten)."""
         timer = asyncio.get_running_loop().call_later(seconds, self._expire, pending, seconds)
         try:
@@ -173,5 +173,5 @@ class OutcomeTracker:
         self.discard(pending)
         if not pending.future.done():
             pending.future.set_result(
-                Outcome(CommandStatus.UNKNOWN, f"no GWS notification within {seconds:g} s")
+                CommandOutcome(CommandStatus.UNKNOWN, f"no GWS notification within {seconds:g} s")
             )

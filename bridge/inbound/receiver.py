@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 
 from bridge.commands import Command
+from bridge.config.gws import AgentConfig, GwsSettings
+from bridge.config.inbound import InboundClient, InboundSettings
+from bridge.config.keys import DEFAULT_KEYS, InboundKeys
 from bridge.errors import CommandError
-from bridge.gws.config import AgentConfig, GwsSettings
 from bridge.inbound.auth import Authenticator, Verified
-from bridge.inbound.config import InboundClient, InboundSettings
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundRequest, InboundResponse, require_json_content_type
@@ -29,7 +30,7 @@ from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
 from bridge.inbound.ratelimit import RateLimiter
 from bridge.inbound.sessions import CommandSessions
-from bridge.inbound.store import MemoryStateStore, RedisStateStore, StateStore, StoredReply
+from bridge.inbound.store import CommandStore, MemoryCommandStore, RedisCommandStore, StoredReply
 
 __all__ = ["InboundRequest", "InboundResponse", "Receiver", "client_may_act_for"]
 
@@ -70,13 +71,16 @@ class Receiver:
         agents: list[AgentConfig],
         *,
         redis_url: str | None = None,
-        store: StateStore | None = None,
+        store: CommandStore | None = None,
+        keys: InboundKeys = DEFAULT_KEYS.inbound,
     ) -> None:
         self.settings = inbound
         self.metrics = ReceiverMetrics()
         if store is None:
             store = (
-                RedisStateStore(redis_url) if inbound.store == "redis" and redis_url else MemoryStateStore()
+                RedisCommandStore(redis_url, keys=keys)
+                if inbound.store == "redis" and redis_url
+                else MemoryCommandStore()
             )
         self.store = store
         self._auth = Authenticator(inbound)

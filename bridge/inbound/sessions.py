@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 
 from bridge.commands import AgentContext, AgentStateDefinition, Need
+from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.gws import operations
-from bridge.gws.config import AgentConfig, GwsSettings
 from bridge.gws.rest import GwsRestClient
 
 __all__ = ["CommandSessions"]
@@ -73,13 +73,8 @@ class CommandSessions:
             config = self._agents[agent]
             if self._connector is None:
                 self._connector = aiohttp.TCPConnector(limit=256)
-            client = GwsRestClient(
-                self._gws.base_url,
-                config.username,
-                config.password.get_secret_value(),
-                connector=self._connector,
-                timeout=self._gws.request_timeout,
-                verify_tls=self._gws.verify_tls,
+            client = GwsRestClient.from_settings(
+                self._gws, config.username, config.password.get_secret_value(), connector=self._connector
             )
             self._clients[agent] = client
         return client

@@ -33,6 +33,8 @@ from redis.exceptions import RedisError
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bridge.commands import Command, Dialect, build_command
+from bridge.config.keys import SlackKeys
+from bridge.config.slack import SlackInboundSettings
 from bridge.errors import CommandError, GwsError
 from bridge.gws import operations
 from bridge.inbound.http import InboundRequest, InboundResponse
@@ -45,12 +47,10 @@ from bridge.inbound.slack_commands import (
     parse_block_action,
     parse_dispo_text,
 )
-from bridge.inbound.slack_config import SlackInboundSettings
-from connectors.slack_state import SlackKeys
 
 if TYPE_CHECKING:
+    from bridge.config import Settings
     from bridge.inbound.receiver import Receiver
-    from bridge.settings import Settings
 
 __all__ = ["SLACK_KEY", "SlackChatops", "install_slack_routes", "verify_slack_request"]
 

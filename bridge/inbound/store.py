@@ -1,7 +1,7 @@
 """Receiver state: idempotency records, seen signatures and command status.
 
-:class:`RedisStateStore` is the production store (receivers are stateless and
-share it). :class:`MemoryStateStore` keeps the same contract inside one process
+:class:`RedisCommandStore` is the production store (receivers are stateless and
+share it). :class:`MemoryCommandStore` keeps the same contract inside one process
 (for ``gws-bridge run``/``demo`` without Redis, and for the benchmark).
 
 Idempotency: :meth:`claim` reserves ``(client, key)`` for one request. It
@@ -21,9 +21,10 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from bridge.config.keys import DEFAULT_KEYS, InboundKeys
 from bridge.inbound.problems import Problem
 
-__all__ = ["MemoryStateStore", "RedisStateStore", "StateStore", "StoredReply"]
+__all__ = ["CommandStore", "MemoryCommandStore", "RedisCommandStore", "StoredReply"]
 
 _PENDING_TTL = 60.0  # a claim whose request died is freed after this
 
@@ -37,7 +38,7 @@ class StoredReply:
     headers: dict[str, str]
 
 
-class StateStore(Protocol):
+class CommandStore(Protocol):
     """What the receiver keeps between requests."""
 
     async def claim(self, client: str, key: str, fingerprint: str) -> StoredReply | None: ...
@@ -80,18 +81,19 @@ def _done(fingerprint: str, reply: StoredReply) -> bytes:
     return orjson.dumps({"state": "done", "fp": fingerprint, "reply": payload})
 
 
-class RedisStateStore:
-    """The state store on Redis (keys under ``gwsb:in:``, all with a TTL).
+class RedisCommandStore:
+    """The command store on Redis (keys under ``{prefix}:in:``, all with a TTL).
 
     Commands are group-committed: whatever concurrent requests ask for while one
     pipeline is on the wire goes out together in the next one, so a burst of
     commands costs a few round trips instead of three or four each.
     """
 
-    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, *, keys: InboundKeys = DEFAULT_KEYS.inbound, timeout: float = 5.0) -> None:
         # One deadline per pipeline (``timeout`` s) instead of redis-py's socket_timeout, which
         # arms a timer around every reply read: ~25% of the store's CPU per command.
         self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=min(2.0, timeout))
+        self._keys = keys
         self._timeout = timeout
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -131,7 +133,7 @@ class RedisStateStore:
                     future.set_result(result)
 
     async def claim(self, client: str, key: str, fingerprint: str) -> StoredReply | None:
-        name = f"gwsb:in:idem:{client}:{key}"
+        name = self._keys.idempotency(client, key)
         pending = orjson.dumps({"state": "pending", "fp": fingerprint})
         if await self._call("SET", name, pending, "NX", "PX", int(_PENDING_TTL * 1000)):
             return None
@@ -139,21 +141,21 @@ class RedisStateStore:
 
     async def complete(self, client: str, key: str, fingerprint: str, reply: StoredReply, ttl: float) -> None:
         await self._call(
-            "SET", f"gwsb:in:idem:{client}:{key}", _done(fingerprint, reply), "PX", int(ttl * 1000)
+            "SET", self._keys.idempotency(client, key), _done(fingerprint, reply), "PX", int(ttl * 1000)
         )
 
     async def release(self, client: str, key: str) -> None:
-        await self._call("DEL", f"gwsb:in:idem:{client}:{key}")
+        await self._call("DEL", self._keys.idempotency(client, key))
 
     async def first_signature(self, client: str, msg_id: str, stamp: str, ttl: float) -> bool:
-        name = f"gwsb:in:sig:{client}:{msg_id}:{stamp}"
+        name = self._keys.signature(client, msg_id, stamp)
         return bool(await self._call("SET", name, b"1", "NX", "PX", int(ttl * 1000)))
 
     async def save_status(self, record: dict[str, Any], ttl: float) -> None:
-        await self._call("SET", f"gwsb:in:cmd:{record['id']}", orjson.dumps(record), "PX", int(ttl * 1000))
+        await self._call("SET", self._keys.command(record["id"]), orjson.dumps(record), "PX", int(ttl * 1000))
 
     async def load_status(self, command_id: str) -> dict[str, Any] | None:
-        raw = await self._call("GET", f"gwsb:in:cmd:{command_id}")
+        raw = await self._call("GET", self._keys.command(command_id))
         return orjson.loads(raw) if raw is not None else None
 
     async def ping(self) -> bool:
@@ -173,7 +175,7 @@ def _unavailable() -> Problem:
     return Problem(503, "the receiver's state store (Redis) is unavailable", kind="store-unavailable")
 
 
-class MemoryStateStore:
+class MemoryCommandStore:
     """The same contract in one process; entries expire lazily."""
 
     def __init__(self) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from bridge.config.keys import DEFAULT_KEYS
 from bridge.events import Event
 from bridge.mobile.topics import filter_matches, topic_for
 
@@ -86,7 +87,7 @@ def _device(raw: dict[Any, Any]) -> Device | None:
 class DeviceRegistry:
     """Push devices per agent, stored in Redis (``redis`` is a ``redis.asyncio.Redis``, not closed here)."""
 
-    def __init__(self, redis: Redis, *, prefix: str = "gwsb:mobile") -> None:
+    def __init__(self, redis: Redis, *, prefix: str = DEFAULT_KEYS.mobile) -> None:
         self._redis = redis
         self._prefix = prefix
 

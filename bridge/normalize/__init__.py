@@ -22,7 +22,6 @@ from bridge.normalize.snapshot import Snapshot, recover_snapshot
 from bridge.normalize.state import (
     MemoryState,
     NormalizerState,
-    RedisStateStore,
     StaleStateError,
     StateStoreError,
 )
@@ -32,7 +31,6 @@ __all__ = [
     "MemoryState",
     "NormalizationError",
     "NormalizerState",
-    "RedisStateStore",
     "Snapshot",
     "StaleStateError",
     "StateStoreError",

@@ -7,11 +7,11 @@ small JSON-able dict, plus one sequence counter per subject.
 Sequence guarantee
 ------------------
 ``next_sequence(subject)`` is strictly increasing per subject for as long as
-the state lives, and across every :class:`RedisStateStore` load/save cycle,
+the state lives, and across every load/save cycle of :class:`bridge.gws.state_store.RedisStateStore`,
 **even when a save was lost** (a subscriber crashed after publishing events
 but before saving). Numbers are not contiguous:
 
-* each :meth:`RedisStateStore.load` atomically bumps a per-agent *epoch* and
+* each ``RedisStateStore.load`` atomically bumps a per-agent *epoch* and
   raises the floor of every counter to ``(epoch - 1) * 2**24``; a holder that
   crashed after its last save can only have handed out numbers below the next
   epoch's floor (fewer than 2**24 events per subject per load), so none is
@@ -29,29 +29,19 @@ of overwriting the newer holder's state.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-import orjson
+from typing import Any, Protocol
 
 from bridge.errors import BridgeError
-
-if TYPE_CHECKING:
-    import redis.asyncio
 
 __all__ = [
     "EPOCH_BLOCK",
     "MemoryState",
     "NormalizerState",
-    "RedisStateStore",
     "StaleStateError",
     "StateChanges",
     "StateStoreError",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: sequence numbers reserved per subject per load (see the module docstring)
 EPOCH_BLOCK = 1 << 24
@@ -197,123 +187,3 @@ class MemoryState:
 
     def __len__(self) -> int:
         return len(self._values)
-
-
-# Save = one Lua script: refuse when another holder loaded the agent since
-# (epoch fence), then HSET the changed fields and HDEL the deleted ones.
-_SAVE_SCRIPT = """
-local stored = redis.call('HGET', KEYS[1], 'epoch')
-if ARGV[1] ~= '' and stored and stored ~= ARGV[1] then return 0 end
-local nset = tonumber(ARGV[2])
-local i = 3
-local last = i + 2 * nset - 1
-while i <= last do
-  local stop = math.min(i + 999, last)
-  redis.call('HSET', KEYS[1], unpack(ARGV, i, stop))
-  i = stop + 1
-end
-local n = #ARGV
-while i <= n do
-  local stop = math.min(i + 999, n)
-  redis.call('HDEL', KEYS[1], unpack(ARGV, i, stop))
-  i = stop + 1
-end
-return 1
-"""
-
-
-class RedisStateStore:
-    """Production persistence of :class:`MemoryState`: one Redis hash per agent.
-
-    Hash ``<prefix><agent>``: ``v:<subject>`` → JSON value, ``q:<subject>`` →
-    sequence counter, ``floor`` → retired-counter floor, ``epoch`` → number of
-    loads so far (the fence; see the module docstring).
-    """
-
-    def __init__(self, redis: redis.asyncio.Redis, *, prefix: str = "gwsb:state:") -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._script = redis.register_script(_SAVE_SCRIPT)
-
-    def key(self, agent: str) -> str:
-        """The Redis key holding ``agent``'s state."""
-        return self._prefix + agent
-
-    async def load(self, agent: str) -> MemoryState:
-        """Take over ``agent``'s state: bumps the epoch; empty state if nothing stored.
-
-        Raises :class:`StateStoreError` when Redis fails.
-        """
-        import redis.exceptions
-
-        key = self.key(agent)
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hincrby(key, "epoch", 1)
-                pipe.hgetall(key)
-                epoch, raw = await pipe.execute()
-        except redis.exceptions.RedisError as exc:
-            raise StateStoreError(f"loading the normalizer state of agent {agent!r} failed: {exc}") from exc
-        values: dict[str, dict[str, Any]] = {}
-        sequences: dict[str, int] = {}
-        retired = 0
-        for field_b, value_b in raw.items():
-            name = field_b.decode() if isinstance(field_b, bytes) else str(field_b)
-            try:
-                if name.startswith("v:"):
-                    value = orjson.loads(value_b)
-                    if isinstance(value, dict):
-                        values[name[2:]] = value
-                elif name.startswith("q:"):
-                    sequences[name[2:]] = int(value_b)
-                elif name == "floor":
-                    retired = int(value_b)
-            except (ValueError, orjson.JSONDecodeError):
-                logger.warning("skipping unreadable state field", extra={"agent": agent, "field": name})
-        floor = (int(epoch) - 1) * EPOCH_BLOCK
-        logger.debug(
-            "normalizer state loaded",
-            extra={"agent": agent, "epoch": int(epoch), "subjects": len(values)},
-        )
-        return MemoryState(values, sequences, floor=floor, retired_floor=retired, epoch=int(epoch))
-
-    async def save(self, agent: str, state: MemoryState) -> None:
-        """Write what changed since the last load/save of ``state`` (one atomic script).
-
-        Raises :class:`StaleStateError` when another holder loaded ``agent``
-        since ``state`` was loaded, :class:`StateStoreError` when Redis fails.
-        """
-        import redis.exceptions
-
-        changes = state.changes()
-        if not changes:
-            return
-        pairs: list[Any] = []
-        for subject, value in changes.values.items():
-            pairs += ("v:" + subject, orjson.dumps(value))
-        for subject, counter in changes.sequences.items():
-            pairs += ("q:" + subject, counter)
-        if changes.floor is not None:
-            pairs += ("floor", changes.floor)
-        deletions = _deleted_fields(changes.deleted, changes)
-        args = ["" if state.epoch is None else str(state.epoch), len(pairs) // 2, *pairs, *deletions]
-        try:
-            ok = await self._script(keys=[self.key(agent)], args=args)
-        except redis.exceptions.RedisError as exc:
-            raise StateStoreError(f"saving the normalizer state of agent {agent!r} failed: {exc}") from exc
-        if not ok:
-            raise StaleStateError(
-                f"normalizer state of agent {agent!r} was loaded by another holder since epoch "
-                f"{state.epoch}; this holder's save was refused"
-            )
-        state.mark_saved(changes)
-
-
-def _deleted_fields(deleted: Iterable[str], changes: StateChanges) -> list[str]:
-    fields: list[str] = []
-    for subject in deleted:
-        if subject not in changes.values:
-            fields.append("v:" + subject)
-        if subject not in changes.sequences:
-            fields.append("q:" + subject)
-    return fields

@@ -40,7 +40,7 @@ import httpx
 import orjson
 from pydantic import Field
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from bridge.errors import ConfigError
 from bridge.events import Event
 from bridge.mobile.registry import Device, DeviceRegistry, Platform

@@ -33,7 +33,7 @@ import aiohttp
 import orjson
 from pydantic import Field
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from bridge.errors import ConfigError, DeliveryError
 from bridge.events import Event
 from bridge.mobile.registry import Device, DeviceRegistry, Platform

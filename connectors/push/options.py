@@ -7,14 +7,13 @@ environment variable). Errors name the reference, never the content.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
+from bridge.config.secret_refs import read_secret
 from bridge.errors import ConfigError
 from connectors.push.payload import PushMode
 
@@ -52,19 +51,5 @@ def parse_options(model: type[M], config: DestinationConfig) -> M:
 
 
 def read_credential(reference: str, *, what: str, environ: Mapping[str, str] | None = None) -> str:
-    """The content ``reference`` (``file:PATH`` or ``env:NAME``) points to; ``ConfigError`` otherwise."""
-    if reference.startswith("file:"):
-        try:
-            value = Path(reference[5:]).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{what} {reference}: cannot read file ({exc.strerror})") from exc
-    elif reference.startswith("env:"):
-        found = (os.environ if environ is None else environ).get(reference[4:])
-        if found is None:
-            raise ConfigError(f"{what} {reference}: environment variable is not set")
-        value = found
-    else:
-        raise ConfigError(f"{what} must be a reference: file:PATH or env:NAME (inline keys are refused)")
-    if not value.strip():
-        raise ConfigError(f"{what} {reference} is empty")
-    return value
+    """The content ``reference`` (``file:PATH`` or ``env:NAME``) points to, kept byte for byte."""
+    return read_secret(reference, what=what, trim="none", environ=environ)

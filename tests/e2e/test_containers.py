@@ -21,8 +21,8 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
+from bridge.config import load_settings
 from bridge.delivery.validation import delivery_config_problems
-from bridge.settings import load_settings
 from tests.plugins.deploy import parse_role
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bridge.config import load_settings
+from bridge.config.inbound import hash_api_key
 from bridge.delivery.validation import delivery_config_problems
-from bridge.demo import describe_event, describe_notification
-from bridge.demo_stack import DemoConfig, redact_url, render_config
-from bridge.inbound.config import hash_api_key
-from bridge.settings import load_settings
+from bridge.demo.command import describe_event, describe_notification
+from bridge.demo.stack import DemoConfig, redact_url, render_config
 
 
 def test_the_generated_configuration_loads_and_holds_no_secret(

@@ -28,8 +28,8 @@ import aiohttp
 import pytest
 import redis
 
-from bridge.inbound.config import hash_api_key
-from bridge.run import ChildProcess, ChildSpec, bridge_command
+from bridge.config.inbound import hash_api_key
+from bridge.processes.supervisor import ChildProcess, ChildSpec, bridge_command
 from tests.plugins.delivery import to_toml
 from tests.plugins.e2e_checks import (
     CALL_FLOW,

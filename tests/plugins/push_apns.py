@@ -29,7 +29,7 @@ import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from tests.plugins.push_keys import KEY_ID, TEAM_ID, TOPIC, PushKeys, Scripted
 
 __all__ = ["ApnsEmulator", "ApnsRequest"]

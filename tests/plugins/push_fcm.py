@@ -23,7 +23,7 @@ import jwt
 import orjson
 from aiohttp import web
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from tests.plugins.push_keys import CLIENT_EMAIL, PRIVATE_KEY_ID, PROJECT_ID, PushKeys, Scripted
 
 __all__ = ["FcmEmulator", "FcmRequest"]

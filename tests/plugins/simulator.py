@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ from aiohttp import web
 from simulator.app import Simulator, SimulatorConfig, create_app
 from tests.plugins.ports import free_port
 
-__all__ = ["AgentClient", "SimulatorHandle", "SimulatorProcess"]
+__all__ = ["AgentClient", "SimulatorHandle", "SimulatorProcess", "start_in_process"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -221,7 +222,10 @@ class SimulatorHandle:
             await asyncio.sleep(0.01)
 
 
-async def _start_in_process(**overrides: Any) -> tuple[SimulatorHandle, web.AppRunner]:
+async def start_in_process(
+    ssl_context: ssl.SSLContext | None = None, **overrides: Any
+) -> tuple[SimulatorHandle, web.AppRunner]:
+    """An in-process simulator (HTTPS with ``ssl_context``) and its runner, which the caller cleans up."""
     known = {f.name for f in fields(SimulatorConfig)}
     unknown = set(overrides) - known
     if unknown:
@@ -234,11 +238,11 @@ async def _start_in_process(**overrides: Any) -> tuple[SimulatorHandle, web.AppR
     app = create_app(config, sim)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
+    site = web.TCPSite(runner, config.host, config.port, ssl_context=ssl_context)
     await site.start()
     agents = sorted(sim.state.users)
     handle = SimulatorHandle(
-        base_url=config.url(),
+        base_url=config.url().replace("http://", "https://") if ssl_context else config.url(),
         agents=agents,
         sim=sim,
         dns={name: sim.state.users[name].device.phone_number for name in agents},
@@ -249,7 +253,7 @@ async def _start_in_process(**overrides: Any) -> tuple[SimulatorHandle, web.AppR
 @pytest.fixture
 async def simulator() -> AsyncIterator[SimulatorHandle]:
     """In-process simulator: 5 agents, CSRF on, notifications recorded."""
-    handle, runner = await _start_in_process()
+    handle, runner = await start_in_process()
     try:
         yield handle
     finally:
@@ -262,7 +266,7 @@ async def simulator_factory() -> AsyncIterator[Callable[..., Awaitable[Simulator
     runners: list[web.AppRunner] = []
 
     async def factory(**overrides: Any) -> SimulatorHandle:
-        handle, runner = await _start_in_process(**overrides)
+        handle, runner = await start_in_process(**overrides)
         runners.append(runner)
         return handle
 

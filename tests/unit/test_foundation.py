@@ -7,9 +7,9 @@ import redis
 
 from bridge import errors
 from bridge.cli import main
+from bridge.config import load_settings
 from bridge.errors import ConfigError
 from bridge.events import Event, EventType
-from bridge.settings import load_settings
 from connectors import connector_class
 
 

@@ -12,11 +12,11 @@ import pytest
 from redis.asyncio import Redis
 
 from bridge.cli import main as cli_main
+from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
-from bridge.delivery.dlq_cli import parse_time
 from bridge.delivery.health import HealthStore
 from bridge.delivery.items import AttemptRecord, QueuedDelivery
-from bridge.delivery.keys import Keys
+from bridge.processes.dlq import parse_time
 from tests.plugins.delivery import make_event
 
 

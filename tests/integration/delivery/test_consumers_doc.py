@@ -14,7 +14,7 @@ import jsonschema
 import orjson
 import pytest
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from bridge.errors import RetryableDeliveryError
 from bridge.normalize import MemoryState, normalize
 from connectors.webhook import WebhookConnector

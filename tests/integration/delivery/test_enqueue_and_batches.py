@@ -13,13 +13,14 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from bridge.config import Settings, load_settings
+from bridge.config.keys import Keys
 from bridge.delivery.app import DELIVER_JOURNALED, make_celery_app
 from bridge.delivery.deliver import Deliverer
-from bridge.delivery.enqueue import CeleryEventSink, EnqueueError, Enqueuer
+from bridge.delivery.enqueue import EnqueueError, Enqueuer
 from bridge.delivery.items import QueuedDelivery
-from bridge.delivery.keys import Keys
+from bridge.delivery.sink import CeleryEventSink
 from bridge.events import EventSink
-from bridge.settings import Settings, load_settings
 from connectors.webhook import WebhookConnector
 from tests.plugins.delivery import Reply, WebhookSink, make_event
 from tests.plugins.redis_server import RedisServer

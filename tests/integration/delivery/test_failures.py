@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main as cli_main
-from bridge.delivery.enqueue import CeleryEventSink
+from bridge.config import load_settings
+from bridge.delivery.sink import CeleryEventSink
 from bridge.events import Event
-from bridge.settings import load_settings
 from tests.plugins.contract import contract_problems
 from tests.plugins.delivery import Reply, WebhookSink, WorkerProcess, make_event
 

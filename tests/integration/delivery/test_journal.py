@@ -18,14 +18,15 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from bridge.config import Settings, load_settings
+from bridge.config.keys import Keys
 from bridge.delivery.app import make_celery_app
 from bridge.delivery.deliver import Deliverer
-from bridge.delivery.enqueue import CeleryEventSink, Enqueuer
+from bridge.delivery.enqueue import Enqueuer
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.journal import BatchJournal, BatchState, new_batch_id
-from bridge.delivery.keys import Keys
+from bridge.delivery.sink import CeleryEventSink
 from bridge.events import Event
-from bridge.settings import Settings, load_settings
 from connectors.webhook import WebhookConnector
 from tests.plugins.delivery import Received, Reply, WebhookSink, WorkerProcess, make_event
 

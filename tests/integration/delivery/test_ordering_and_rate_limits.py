@@ -10,11 +10,11 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bridge.delivery.enqueue import CeleryEventSink
+from bridge.config import load_settings
+from bridge.config.keys import Keys
 from bridge.delivery.items import QueuedDelivery
-from bridge.delivery.keys import Keys
 from bridge.delivery.ordering import FifoStore
-from bridge.settings import load_settings
+from bridge.delivery.sink import CeleryEventSink
 from tests.plugins.delivery import Reply, WebhookSink, WorkerProcess, make_event
 
 

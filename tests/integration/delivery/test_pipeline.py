@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 from standardwebhooks.webhooks import Webhook
 
-from bridge.delivery.enqueue import CeleryEventSink
-from bridge.settings import load_settings
+from bridge.config import load_settings
+from bridge.delivery.sink import CeleryEventSink
 from tests.plugins.delivery import Reply, WebhookSink, WorkerProcess, make_event
 from tests.plugins.ports import free_port
 

@@ -9,13 +9,13 @@ from typing import Any, cast
 import aiohttp
 import redis
 
+from bridge.config import Settings
+from bridge.config.delivery import DestinationConfig
+from bridge.config.keys import Keys
 from bridge.delivery.app import make_celery_app
-from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import QueuedDelivery
-from bridge.delivery.keys import Keys
 from bridge.delivery.runtime import DeliveryRuntime
 from bridge.events import Event
-from bridge.settings import Settings
 from connectors import register_connector
 from tests.plugins.delivery import make_event
 

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bridge.delivery.config import HealthPolicy
+from bridge.config.delivery import HealthPolicy
+from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
 from bridge.delivery.health import HealthStore
 from bridge.delivery.items import AttemptRecord, QueuedDelivery
-from bridge.delivery.keys import Keys
 from bridge.delivery.ratelimit import TokenBucket
 from bridge.delivery.retries import RetrySchedule
 from tests.plugins.delivery import make_event

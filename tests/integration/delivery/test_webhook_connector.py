@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from connectors.webhook import WebhookConnector
 from tests.plugins.contract import header_problems

@@ -11,10 +11,10 @@ import pytest
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.events import Event
-from bridge.gws.config import AgentConfig, GwsSettings
 from bridge.gws.pool import SessionPool
-from bridge.normalize.state import RedisStateStore
+from bridge.gws.state_store import RedisStateStore
 from tests.plugins.simulator import SimulatorHandle
 
 

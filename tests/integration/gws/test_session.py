@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from bridge.config.gws import GwsSettings
 from bridge.events import Event
 from bridge.gws import operations
-from bridge.gws.config import GwsSettings
 from bridge.gws.session import AgentSession, Backoff
-from bridge.normalize.state import RedisStateStore
+from bridge.gws.state_store import RedisStateStore
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
 

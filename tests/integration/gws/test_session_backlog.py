@@ -14,7 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from bridge.events import Event
-from bridge.normalize.state import MemoryState, RedisStateStore
+from bridge.gws.state_store import RedisStateStore
+from bridge.normalize.state import MemoryState
 from tests.integration.gws.test_session import CALL_STATES, running_session, wait_until
 from tests.plugins.simulator import SimulatorHandle
 

@@ -206,7 +206,15 @@ async def _owned_by(redis: Redis, agents: list[str], subscriber: Subscriber | _P
 
 def test_subscriber_without_agents_is_a_configuration_error(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "subscriber", "--print-events", "--gws-url", "http://127.0.0.1:9"],
+        [
+            sys.executable,
+            "-m",
+            "bridge.cli",
+            "subscriber",
+            "--print-events",
+            "--gws-url",
+            "http://127.0.0.1:9",
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -8,23 +8,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bridge.delivery.enqueue import CeleryEventSink
-from bridge.gws import cli
+from bridge.delivery.sink import CeleryEventSink
+from bridge.events import EventSink
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
-from bridge.settings import load_settings
+from bridge.processes import subscriber
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def parse(*argv: str) -> argparse.Namespace:
+def sink_for(*argv: str) -> EventSink:
+    """The sink ``gws-bridge subscriber ARGV`` would hand its events to."""
     parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
-    return parser.parse_args(list(argv))
+    subscriber.add_arguments(parser)
+    args = parser.parse_args(list(argv))
+    return subscriber.build_sink(args, subscriber.build_settings(args))
 
 
 async def test_the_celery_sink_is_group_committed_with_the_given_limits(redis_url: str) -> None:
-    settings = load_settings(None, redis_url=redis_url)
-    sink = cli.build_sink(parse("--batch-max-events", "250", "--batch-max-delay", "0.005"), settings)
+    sink = sink_for("--redis-url", redis_url, "--batch-max-events", "250", "--batch-max-delay", "0.005")
     assert isinstance(sink, GroupCommitSink)
     try:
         assert isinstance(sink.inner, CeleryEventSink)
@@ -35,15 +36,13 @@ async def test_the_celery_sink_is_group_committed_with_the_given_limits(redis_ur
 
 
 async def test_batch_max_events_1_turns_grouping_off(redis_url: str) -> None:
-    settings = load_settings(None, redis_url=redis_url)
-    sink = cli.build_sink(parse("--batch-max-events", "1"), settings)
+    sink = sink_for("--redis-url", redis_url, "--batch-max-events", "1")
     assert isinstance(sink, CeleryEventSink)
     await sink.aclose()
 
 
 def test_print_events_is_not_wrapped() -> None:
-    settings = load_settings(None)
-    assert isinstance(cli.build_sink(parse("--print-events"), settings), PrintEventSink)
+    assert isinstance(sink_for("--print-events"), PrintEventSink)
 
 
 def test_a_batch_limit_below_one_is_a_configuration_error() -> None:

@@ -14,12 +14,12 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
-from bridge.gws.config import AgentConfig, GwsSettings
+from bridge.config import Settings
+from bridge.config.gws import AgentConfig, GwsSettings
+from bridge.config.inbound import InboundSettings, hash_api_key
 from bridge.inbound.app import RECEIVER_KEY, create_app
-from bridge.inbound.config import InboundSettings, hash_api_key
 from bridge.inbound.receiver import Receiver
-from bridge.inbound.store import StateStore
-from bridge.settings import Settings
+from bridge.inbound.store import CommandStore
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
 
@@ -112,7 +112,7 @@ async def receiver_factory(
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
 
     async def factory(
-        *, store_url: str | None = None, store: StateStore | None = None, **inbound: Any
+        *, store_url: str | None = None, store: CommandStore | None = None, **inbound: Any
     ) -> ReceiverHandle:
         app = create_app(settings_for(simulator, store_url or redis_url, **inbound), store=store)
         runner = web.AppRunner(app, access_log=None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from bridge.inbound.config import hash_api_key
+from bridge.config.inbound import hash_api_key
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
 

@@ -56,7 +56,7 @@ async def test_a_state_store_that_never_answers_is_503_within_its_timeout(
     import asyncio
     import time
 
-    from bridge.inbound.store import RedisStateStore
+    from bridge.inbound.store import RedisCommandStore
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(-1)  # until the client gives up
@@ -65,7 +65,7 @@ async def test_a_state_store_that_never_answers_is_503_within_its_timeout(
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        store = RedisStateStore(f"redis://127.0.0.1:{port}/0", timeout=0.3)
+        store = RedisCommandStore(f"redis://127.0.0.1:{port}/0", timeout=0.3)
         receiver = await receiver_factory(store=store)
         started = time.monotonic()
         status, body, _ = await receiver.call(

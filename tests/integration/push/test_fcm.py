@@ -278,7 +278,7 @@ async def test_a_service_account_that_is_not_json_is_a_config_error(
     broken.write_text('{"client_email": "x@y"}')
     with pytest.raises(ConfigError, match="has no private_key"):
         FcmConnector(fcm_emulator.destination(service_account=f"file:{broken}"), registry=registry)
-    with pytest.raises(ConfigError, match="environment variable is not set"):
+    with pytest.raises(ConfigError, match=r"environment variable \S+ is not set"):
         FcmConnector(
             fcm_emulator.destination(service_account="env:GWSB_TEST_NO_SUCH_VAR"),
             registry=registry,

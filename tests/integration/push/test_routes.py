@@ -10,12 +10,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bridge.config.inbound import InboundClient, InboundSettings
 from bridge.errors import CommandError
 from bridge.inbound.auth import Authenticator, Verified
-from bridge.inbound.config import InboundClient, InboundSettings
+from bridge.inbound.mobile import add_mobile_routes
 from bridge.inbound.problems import Problem
 from bridge.mobile.registry import DeviceRegistry
-from bridge.mobile.routes import add_mobile_routes
 from tests.integration.push.conftest import AGENT, android_token, ios_token
 
 KEY = "test-key-for-the-mobile-app"

@@ -18,14 +18,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 from slack_sdk.signature import SignatureVerifier
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config import Settings
+from bridge.config.delivery import DestinationConfig
+from bridge.config.gws import AgentConfig, GwsSettings
+from bridge.config.inbound import InboundSettings
+from bridge.config.slack import SlackInboundSettings
 from bridge.events import Event
-from bridge.gws.config import AgentConfig, GwsSettings
 from bridge.inbound.app import create_app
-from bridge.inbound.config import InboundSettings
 from bridge.inbound.slack import SLACK_KEY, SlackChatops
-from bridge.inbound.slack_config import SlackInboundSettings
-from bridge.settings import Settings
 from connectors.slack import SlackConnector
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle

@@ -11,15 +11,14 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 
-from bridge.delivery.config import DeliverySettings, DestinationConfig
+from bridge.config.delivery import DeliverySettings, DestinationConfig
+from bridge.config.keys import Keys, SlackKeys
 from bridge.delivery.deliver import Deliverer
 from bridge.delivery.items import QueuedDelivery
-from bridge.delivery.keys import Keys
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 from connectors import connector_class
 from connectors.slack import SlackConnector
 from connectors.slack_blocks import render_event
-from connectors.slack_state import SlackKeys
 from tests.integration.slack.conftest import CHANNEL, ENVIRON, make_event
 from tests.plugins.slack import BOT_TOKEN, MockSlack
 

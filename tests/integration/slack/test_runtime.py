@@ -7,12 +7,12 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
+from bridge.config import Settings
+from bridge.config.delivery import DestinationConfig
+from bridge.config.keys import SlackKeys
 from bridge.delivery.app import make_celery_app
-from bridge.delivery.config import DestinationConfig
 from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.runtime import DeliveryRuntime
-from bridge.settings import Settings
-from connectors.slack_state import SlackKeys
 from tests.integration.slack.conftest import CHANNEL, make_event
 from tests.plugins.slack import BOT_TOKEN, MockSlack
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from connectors import connector_class
 from tests.plugins.delivery import make_event
 

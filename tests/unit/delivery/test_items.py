@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bridge.delivery.config import DEFAULT_RETRY_SCHEDULE
+from bridge.config.delivery import DEFAULT_RETRY_SCHEDULE
 from bridge.delivery.items import AttemptRecord, QueuedDelivery, next_retry_delay
 from bridge.delivery.retries import FifoKick, parse_scheduled
 from tests.plugins.delivery import make_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.delivery.config import RouteConfig
+from bridge.config.delivery import RouteConfig
 from bridge.routing import destinations_for, route_matches
 from tests.plugins.delivery import make_event
 

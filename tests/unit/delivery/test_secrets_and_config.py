@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bridge.delivery.config import DeliverySettings, DestinationConfig
-from bridge.delivery.secrets import resolve_secret
+from bridge.config import load_settings
+from bridge.config.delivery import DeliverySettings, DestinationConfig
+from bridge.config.secret_refs import resolve_secret
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
 
 
 def test_env_file_and_literal_references(tmp_path: Path) -> None:

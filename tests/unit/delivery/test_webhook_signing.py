@@ -8,7 +8,7 @@ from email.utils import formatdate
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from bridge.delivery.config import DestinationConfig
+from bridge.config.delivery import DestinationConfig
 from bridge.errors import ConfigError
 from connectors.webhook import _Signer, parse_retry_after, signature_headers
 

@@ -19,8 +19,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from bridge.config import load_settings
 from bridge.delivery.validation import delivery_config_problems
-from bridge.settings import load_settings
 from tests.plugins.deploy import REPO, parse_role
 
 MANIFESTS = REPO / "deploy" / "kubernetes"

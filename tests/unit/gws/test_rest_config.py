@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bridge.gws.config import AgentConfig, GwsSettings
-from bridge.settings import format_validation_error
+from bridge.config import format_validation_error
+from bridge.config.gws import AgentConfig, GwsSettings
 
 
 def test_gws_settings_defaults() -> None:

@@ -11,9 +11,9 @@ from multidict import CIMultiDict
 from pydantic import ValidationError
 from standardwebhooks import Webhook
 
+from bridge.config.inbound import InboundSettings, hash_api_key
 from bridge.errors import ConfigError
 from bridge.inbound.auth import Authenticator
-from bridge.inbound.config import InboundSettings, hash_api_key
 from bridge.inbound.problems import Problem
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
+from bridge.config.slack import SlackInboundSettings
 from bridge.inbound.slack_commands import (
     SlackIntent,
     SlackUsageError,
@@ -14,7 +15,6 @@ from bridge.inbound.slack_commands import (
     parse_block_action,
     parse_dispo_text,
 )
-from bridge.inbound.slack_config import SlackInboundSettings
 from connectors.slack_blocks import ACTION_DISPOSITION, ACTION_NOT_READY, ACTION_READY
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge.config import load_settings
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
 from connectors import connector_class
 
 TOML = """

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 import orjson
 from redis.asyncio import Redis
 
+from bridge.config import load_settings
+from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetter, DeadLetterStore
-from bridge.delivery.keys import Keys
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
 
 DESCRIPTION = "list, show, replay and purge dead-lettered deliveries"
 

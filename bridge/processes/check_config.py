@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bridge.config import load_settings
 from bridge.delivery.validation import delivery_config_problems
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
 
 DESCRIPTION = "validate a configuration file; every error with its location"
 

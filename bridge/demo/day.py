@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from bridge.demo_sink import CrmSink
-from bridge.demo_terminal import Terminal
+from bridge.demo.sink import CrmSink
+from bridge.demo.terminal import Terminal
 
 __all__ = ["ScriptedDay"]
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from bridge.config.secret_refs import read_secret
+from bridge.errors import ConfigError
 
 __all__ = ["AgentConfig", "GwsSettings"]
 
@@ -54,19 +56,11 @@ class AgentConfig(BaseModel):
         sources = [key for key in ("password", "password_env", "password_file") if data.get(key)]
         if len(sources) > 1:
             raise ValueError(f"give one of password, password_env, password_file (got {', '.join(sources)})")
-        if data.get("password_env"):
-            name = str(data["password_env"])
-            value = os.environ.get(name)
-            if not value:
-                raise ValueError(f"password_env: environment variable {name} is not set or empty")
-            return {**data, "password": value}
-        if data.get("password_file"):
-            path = Path(str(data["password_file"]))
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise ValueError(f"password_file: cannot read {path}: {exc.strerror}") from None
-            if not lines or not lines[0].strip():
-                raise ValueError(f"password_file: {path} is empty")
-            return {**data, "password": lines[0].strip()}
+        for key, prefix in (("password_env", "env:"), ("password_file", "file:")):
+            if data.get(key):
+                try:
+                    value = read_secret(f"{prefix}{data[key]}", what=key, trim="first_line")
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
+                return {**data, "password": value}
         return data

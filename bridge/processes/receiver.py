@@ -12,9 +12,9 @@ import signal
 import uvloop
 from aiohttp import web
 
+from bridge.config import load_settings
 from bridge.errors import ConfigError
 from bridge.inbound.app import create_app
-from bridge.settings import load_settings
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 

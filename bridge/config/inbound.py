@@ -13,7 +13,7 @@ import re
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from bridge.inbound.slack_config import SlackInboundSettings
+from bridge.config.slack import SlackInboundSettings
 
 __all__ = ["InboundClient", "InboundSettings", "hash_api_key"]
 

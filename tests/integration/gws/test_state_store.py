@@ -9,7 +9,8 @@ import orjson
 import pytest
 import redis.asyncio
 
-from bridge.normalize import MemoryState, RedisStateStore, StaleStateError, normalize
+from bridge.gws.state_store import RedisStateStore
+from bridge.normalize import MemoryState, StaleStateError, normalize
 from bridge.normalize.state import EPOCH_BLOCK
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gws"

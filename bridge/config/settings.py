@@ -5,8 +5,8 @@ module reads ``os.environ``. Environment variables override the file; nested
 keys use ``__``, e.g. ``GWSB_GWS__BASE_URL``. Every option is documented in
 ``config/bridge.example.toml``.
 
-Each section's model lives with the code that uses it (``bridge/gws/config.py``,
-``bridge/delivery/config.py``, ``bridge/inbound/config.py``).
+Each section's model has its own module beside this one (``gws.py``, ``subscriber.py``,
+``delivery.py``, ``inbound.py``, ``slack.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bridge.delivery.config import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteConfig
+from bridge.config.gws import AgentConfig, GwsSettings
+from bridge.config.inbound import InboundSettings
+from bridge.config.keys import Keys
+from bridge.config.subscriber import SubscriberSettings
 from bridge.errors import ConfigError
-from bridge.gws.config import AgentConfig, GwsSettings
-from bridge.inbound.config import InboundSettings
 
 __all__ = ["NormalizerSettings", "Settings", "format_validation_error", "load_settings"]
 
@@ -35,9 +37,7 @@ class NormalizerSettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    source: str = Field(
-        default="gws-bridge", description="CloudEvents `source` prefix for emitted events"
-    )
+    source: str = Field(default="gws-bridge", description="CloudEvents `source` prefix for emitted events")
     include_raw: bool = Field(default=False, description="carry the raw GWS message in data.raw")
 
 
@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis (broker + state)")
     gws: GwsSettings = Field(default_factory=GwsSettings)
     agents: list[AgentConfig] = Field(default_factory=list)
+    subscriber: SubscriberSettings = Field(default_factory=SubscriberSettings)
     normalizer: NormalizerSettings = Field(default_factory=NormalizerSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     destinations: list[DestinationConfig] = Field(default_factory=list)
@@ -58,6 +59,11 @@ class Settings(BaseSettings):
     inbound: InboundSettings = Field(default_factory=InboundSettings)
 
     _toml_file: ClassVar[Path | None] = None
+
+    @property
+    def keys(self) -> Keys:
+        """The names of every Redis key this bridge owns (under ``[delivery] key_prefix``)."""
+        return Keys(self.delivery.key_prefix)
 
     @classmethod
     def settings_customise_sources(

@@ -1,17 +1,89 @@
-"""Names of every Redis key the delivery layer owns, in one place (``{prefix}:…``)."""
+"""Names of every Redis key gws-bridge owns, in one place: ``{prefix}:…``.
+
+``prefix`` is ``[delivery] key_prefix`` (default ``gwsb``); :attr:`Settings.keys
+<bridge.config.Settings.keys>` builds the :class:`Keys` every process uses, so two bridges can
+share one Redis under different prefixes. Each owner has its namespace: ``lease:`` (agent
+leases), ``state:`` (last-known agent state), ``mobile:`` (device registry), ``slack:`` (the
+Slack connector and receiver), ``in:`` (the command receiver) and the delivery keys below.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Keys"]
+__all__ = ["DEFAULT_KEYS", "InboundKeys", "Keys", "SlackKeys"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackKeys:
+    """Keys of the Slack connector, shared with the Slack receiver (``{prefix}:slack:…``)."""
+
+    prefix: str = "gwsb"
+
+    def thread(self, channel: str, subject: str) -> str:
+        """String: the root ``ts`` of ``subject``'s thread in ``channel`` (or ``pending``)."""
+        return f"{self.prefix}:slack:thread:{channel}:{subject}"
+
+    def sent(self, destination: str, event_id: str) -> str:
+        """String: the ``ts`` an event was posted as (redelivery does not post again)."""
+        return f"{self.prefix}:slack:sent:{destination}:{event_id}"
+
+    def pace(self, channel: str) -> str:
+        """String: the next free posting slot (Unix seconds) of a channel."""
+        return f"{self.prefix}:slack:pace:{channel}"
+
+    def call_agents(self, call_id: str) -> str:
+        """Set: the agents a call's events were posted for."""
+        return f"{self.prefix}:slack:call-agents:{call_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundKeys:
+    """Keys of the command receiver (``{prefix}:in:…``)."""
+
+    prefix: str = "gwsb"
+
+    def idempotency(self, client: str, key: str) -> str:
+        """String: a pending or finished command under a client's ``Idempotency-Key``."""
+        return f"{self.prefix}:in:idem:{client}:{key}"
+
+    def signature(self, client: str, msg_id: str, stamp: str) -> str:
+        """String present while a signed request's id and timestamp may not be replayed."""
+        return f"{self.prefix}:in:sig:{client}:{msg_id}:{stamp}"
+
+    def command(self, command_id: str) -> str:
+        """String: the status record of an accepted command (``GET /v1/commands/{id}``)."""
+        return f"{self.prefix}:in:cmd:{command_id}"
 
 
 @dataclass(frozen=True, slots=True)
 class Keys:
-    """Key names under ``prefix`` (``[delivery] key_prefix``, default ``gwsb``)."""
+    """Key names under ``prefix``; the delivery layer's keys directly, other owners' by namespace."""
 
     prefix: str = "gwsb"
+
+    @property
+    def leases(self) -> str:
+        """Prefix of the agent leases (:class:`bridge.gws.leases.LeaseManager`)."""
+        return f"{self.prefix}:lease:"
+
+    @property
+    def state(self) -> str:
+        """Prefix of the per-agent state hashes (:class:`bridge.gws.state_store.RedisStateStore`)."""
+        return f"{self.prefix}:state:"
+
+    @property
+    def mobile(self) -> str:
+        """Prefix of the device registry (:class:`bridge.mobile.registry.DeviceRegistry`)."""
+        return f"{self.prefix}:mobile"
+
+    @property
+    def slack(self) -> SlackKeys:
+        return SlackKeys(self.prefix)
+
+    @property
+    def inbound(self) -> InboundKeys:
+        return InboundKeys(self.prefix)
 
     @property
     def retry(self) -> str:
@@ -90,3 +162,7 @@ class Keys:
     @property
     def workers_pattern(self) -> str:
         return f"{self.prefix}:worker:*"
+
+
+#: the keys under the default prefix ``gwsb`` (what a component uses when not told otherwise)
+DEFAULT_KEYS = Keys()

@@ -13,11 +13,11 @@ import os
 import socket
 import sys
 
+from bridge.config import load_settings
 from bridge.delivery.app import RunnerSlot, make_celery_app
 from bridge.delivery.runtime import DeliveryRuntime
 from bridge.delivery.validation import delivery_config_problems
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
 
 DESCRIPTION = "deliver queued events (Celery worker on Redis)"
 

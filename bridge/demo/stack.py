@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import Redis
 
 from bridge.errors import ConfigError
-from bridge.run import ChildProcess, ChildSpec
+from bridge.processes.supervisor import ChildProcess, ChildSpec
 
 __all__ = ["DemoConfig", "EmbeddedRedis", "free_port", "redact_url", "render_config", "wait_for_redis"]
 

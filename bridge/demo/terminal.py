@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bridge.demo_sink import ReceivedEvent
-from simulator.app import Simulator
+from bridge.demo.sink import ReceivedEvent
 
-__all__ = ["ObservedSimulator", "Terminal", "describe_event", "describe_notification"]
+__all__ = ["Terminal", "describe_event", "describe_notification"]
 
 
 def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
@@ -82,6 +81,7 @@ class Terminal:
         self.line(f"── {text}")
 
     def notification(self, channel: str, data: dict[str, Any], user: str | None) -> None:
+        """A simulator observer (``Simulator.observers``): one line per GWS notification."""
         if self.quiet_gws:
             return
         kind, state = describe_notification({"data": data})
@@ -97,14 +97,3 @@ class Terminal:
             f"CRM ✓ {item.type:<26} {agent:<10} {subject:<30} seq {sequence:<3} "
             f"signed ✓ {shown}  {describe_event(item.event)}"
         )
-
-
-class ObservedSimulator(Simulator):
-    """The simulator, telling the terminal about every notification it publishes."""
-
-    terminal: Terminal | None = None
-
-    def publish(self, channel: str, data: dict[str, Any], user: str | None) -> int:
-        if self.terminal is not None:
-            self.terminal.notification(channel, data, user)
-        return super().publish(channel, data, user)

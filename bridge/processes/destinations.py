@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import orjson
 from redis.asyncio import Redis
 
+from bridge.config import load_settings
+from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
 from bridge.delivery.health import HealthStore
-from bridge.delivery.keys import Keys
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.retries import FifoKick, RetrySchedule
 from bridge.errors import ConfigError
-from bridge.settings import load_settings
 
 DESCRIPTION = "show delivery destinations and their health; enable a disabled one"
 

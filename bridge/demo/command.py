@@ -4,7 +4,7 @@ One command starts, all on loopback:
 
 - the GWS simulator (in this process) with a few agents;
 - Redis: ``--redis-url`` / ``REDIS_URL`` if given, else a private ``redis-server`` child
-  (no persistence; see :mod:`bridge.demo_stack` for why there is no in-process broker);
+  (no persistence; see :mod:`bridge.demo.stack` for why there is no in-process broker);
 - the real bridge processes, exactly as production runs them: ``gws-bridge subscriber``,
   ``gws-bridge worker`` and ``gws-bridge receiver`` on a generated configuration;
 - a "CRM" (in this process) that verifies every Standard Webhooks signature.
@@ -40,14 +40,14 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bridge.demo_day import ScriptedDay
-from bridge.demo_sink import CrmSink
-from bridge.demo_stack import DemoConfig, EmbeddedRedis, free_port, redact_url, render_config, wait_for_redis
-from bridge.demo_terminal import ObservedSimulator, Terminal, describe_event, describe_notification
+from bridge.config.inbound import hash_api_key
+from bridge.demo.day import ScriptedDay
+from bridge.demo.sink import CrmSink
+from bridge.demo.stack import DemoConfig, EmbeddedRedis, free_port, redact_url, render_config, wait_for_redis
+from bridge.demo.terminal import Terminal, describe_event, describe_notification
 from bridge.errors import ConfigError
-from bridge.inbound.config import hash_api_key
-from bridge.run import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
-from simulator.app import SimulatorConfig, create_app
+from bridge.processes.supervisor import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
+from simulator.app import Simulator, SimulatorConfig, create_app
 
 __all__ = ["DESCRIPTION", "add_arguments", "describe_event", "describe_notification", "run"]
 
@@ -136,7 +136,7 @@ async def run(args: argparse.Namespace) -> int:
 
     Returns 0, or 1 if the bridge could not start or a child died.
     """
-    for name in ("aiocometd_noloop", "simulator", "bridge.run"):
+    for name in ("aiocometd_noloop", "simulator", "bridge.processes"):
         logging.getLogger(name).setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -174,8 +174,8 @@ async def run(args: argparse.Namespace) -> int:
 
         sim_port = free_port()
         sim_config = SimulatorConfig(host="127.0.0.1", port=sim_port, agents=len(agents))
-        simulator = ObservedSimulator(sim_config)
-        simulator.terminal = terminal
+        simulator = Simulator(sim_config)
+        simulator.observers.append(terminal.notification)
         sim_runner = web.AppRunner(create_app(sim_config, simulator), access_log=None, handle_signals=False)
         await sim_runner.setup()
         await web.TCPSite(sim_runner, "127.0.0.1", sim_port).start()

@@ -19,14 +19,16 @@ import signal
 import sys
 from typing import Any
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from bridge.config import Settings, load_settings
+from bridge.config.subscriber import SubscriberSettings
 from bridge.errors import ConfigError
 from bridge.events import EventSink
 from bridge.gws.pool import SessionPool
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
-from bridge.normalize.state import RedisStateStore
-from bridge.settings import Settings, load_settings
+from bridge.gws.state_store import RedisStateStore
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
@@ -54,40 +56,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis-url", metavar="URL", help="Redis for leases and agent state (overrides the config)"
     )
+    # Each of these overrides the [subscriber] option of the same name (defaults there).
     parser.add_argument(
         "--capacity", type=int, metavar="N", help="most agents this process holds (default: all)"
     )
     parser.add_argument(
-        "--lease-ttl", type=float, default=15.0, metavar="SECONDS",
+        "--lease-ttl", type=float, metavar="SECONDS",
         help="seconds after which a dead subscriber's agents are taken over (default 15)",
     )  # fmt: skip
     parser.add_argument(
-        "--channel", action="append", default=[], metavar="MEDIA",
+        "--channel", action="append", dest="channels", metavar="MEDIA",
         help="log agents in on this media with StartContactCenterSession (repeatable; default: don't)",
     )  # fmt: skip
     parser.add_argument(
-        "--status-interval", type=float, default=60.0, metavar="SECONDS",
+        "--status-interval", type=float, metavar="SECONDS",
         help="log a one-line pool status this often (default 60; 0 = never)",
     )  # fmt: skip
     parser.add_argument(
-        "--batch-max-events", type=int, default=500, metavar="N",
+        "--batch-max-events", type=int, metavar="N",
         help="most events handed to the delivery queue in one enqueue (default 500; 1 = no grouping)",
     )  # fmt: skip
     parser.add_argument(
-        "--batch-max-delay", type=float, default=0.002, metavar="SECONDS",
+        "--batch-max-delay", type=float, metavar="SECONDS",
         help="longest a message's events wait for others to share an enqueue with (default 0.002)",
     )  # fmt: skip
     parser.add_argument(
-        "--max-concurrent-starts", type=int, default=32, metavar="N",
+        "--max-concurrent-starts", type=int, metavar="N",
         help="sessions logging in and handshaking at the same time (default 32)",
     )  # fmt: skip
     parser.add_argument(
         "--metrics-port", type=int, metavar="PORT",
         help="serve Prometheus metrics (events routed, agents held and connected) on this port",
     )  # fmt: skip
-    parser.add_argument(
-        "--metrics-host", default="127.0.0.1", help="metrics bind address (default 127.0.0.1)"
-    )
+    parser.add_argument("--metrics-host", help="metrics bind address (default 127.0.0.1)")
 
 
 def parse_agent(value: str) -> dict[str, str]:
@@ -107,33 +108,45 @@ def build_settings(args: argparse.Namespace) -> Settings:
         overrides["agents"] = [parse_agent(value) for value in args.agent]
     if args.redis_url:
         overrides["redis_url"] = args.redis_url
-    return load_settings(args.config, **overrides)
+    settings = load_settings(args.config, **overrides)
+    flags = {name: getattr(args, name) for name in SubscriberSettings.model_fields}
+    given = {name: value for name, value in flags.items() if value is not None}
+    if not given:
+        return settings
+    try:
+        subscriber = SubscriberSettings.model_validate({**settings.subscriber.model_dump(), **given})
+    except ValidationError as exc:
+        raise ConfigError(
+            "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        ) from exc
+    return settings.model_copy(update={"subscriber": subscriber})
 
 
 def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
     """``PrintEventSink`` with ``--print-events``, else the delivery layer's Celery sink.
 
     The Celery sink is wrapped in a :class:`GroupCommitSink`: the events of the
-    messages that all sessions receive within ``--batch-max-delay`` (or while
+    messages that all sessions receive within ``batch_max_delay`` (or while
     the previous enqueue runs) go to the delivery queue in one enqueue. Each
     message still counts as handled only once the enqueue holding its events
-    has returned. ``--batch-max-events 1`` turns grouping off.
+    has returned. ``batch_max_events = 1`` turns grouping off.
     """
     if args.print_events:
         return PrintEventSink()
+    options = settings.subscriber
     try:
-        from bridge.delivery.enqueue import CeleryEventSink  # imported only when enqueuing
+        from bridge.delivery.sink import CeleryEventSink  # imported only when enqueuing
     except ImportError as exc:
         raise ConfigError(
             "the delivery queue is not available in this installation; use --print-events"
         ) from exc
     sink: EventSink = CeleryEventSink.from_settings(settings)
-    if args.batch_max_events > 1:
+    if options.batch_max_events > 1:
         sink = GroupCommitSink(
             sink,
-            max_events=args.batch_max_events,
-            max_delay=args.batch_max_delay,
-            max_pending=max(10 * args.batch_max_events, 5000),
+            max_events=options.batch_max_events,
+            max_delay=options.batch_max_delay,
+            max_pending=max(10 * options.batch_max_events, 5000),
         )
     return sink
 
@@ -141,16 +154,11 @@ def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
 async def run(args: argparse.Namespace) -> int:
     """Run the session pool until SIGTERM/SIGINT; 0 on a clean stop, 2 on a configuration error."""
     try:
-        if args.capacity is not None and args.capacity < 0:
-            raise ConfigError("--capacity must be >= 0")
-        if args.lease_ttl <= 0:
-            raise ConfigError("--lease-ttl must be positive")
-        if args.batch_max_events < 1 or args.batch_max_delay < 0:
-            raise ConfigError("--batch-max-events must be >= 1 and --batch-max-delay >= 0")
         settings = build_settings(args)
         if not settings.agents:
             raise ConfigError("no agents configured: give --agent USER:PASSWORD or agents in --config")
         sink = build_sink(args, settings)
+        options = settings.subscriber
     except ConfigError as exc:
         print(f"gws-bridge subscriber: {exc}", file=sys.stderr)
         return 2
@@ -164,13 +172,14 @@ async def run(args: argparse.Namespace) -> int:
         gws=settings.gws,
         sink=sink,
         redis=redis,
-        state_store=RedisStateStore(redis),
-        capacity=args.capacity,
-        lease_ttl=args.lease_ttl,
+        state_store=RedisStateStore(redis, prefix=settings.keys.state),
+        lease_prefix=settings.keys.leases,
+        capacity=options.capacity,
+        lease_ttl=options.lease_ttl,
         source=settings.normalizer.source,
         include_raw=settings.normalizer.include_raw,
-        channels=args.channel,
-        max_concurrent_starts=args.max_concurrent_starts,
+        channels=options.channels,
+        max_concurrent_starts=options.max_concurrent_starts,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -179,13 +188,13 @@ async def run(args: argparse.Namespace) -> int:
     reporter = exporter = None
     try:
         await pool.start()
-        if args.metrics_port:
+        if options.metrics_port:
             from prometheus_client import start_http_server
 
-            start_http_server(args.metrics_port, addr=args.metrics_host)
+            start_http_server(options.metrics_port, addr=options.metrics_host)
             exporter = asyncio.create_task(_export_status(pool))
-        if args.status_interval > 0:
-            reporter = asyncio.create_task(_report_status(pool, args.status_interval))
+        if options.status_interval > 0:
+            reporter = asyncio.create_task(_report_status(pool, options.status_interval))
         await stop.wait()
         logger.info("stopping subscriber")
     finally:

@@ -1,0 +1,151 @@
+"""Where the normalizer's state lives between messages and across subscribers: Redis.
+
+:class:`RedisStateStore` persists a :class:`~bridge.normalize.state.MemoryState` as one hash per
+agent and keeps the sequence guarantee described in :mod:`bridge.normalize.state` (the epoch
+fence). The normalizer itself stays pure; this IO lives with the sessions that use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import orjson
+import redis.asyncio
+import redis.exceptions
+
+from bridge.config.keys import DEFAULT_KEYS
+from bridge.normalize.state import EPOCH_BLOCK, MemoryState, StaleStateError, StateChanges, StateStoreError
+
+__all__ = ["RedisStateStore", "StateStore"]
+
+logger = logging.getLogger(__name__)
+
+
+class StateStore(Protocol):
+    """Where an agent's last known state lives between messages and across processes."""
+
+    async def load(self, agent: str) -> Any:
+        """The agent's last saved state (a fresh one when none was saved)."""
+        ...
+
+    async def save(self, agent: str, state: Any) -> None:
+        """Persist ``state``; returns once it is durable."""
+        ...
+
+
+# Save = one Lua script: refuse when another holder loaded the agent since
+# (epoch fence), then HSET the changed fields and HDEL the deleted ones.
+_SAVE_SCRIPT = """
+local stored = redis.call('HGET', KEYS[1], 'epoch')
+if ARGV[1] ~= '' and stored and stored ~= ARGV[1] then return 0 end
+local nset = tonumber(ARGV[2])
+local i = 3
+local last = i + 2 * nset - 1
+while i <= last do
+  local stop = math.min(i + 999, last)
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, stop))
+  i = stop + 1
+end
+local n = #ARGV
+while i <= n do
+  local stop = math.min(i + 999, n)
+  redis.call('HDEL', KEYS[1], unpack(ARGV, i, stop))
+  i = stop + 1
+end
+return 1
+"""
+
+
+class RedisStateStore:
+    """Production persistence of :class:`MemoryState`: one Redis hash per agent.
+
+    Hash ``<prefix><agent>``: ``v:<subject>`` → JSON value, ``q:<subject>`` →
+    sequence counter, ``floor`` → retired-counter floor, ``epoch`` → number of
+    loads so far (the fence; see the module docstring).
+    """
+
+    def __init__(self, redis: redis.asyncio.Redis, *, prefix: str = DEFAULT_KEYS.state) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._script = redis.register_script(_SAVE_SCRIPT)
+
+    def key(self, agent: str) -> str:
+        """The Redis key holding ``agent``'s state."""
+        return self._prefix + agent
+
+    async def load(self, agent: str) -> MemoryState:
+        """Take over ``agent``'s state: bumps the epoch; empty state if nothing stored.
+
+        Raises :class:`StateStoreError` when Redis fails.
+        """
+        key = self.key(agent)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hincrby(key, "epoch", 1)
+                pipe.hgetall(key)
+                epoch, raw = await pipe.execute()
+        except redis.exceptions.RedisError as exc:
+            raise StateStoreError(f"loading the normalizer state of agent {agent!r} failed: {exc}") from exc
+        values: dict[str, dict[str, Any]] = {}
+        sequences: dict[str, int] = {}
+        retired = 0
+        for field_b, value_b in raw.items():
+            name = field_b.decode() if isinstance(field_b, bytes) else str(field_b)
+            try:
+                if name.startswith("v:"):
+                    value = orjson.loads(value_b)
+                    if isinstance(value, dict):
+                        values[name[2:]] = value
+                elif name.startswith("q:"):
+                    sequences[name[2:]] = int(value_b)
+                elif name == "floor":
+                    retired = int(value_b)
+            except (ValueError, orjson.JSONDecodeError):
+                logger.warning("skipping unreadable state field", extra={"agent": agent, "field": name})
+        floor = (int(epoch) - 1) * EPOCH_BLOCK
+        logger.debug(
+            "normalizer state loaded",
+            extra={"agent": agent, "epoch": int(epoch), "subjects": len(values)},
+        )
+        return MemoryState(values, sequences, floor=floor, retired_floor=retired, epoch=int(epoch))
+
+    async def save(self, agent: str, state: MemoryState) -> None:
+        """Write what changed since the last load/save of ``state`` (one atomic script).
+
+        Raises :class:`StaleStateError` when another holder loaded ``agent``
+        since ``state`` was loaded, :class:`StateStoreError` when Redis fails.
+        """
+        changes = state.changes()
+        if not changes:
+            return
+        pairs: list[Any] = []
+        for subject, value in changes.values.items():
+            pairs += ("v:" + subject, orjson.dumps(value))
+        for subject, counter in changes.sequences.items():
+            pairs += ("q:" + subject, counter)
+        if changes.floor is not None:
+            pairs += ("floor", changes.floor)
+        deletions = _deleted_fields(changes.deleted, changes)
+        args = ["" if state.epoch is None else str(state.epoch), len(pairs) // 2, *pairs, *deletions]
+        try:
+            ok = await self._script(keys=[self.key(agent)], args=args)
+        except redis.exceptions.RedisError as exc:
+            raise StateStoreError(f"saving the normalizer state of agent {agent!r} failed: {exc}") from exc
+        if not ok:
+            raise StaleStateError(
+                f"normalizer state of agent {agent!r} was loaded by another holder since epoch "
+                f"{state.epoch}; this holder's save was refused"
+            )
+        state.mark_saved(changes)
+
+
+def _deleted_fields(deleted: Iterable[str], changes: StateChanges) -> list[str]:
+    fields: list[str] = []
+    for subject in deleted:
+        if subject not in changes.values:
+            fields.append("v:" + subject)
+        if subject not in changes.sequences:
+            fields.append("q:" + subject)
+    return fields
