@@ -4,11 +4,11 @@ A connector may offer ``async send_json(event_id, body)`` besides ``send(event)`
 the delivery layer then hands it the CloudEvent JSON it already holds, which
 saves a parse and a serialization per event (the webhook connector does).
 
-:class:`DeliveryAttempts` holds what every delivery path shares (settings, destinations,
-connectors, the Redis stores, token buckets and in-flight limits) and decides what a
-failed attempt becomes: a retry at its due time, or a dead letter. Batches
-(:mod:`.deliver`), FIFO subjects (:mod:`.subjects`) and outcome recording
-(:mod:`.outcomes`) build on it.
+:class:`DeliveryContext` holds what every delivery path shares (settings, destinations,
+connectors, the Redis stores, token buckets and in-flight limits). :class:`Attempter` makes
+one attempt and decides what a failed one becomes: a retry at its due time, or a dead letter.
+Batches (:mod:`.deliver`) and FIFO subjects (:mod:`.subjects`) use an attempter and a
+:class:`~bridge.delivery.outcomes.Recorder` over one context.
 """
 
 from __future__ import annotations
@@ -36,13 +36,21 @@ from bridge.delivery.retries import RetrySchedule
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from connectors import Connector
 
-__all__ = ["DeliveryAttempts", "Enqueue", "Finish", "Result"]
+__all__ = [
+    "DEADLINE_DETAIL",
+    "MAX_IN_TASK_WAIT",
+    "Attempter",
+    "DeliveryContext",
+    "Enqueue",
+    "Finish",
+    "Result",
+]
 
 logger = logging.getLogger(__name__)
 
 # Below this, waiting for a token inside the task beats a round trip through the schedule.
-_MAX_IN_TASK_WAIT = 2.0
-_DEADLINE_DETAIL = "task deadline reached during the request"
+MAX_IN_TASK_WAIT = 2.0
+DEADLINE_DETAIL = "task deadline reached during the request"
 
 Enqueue = Callable[[Sequence[QueuedDelivery]], Awaitable[None]]
 Finish = Callable[[Any], None]  # queues the commands that finish a batch on a transaction pipeline
@@ -60,8 +68,8 @@ class Result:
     attempted: bool = True
 
 
-class DeliveryAttempts:
-    """Shared state of the delivery paths, and one attempt of one delivery."""
+class DeliveryContext:
+    """What the delivery paths share: configuration, connectors, the Redis stores and limits."""
 
     def __init__(
         self,
@@ -74,32 +82,38 @@ class DeliveryAttempts:
         keys: Keys,
         enqueue: Enqueue,
         source: str,
-        rng: random.Random | None = None,
     ) -> None:
-        self._settings = settings
-        self._destinations = destinations
-        self._connectors = connectors
-        self._routes = routes
-        self._enqueue = enqueue
-        self._source = source
-        self._rng = rng or random.Random()
+        self.settings = settings
+        self.destinations = destinations
+        self.connectors = connectors
+        self.routes = routes
+        self.enqueue = enqueue
+        self.source = source
+        self.redis = redis
+        self.keys = keys
         self.retries = RetrySchedule(redis, keys)
         self.dead_letters = DeadLetterStore(redis, keys)
         self.health = HealthStore(redis, keys)
         self.fifo = FifoStore(redis, keys)
         self.journal = BatchJournal(redis, keys)
-        self._redis = redis
-        self._keys = keys
-        self._buckets = {
+        self.buckets = {
             name: TokenBucket(redis, keys, name, rate=d.rate_limit, burst=d.rate_burst)
             for name, d in destinations.items()
             if d.rate_limit is not None
         }
-        self._in_flight = {name: asyncio.Semaphore(d.max_in_flight) for name, d in destinations.items()}
+        self.in_flight = {name: asyncio.Semaphore(d.max_in_flight) for name, d in destinations.items()}
+
+
+class Attempter:
+    """One attempt of one delivery through its connector, and what a failure becomes."""
+
+    def __init__(self, settings: DeliverySettings, rng: random.Random | None = None) -> None:
+        self._settings = settings
+        self._rng = rng or random.Random()
 
     # -- one attempt -----------------------------------------------------------------------------
 
-    async def _attempt(
+    async def attempt(
         self, connector: Connector, delivery: QueuedDelivery, deadline: float | None = None
     ) -> Result:
         """One send; with ``deadline`` (loop time) the send is cut off there and counts as failed."""
@@ -130,7 +144,7 @@ class DeliveryAttempts:
                 delivery.with_attempt(record), Outcome.DEAD, reason=str(exc), disable=exc.disable_destination
             )
         except TimeoutError:
-            return self.failed(delivery, now, _DEADLINE_DETAIL)
+            return self.failed(delivery, now, DEADLINE_DETAIL)
         except Exception as exc:  # a connector bug must not lose the event: retry it, visibly
             logger.exception("connector raised", extra={"destination": delivery.destination})
             return self.failed(delivery, now, f"connector error {type(exc).__name__}")

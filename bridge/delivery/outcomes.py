@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import orjson
 
 from bridge.config.delivery import DestinationConfig
-from bridge.delivery.attempt import DeliveryAttempts, Finish, Result
+from bridge.delivery.attempt import DeliveryContext, Finish, Result
 from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery
 from bridge.delivery.metrics import (
     DEAD_LETTERS,
@@ -27,15 +27,18 @@ from bridge.delivery.metrics import (
 from bridge.events import Event, EventType
 from bridge.routing import destinations_for
 
-__all__ = ["OutcomeRecording"]
+__all__ = ["Recorder"]
 
 logger = logging.getLogger(__name__)
 
 
-class OutcomeRecording(DeliveryAttempts):
+class Recorder:
     """Persists results and announces dead letters and disabled destinations."""
 
-    async def _record(
+    def __init__(self, context: DeliveryContext) -> None:
+        self._context = context
+
+    async def record(
         self,
         config: DestinationConfig,
         results: list[Result],
@@ -47,15 +50,16 @@ class OutcomeRecording(DeliveryAttempts):
 
         ``finish`` (a journaled batch's completion) joins the same transaction.
         """
+        context = self._context
         name = config.name
         dead = [r for r in results if r.outcome is Outcome.DEAD]
         later = [r for r in results if r.outcome in (Outcome.RETRY, Outcome.DEFERRED)] if schedule else []
         if dead or later or finish is not None:
-            async with self._redis.pipeline(transaction=True) as pipe:
+            async with self._context.redis.pipeline(transaction=True) as pipe:
                 if later:
-                    pipe.zadd(self.retries.key, {r.delivery.to_wire(): r.due for r in later})
+                    pipe.zadd(context.retries.key, {r.delivery.to_wire(): r.due for r in later})
                 for r in dead:
-                    self.dead_letters.add_to(pipe, r.delivery, r.reason)
+                    context.dead_letters.add_to(pipe, r.delivery, r.reason)
                 if finish is not None:
                     finish(pipe)
                 await pipe.execute()
@@ -73,12 +77,12 @@ class OutcomeRecording(DeliveryAttempts):
         disabling = next((r for r in dead if r.disable), None)
         failures = sum(1 for r in results if r.attempted and r.outcome in (Outcome.RETRY, Outcome.DEAD))
         if disabling is not None:
-            tripped = await self.health.disable(name, disabling.reason)
+            tripped = await context.health.disable(name, disabling.reason)
             reason = disabling.reason
         else:
-            policy = config.health or self._settings.health
+            policy = config.health or context.settings.health
             reason = f"{policy.failure_threshold} failures in a row"
-            tripped = await self.health.record(
+            tripped = await context.health.record(
                 name,
                 successes=counts.get(Outcome.DELIVERED, 0),
                 failures=failures,
@@ -90,14 +94,16 @@ class OutcomeRecording(DeliveryAttempts):
         if tripped:
             await self._announce_disabled(config, reason)
 
-    async def _record_unknown(
+    async def record_unknown(
         self, destination: str, deliveries: list[QueuedDelivery], finish: Finish | None = None
     ) -> None:
         now = time.time()
         reason = f"destination {destination!r} is not configured"
-        async with self._redis.pipeline(transaction=True) as pipe:
+        async with self._context.redis.pipeline(transaction=True) as pipe:
             for d in deliveries:
-                self.dead_letters.add_to(pipe, d.with_attempt(AttemptRecord(now, "failed", reason)), reason)
+                self._context.dead_letters.add_to(
+                    pipe, d.with_attempt(AttemptRecord(now, "failed", reason)), reason
+                )
             if finish is not None:
                 finish(pipe)
             await pipe.execute()
@@ -140,7 +146,7 @@ class OutcomeRecording(DeliveryAttempts):
         millis = int(now.timestamp() * 1000)
         return Event(
             id=f"{kind.value}:{destination}:{key + ':' if key else ''}{millis}",
-            source=f"{self._source}/delivery",
+            source=f"{self._context.source}/delivery",
             type=kind.value,
             subject=f"destination/{destination}",
             time=now,
@@ -157,8 +163,8 @@ class OutcomeRecording(DeliveryAttempts):
         deliveries = [
             QueuedDelivery.for_event(event, name)
             for event in events
-            for name in destinations_for(event, self._routes)
+            for name in destinations_for(event, self._context.routes)
             if name != about
         ]
         if deliveries:
-            await self._enqueue(deliveries)
+            await self._context.enqueue(deliveries)
