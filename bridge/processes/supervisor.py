@@ -171,6 +171,3 @@ class Supervisor:
 async def _wait(child: ChildProcess, seconds: float) -> None:
     with contextlib.suppress(subprocess.TimeoutExpired):
         await asyncio.to_thread(child.popen.wait, seconds)
-
-
-# -- gws-bridge run -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from bridge.normalize.state import RedisStateStore
+from bridge.gws.state_store import RedisStateStore
 from tests.integration.gws.test_session import CollectingSink, running_session, wait_until
 from tests.plugins.simulator import SimulatorHandle
 
