@@ -35,19 +35,19 @@ from bridge.commands.params import (
 )
 from bridge.commands.translators import (
     Translator,
-    _call_op,
-    _consult,
-    _interaction_op,
-    _phone,
-    _t_agent_state,
-    _t_channel_state,
-    _t_dial,
-    _t_dnd,
-    _t_not_ready,
-    _t_session_start,
-    _t_set_disposition,
-    _t_workbin_pull,
-    _voice_state,
+    call_op,
+    consult,
+    interaction_op,
+    phone,
+    translate_agent_state,
+    translate_channel_state,
+    translate_dial,
+    translate_dnd,
+    translate_not_ready,
+    translate_session_start,
+    translate_set_disposition,
+    translate_workbin_pull,
+    voice_state,
 )
 
 
@@ -69,11 +69,11 @@ _S = frozenset
 
 
 def _data_op(operation: str) -> Translator:
-    return _call_op(operation, types=_S({"AttachedDataChanged"}), extra=lambda p: {"userData": p.user_data})
+    return call_op(operation, types=_S({"AttachedDataChanged"}), extra=lambda p: {"userData": p.user_data})
 
 
 def _recording_op(operation: str, state: str) -> Translator:
-    return _call_op(operation, types=_S({"CallRecordingStateChange"}), recording=state)
+    return call_op(operation, types=_S({"CallRecordingStateChange"}), recording=state)
 
 
 _STATES = _S({Need.AGENT_STATES})
@@ -81,35 +81,37 @@ _RELEASED = _S({"Released"})
 
 ACTIONS: dict[str, ActionSpec] = {
     # agent state (voice channel, GWS 8.5.2 agent-state operations)
-    "agent.ready": ActionSpec(NoParams, lambda p, c: _voice_state("Ready", "Ready"), summary="Ready"),
-    "agent.not_ready": ActionSpec(NotReadyParams, _t_not_ready, _STATES, "Not Ready, optional reason"),
+    "agent.ready": ActionSpec(NoParams, lambda p, c: voice_state("Ready", "Ready"), summary="Ready"),
+    "agent.not_ready": ActionSpec(NotReadyParams, translate_not_ready, _STATES, "Not Ready, optional reason"),
     "agent.after_call_work": ActionSpec(
-        NoParams, lambda p, c: _voice_state("AfterCallWork", "NotReady", "AfterCallWork")
+        NoParams, lambda p, c: voice_state("AfterCallWork", "NotReady", "AfterCallWork")
     ),
-    "agent.aux_work": ActionSpec(NoParams, lambda p, c: _voice_state("AuxWork", "NotReady", "AuxWork")),
-    "agent.offline": ActionSpec(NoParams, lambda p, c: _voice_state("Offline", "LoggedOut")),
-    "agent.state": ActionSpec(AgentStateParams, _t_agent_state, _STATES, "custom agent-state operation"),
-    "agent.dnd": ActionSpec(DndParams, _t_dnd),
-    "channel.state": ActionSpec(ChannelStateParams, _t_channel_state, _STATES),
+    "agent.aux_work": ActionSpec(NoParams, lambda p, c: voice_state("AuxWork", "NotReady", "AuxWork")),
+    "agent.offline": ActionSpec(NoParams, lambda p, c: voice_state("Offline", "LoggedOut")),
+    "agent.state": ActionSpec(
+        AgentStateParams, translate_agent_state, _STATES, "custom agent-state operation"
+    ),
+    "agent.dnd": ActionSpec(DndParams, translate_dnd),
+    "channel.state": ActionSpec(ChannelStateParams, translate_channel_state, _STATES),
     # dispositions
     "call.set_disposition": ActionSpec(
-        DispositionParams, _t_set_disposition, _S({Need.DISPOSITIONS, Need.DEVICE})
+        DispositionParams, translate_set_disposition, _S({Need.DISPOSITIONS, Need.DEVICE})
     ),
     # calls
-    "call.answer": ActionSpec(CallParams, _call_op("Answer", states=_S({"Established"}))),
-    "call.reject": ActionSpec(CallParams, _call_op("Reject", states=_RELEASED)),
-    "call.hangup": ActionSpec(CallParams, _call_op("Hangup", states=_RELEASED)),
-    "call.hold": ActionSpec(CallParams, _call_op("Hold", states=_S({"Held"}))),
-    "call.retrieve": ActionSpec(CallParams, _call_op("Retrieve", states=_S({"Established"}))),
-    "call.dial": ActionSpec(DialParams, _t_dial, _S({Need.DEVICE})),
+    "call.answer": ActionSpec(CallParams, call_op("Answer", states=_S({"Established"}))),
+    "call.reject": ActionSpec(CallParams, call_op("Reject", states=_RELEASED)),
+    "call.hangup": ActionSpec(CallParams, call_op("Hangup", states=_RELEASED)),
+    "call.hold": ActionSpec(CallParams, call_op("Hold", states=_S({"Held"}))),
+    "call.retrieve": ActionSpec(CallParams, call_op("Retrieve", states=_S({"Established"}))),
+    "call.dial": ActionSpec(DialParams, translate_dial, _S({Need.DEVICE})),
     "call.send_dtmf": ActionSpec(
-        DtmfParams, _call_op("SendDtmf", types=_S({"DtmfSent"}), extra=lambda p: {"digits": p.digits})
+        DtmfParams, call_op("SendDtmf", types=_S({"DtmfSent"}), extra=lambda p: {"digits": p.digits})
     ),
     "call.attach_data": ActionSpec(CallDataParams, _data_op("AttachUserData")),
     "call.update_data": ActionSpec(CallDataParams, _data_op("UpdateUserData")),
     "call.delete_data": ActionSpec(
         DeleteDataParams,
-        lambda p, c: _call_op(
+        lambda p, c: call_op(
             "DeleteUserDataPair" if p.key else "DeleteUserData",
             types=_S({"AttachedDataChanged"}),
             extra=lambda q: {"key": q.key},
@@ -117,49 +119,49 @@ ACTIONS: dict[str, ActionSpec] = {
     ),
     "call.transfer": ActionSpec(
         CallDestinationParams,
-        _call_op(
+        call_op(
             "SingleStepTransfer",
             states=_RELEASED,
-            extra=lambda p: {"destination": _phone(p.destination), "userData": p.user_data},
+            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
         ),
         summary="single-step transfer",
     ),
     "call.initiate_transfer": ActionSpec(
         CallDestinationParams,
-        _call_op(
+        call_op(
             "InitiateTransfer",
             states=_S({"Held"}),
-            extra=lambda p: {"destination": _phone(p.destination), "userData": p.user_data},
+            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
         ),
     ),
     "call.complete_transfer": ActionSpec(
         CompleteParams,
-        _call_op("CompleteTransfer", states=_RELEASED, extra=lambda p: {"consultCallUri": _consult(p)}),
+        call_op("CompleteTransfer", states=_RELEASED, extra=lambda p: {"consultCallUri": consult(p)}),
     ),
     "call.conference": ActionSpec(
         CallDestinationParams,
-        _call_op(
+        call_op(
             "SingleStepConference",
             types=_S({"ParticipantsUpdated"}),
-            extra=lambda p: {"destination": _phone(p.destination), "userData": p.user_data},
+            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
         ),
         summary="single-step conference",
     ),
     "call.initiate_conference": ActionSpec(
         CallDestinationParams,
-        _call_op(
+        call_op(
             "InitiateConference",
             states=_S({"Held"}),
-            extra=lambda p: {"destination": _phone(p.destination), "userData": p.user_data},
+            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
         ),
     ),
     "call.complete_conference": ActionSpec(
         CompleteParams,
-        _call_op(
+        call_op(
             "CompleteConference",
             states=_RELEASED,
             types=_S({"ParticipantsUpdated"}),
-            extra=lambda p: {"consultCallUri": _consult(p)},
+            extra=lambda p: {"consultCallUri": consult(p)},
         ),
     ),
     "call.start_recording": ActionSpec(CallParams, _recording_op("StartCallRecording", "Recording")),
@@ -168,25 +170,25 @@ ACTIONS: dict[str, ActionSpec] = {
     "call.resume_recording": ActionSpec(CallParams, _recording_op("ResumeCallRecording", "Recording")),
     # interactions and workbins (8.5.1: synchronous "status: ok" replies)
     "interaction.accept": ActionSpec(
-        InteractionAcceptParams, _interaction_op("Accept", lambda p: {"nickname": p.nickname})
+        InteractionAcceptParams, interaction_op("Accept", lambda p: {"nickname": p.nickname})
     ),
-    "interaction.reject": ActionSpec(InteractionParams, _interaction_op("Reject")),
-    "interaction.complete": ActionSpec(InteractionParams, _interaction_op("Complete")),
+    "interaction.reject": ActionSpec(InteractionParams, interaction_op("Reject")),
+    "interaction.complete": ActionSpec(InteractionParams, interaction_op("Complete")),
     "interaction.place_in_queue": ActionSpec(
-        PlaceInQueueParams, _interaction_op("PlaceInQueue", lambda p: {"queueName": p.queue})
+        PlaceInQueueParams, interaction_op("PlaceInQueue", lambda p: {"queueName": p.queue})
     ),
     "interaction.place_in_workbin": ActionSpec(
-        PlaceInWorkbinParams, _interaction_op("PlaceInWorkbin", lambda p: {"workbin": p.workbin})
+        PlaceInWorkbinParams, interaction_op("PlaceInWorkbin", lambda p: {"workbin": p.workbin})
     ),
     "interaction.transfer": ActionSpec(
-        InteractionTransferParams, _interaction_op("Transfer", lambda p: {"userId": p.user_id})
+        InteractionTransferParams, interaction_op("Transfer", lambda p: {"userId": p.user_id})
     ),
     "interaction.update_data": ActionSpec(
-        InteractionDataParams, _interaction_op("UpdateUserData", lambda p: {"userData": p.user_data})
+        InteractionDataParams, interaction_op("UpdateUserData", lambda p: {"userData": p.user_data})
     ),
-    "workbin.pull": ActionSpec(WorkbinPullParams, _t_workbin_pull),
+    "workbin.pull": ActionSpec(WorkbinPullParams, translate_workbin_pull),
     # sessions
-    "session.start": ActionSpec(SessionStartParams, _t_session_start),
+    "session.start": ActionSpec(SessionStartParams, translate_session_start),
     "session.end": ActionSpec(
         NoParams, _fixed(GwsRequest("POST", "/me", {"operationName": "EndContactCenterSession"}), SYNC)
     ),

@@ -3,7 +3,7 @@
 Each translator takes an action's params model and an :class:`AgentContext`
 and returns ``(GwsRequest, OutcomeRule)``, raising :class:`CommandError` when
 the command cannot be performed with what GWS defines. The factories
-(``_call_op``, ``_interaction_op``) build translators for the action table in
+(``call_op``, ``interaction_op``) build translators for the action table in
 :mod:`bridge.commands.actions`.
 """
 
@@ -34,7 +34,7 @@ def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
-def _voice_state(operation: str, state: str, work_mode: str | None = None) -> tuple[GwsRequest, OutcomeRule]:
+def voice_state(operation: str, state: str, work_mode: str | None = None) -> tuple[GwsRequest, OutcomeRule]:
     request = GwsRequest("POST", "/me/channels/voice", {"operationName": operation})
     return request, OutcomeRule(user_state=state, work_mode=work_mode, device_errors=True)
 
@@ -51,9 +51,9 @@ def _find_state(context: AgentContext, operation: str) -> AgentStateDefinition:
     )
 
 
-def _t_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     if p.reason is None and p.work_mode is None:
-        return _voice_state("NotReady", "NotReady")
+        return voice_state("NotReady", "NotReady")
     # GWS has no reason parameter on NotReady: a reason (or work mode) is an agent-state definition.
     for d in ctx.agent_states or ():
         if d.notified_state != "NotReady":
@@ -64,7 +64,7 @@ def _t_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsRequest, Outc
             continue
         if p.reason is None and d.reason is not None:
             continue
-        return _voice_state(d.operation_name, "NotReady", d.work_mode)
+        return voice_state(d.operation_name, "NotReady", d.work_mode)
     not_ready = [d for d in ctx.agent_states or () if d.notified_state == "NotReady"]
     valid = sorted(f"{d.reason or '-'}/{d.work_mode or '-'}" for d in not_ready)
     raise CommandError(
@@ -74,19 +74,19 @@ def _t_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsRequest, Outc
     )
 
 
-def _t_agent_state(p: AgentStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_agent_state(p: AgentStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     d = _find_state(ctx, p.operation)
-    return _voice_state(d.operation_name, d.notified_state, d.work_mode)
+    return voice_state(d.operation_name, d.notified_state, d.work_mode)
 
 
-def _t_dnd(p: DndParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_dnd(p: DndParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     operation = "DoNotDisturbOn" if p.on else "DoNotDisturbOff"
     return GwsRequest("POST", "/me", {"operationName": operation}), OutcomeRule(
         dnd="On" if p.on else "Off", device_errors=True
     )
 
 
-def _t_channel_state(p: ChannelStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_channel_state(p: ChannelStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     if p.state in {"Ready", "NotReady"}:
         state = p.state
     else:
@@ -95,7 +95,7 @@ def _t_channel_state(p: ChannelStateParams, ctx: AgentContext) -> tuple[GwsReque
     return request, OutcomeRule(channel=p.channel, user_state=state, device_errors=True)
 
 
-def _call_op(
+def call_op(
     operation: str,
     *,
     states: frozenset[str] = frozenset(),
@@ -115,21 +115,21 @@ def _call_op(
     return translate_call
 
 
-def _phone(number: str) -> dict[str, str]:
+def phone(number: str) -> dict[str, str]:
     return {"phoneNumber": number}
 
 
-def _t_dial(p: DialParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_dial(p: DialParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     if not ctx.device_id:
         raise CommandError("the agent has no voice device; start a session first", status=409)
-    body: dict[str, Any] = {"operationName": "Dial", "destination": _phone(p.destination)}
+    body: dict[str, Any] = {"operationName": "Dial", "destination": phone(p.destination)}
     if p.user_data:
         body["userData"] = p.user_data
     rule = OutcomeRule(call_states=frozenset({"Dialing"}), device_errors=True)
     return GwsRequest("POST", f"/me/devices/{_seg(ctx.device_id)}/calls", body), rule
 
 
-def _t_set_disposition(p: DispositionParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_set_disposition(p: DispositionParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     if ctx.dispositions is not None and p.disposition not in ctx.dispositions:
         valid = sorted(ctx.dispositions)
         raise CommandError(
@@ -153,7 +153,7 @@ def _t_set_disposition(p: DispositionParams, ctx: AgentContext) -> tuple[GwsRequ
     return GwsRequest("POST", path, body), rule
 
 
-def _interaction_op(operation: str, extra: Callable[[Any], dict[str, Any]] | None = None) -> Translator:
+def interaction_op(operation: str, extra: Callable[[Any], dict[str, Any]] | None = None) -> Translator:
     def translate_interaction(p: Any, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
         body: dict[str, Any] = {"operationName": operation}
         if extra is not None:
@@ -163,13 +163,13 @@ def _interaction_op(operation: str, extra: Callable[[Any], dict[str, Any]] | Non
     return translate_interaction
 
 
-def _t_workbin_pull(p: WorkbinPullParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_workbin_pull(p: WorkbinPullParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     uri = f"{ctx.base_url}/api/v2/me/workbins/{_seg(p.workbin_id)}/interactions/{_seg(p.interaction_id)}"
     body = {"operationName": "PullInteractionFromWorkbin", "uri": uri}
     return GwsRequest("POST", "/me/interactions", body), SYNC
 
 
-def _t_session_start(p: SessionStartParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_session_start(p: SessionStartParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
     body: dict[str, Any] = {"operationName": "StartContactCenterSession", "channels": list(p.channels)}
     for key, value in (("place", p.place), ("loginCode", p.login_code), ("queue", p.queue)):
         if value is not None:
@@ -177,6 +177,6 @@ def _t_session_start(p: SessionStartParams, ctx: AgentContext) -> tuple[GwsReque
     return GwsRequest("POST", "/me", body), SYNC
 
 
-def _consult(p: CompleteParams) -> str | None:
+def consult(p: CompleteParams) -> str | None:
     # GWS finds the related call itself when consultCallUri is absent.
     return f"/api/v2/me/calls/{_seg(p.consult_call_id)}" if p.consult_call_id else None
