@@ -23,21 +23,23 @@ Nothing here logs or raises a password, an Authorization value, a CSRF token or 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import ssl
 from typing import Any
 
 import aiohttp
 import orjson
 
 from bridge.config.gws import GwsSettings
-from bridge.gws.rest_transport import GwsRestTransport, _Attempt
+from bridge.gws.rest_transport import Reply, RestTransport
 
 __all__ = ["GwsRestClient"]
 
 logger = logging.getLogger(__name__)
 
 
-class GwsRestClient(GwsRestTransport):
+class GwsRestClient:
     """The REST session of one GWS user (agent).
 
     ``base_url`` is the GWS root without ``/api/v2``. ``connector`` (or the connector of
@@ -49,6 +51,15 @@ class GwsRestClient(GwsRestTransport):
     Raises ``ValueError`` for a bad timeout or retry count, ``ConfigError`` for an unreadable
     ``ca_file``.
     """
+
+    def __init__(self, base_url: str, username: str, password: str, **transport: Any) -> None:
+        """``transport``: the keyword arguments above, for the :class:`RestTransport` this client owns."""
+        self._http = RestTransport(base_url, username, password, **transport)
+        self._username = username
+        self._logged_in = False
+        self._login_lock = asyncio.Lock()
+        self._login_generation = 0
+        self._user: dict[str, Any] = {}
 
     @classmethod
     def from_settings(
@@ -69,7 +80,7 @@ class GwsRestClient(GwsRestTransport):
         )
 
     def __repr__(self) -> str:
-        return f"GwsRestClient({self._base_url!r}, {self._username!r}, logged_in={self._logged_in})"
+        return f"GwsRestClient({self._http.base_url!r}, {self._username!r}, logged_in={self._logged_in})"
 
     # -- state -----------------------------------------------------------------------------
 
@@ -81,12 +92,21 @@ class GwsRestClient(GwsRestTransport):
     @property
     def base_url(self) -> str:
         """GWS root URL, without ``/api/v2`` and without a trailing slash."""
-        return self._base_url
+        return self._http.base_url
+
+    @property
+    def ssl(self) -> ssl.SSLContext | bool:
+        """How GWS's certificate is verified; the CometD clients use the same."""
+        return self._http.ssl
+
+    def api_url(self, path: str) -> str:
+        """Absolute URL of ``path`` (relative to ``/api/v2``, or starting with ``/api/``)."""
+        return self._http.api_url(path)
 
     @property
     def csrf(self) -> tuple[str, str] | None:
         """``(header name, token)`` captured from GWS, or ``None`` when CSRF is off or unknown."""
-        return self._csrf
+        return self._http.csrf
 
     @property
     def logged_in(self) -> bool:
@@ -100,20 +120,19 @@ class GwsRestClient(GwsRestTransport):
 
     def cometd_headers(self) -> dict[str, str]:
         """Headers a CometD auth extension sends: Authorization, Cookie (JSESSIONID), CSRF."""
-        headers = {"Authorization": self._authorization}
-        cookie = self._cookie_header()
+        headers = {"Authorization": self._http.authorization}
+        cookie = self._http.cookie_header()
         if cookie:
             headers["Cookie"] = cookie
-        if self._csrf is not None:
-            headers[self._csrf[0]] = self._csrf[1]
+        csrf = self._http.csrf
+        if csrf is not None:
+            headers[csrf[0]] = csrf[1]
         return headers
 
     def forget_session(self) -> None:
         """Drop the HTTP session and CSRF token (after EndContactCenterSession, 002:533-540)."""
-        self._csrf = None
         self._logged_in = False
-        if self._jar is not None:
-            self._jar.clear()
+        self._http.forget_session()
 
     # -- public requests ---------------------------------------------------------------------
 
@@ -141,7 +160,7 @@ class GwsRestClient(GwsRestTransport):
             await self._relogin(self._login_generation)
         generation = self._login_generation
         body = orjson.dumps(json) if json is not None else None
-        attempt = await self._send(method, path, params, body, context)
+        attempt = await self._http.send(method, path, params, body, context)
         if self._is_auth_refusal(attempt):
             logger.info(
                 "gws session refused, logging in again",
@@ -153,8 +172,8 @@ class GwsRestClient(GwsRestTransport):
                 },
             )
             await self._relogin(generation)
-            attempt = await self._send(method, path, params, body, context)
-        reply = self._parse(attempt, context)
+            attempt = await self._http.send(method, path, params, body, context)
+        reply = self._http.parse(attempt, context)
         if _ends_http_session(method, path, json):
             # GWS invalidates the HTTP session and its CSRF token (002:533-540, 003:4631).
             self.forget_session()
@@ -184,12 +203,8 @@ class GwsRestClient(GwsRestTransport):
 
     async def aclose(self) -> None:
         """Close this client's HTTP session (a shared connector stays open)."""
-        self._closed = True
         self._logged_in = False
-        self._csrf = None
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        await self._http.aclose()
 
     async def __aenter__(self) -> GwsRestClient:
         return self
@@ -206,11 +221,11 @@ class GwsRestClient(GwsRestTransport):
         # The token is re-read; concurrent requests keep sending the old one meanwhile. A login
         # reply without a token means CSRF is off.
         self._logged_in = False
-        tokens_seen = self._csrf_replies
-        attempt = await self._send("GET", "/me", None, None, context)
-        body = self._parse(attempt, context)
-        if self._csrf_replies == tokens_seen:
-            self._csrf = None
+        tokens_seen = self._http.csrf_replies
+        attempt = await self._http.send("GET", "/me", None, None, context)
+        body = self._http.parse(attempt, context)
+        if self._http.csrf_replies == tokens_seen:
+            self._http.csrf = None
         user = body.get("user")
         self._user = user if isinstance(user, dict) else body
         self._logged_in = True
@@ -219,8 +234,8 @@ class GwsRestClient(GwsRestTransport):
             "gws login",
             extra={
                 "agent": self._username,
-                "csrf": self._csrf is not None,
-                "session": bool(self._cookie_header()),
+                "csrf": self._http.csrf is not None,
+                "session": bool(self._http.cookie_header()),
             },
         )
         return self._user
@@ -233,7 +248,7 @@ class GwsRestClient(GwsRestTransport):
             await self._login_locked()
 
     @staticmethod
-    def _is_auth_refusal(attempt: _Attempt) -> bool:
+    def _is_auth_refusal(attempt: Reply) -> bool:
         if attempt.status in (401, 403):
             return True
         if attempt.status == 200 and b"statusCode" in attempt.raw:

@@ -1,4 +1,4 @@
-"""The HTTP transport under one agent's GWS REST client (:class:`bridge.gws.rest.GwsRestClient`).
+"""The HTTP transport that one agent's GWS REST client (:class:`bridge.gws.rest.GwsRestClient`) owns.
 
 Credentials, TLS and timeouts; the client's own cookie jar and aiohttp session (opened lazily
 on a possibly shared connector); one exchange that sends Basic auth and the CSRF header and
@@ -24,7 +24,7 @@ from yarl import URL
 from bridge.errors import ConfigError, GwsError, GwsTransportError
 from bridge.gws.errors import parse_reply
 
-__all__ = ["GwsRestTransport"]
+__all__ = ["Reply", "RestTransport"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ _PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class _Attempt:
-    """One HTTP exchange: status, raw body, ``Retry-After`` seconds if any."""
+class Reply:
+    """One HTTP exchange's answer: status, raw body, ``Retry-After`` seconds if any."""
 
     __slots__ = ("raw", "retry_after", "status")
 
@@ -54,8 +54,12 @@ class _Attempt:
         self.retry_after = retry_after
 
 
-class GwsRestTransport:
-    """HTTP exchanges of one GWS user; see :class:`~bridge.gws.rest.GwsRestClient` for the arguments."""
+class RestTransport:
+    """HTTP exchanges of one GWS user; see :class:`~bridge.gws.rest.GwsRestClient` for the arguments.
+
+    It holds what every exchange needs — credentials, TLS, timeouts, the cookie jar, the CSRF
+    token last captured — and never decides about logins: that is the client's job.
+    """
 
     def __init__(
         self,
@@ -96,13 +100,24 @@ class GwsRestTransport:
         self._backoff_cap = backoff_cap
         self._session: aiohttp.ClientSession | None = None
         self._jar: aiohttp.CookieJar | None = None
-        self._csrf: tuple[str, str] | None = None
-        self._csrf_replies = 0  # replies that carried a token, to tell "CSRF off" at login
-        self._logged_in = False
-        self._login_lock = asyncio.Lock()
-        self._login_generation = 0
-        self._user: dict[str, Any] = {}
+        #: ``(header name, token)`` last captured from GWS; the client clears it when CSRF is off
+        self.csrf: tuple[str, str] | None = None
+        #: replies that carried a token so far, so a login can tell "CSRF off"
+        self.csrf_replies = 0
         self._closed = False
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def username(self) -> str:
+        return self._username
+
+    @property
+    def authorization(self) -> str:
+        """The ``Authorization`` header value (Basic credentials)."""
+        return self._authorization
 
     @property
     def ssl(self) -> ssl.SSLContext | bool:
@@ -118,7 +133,7 @@ class GwsRestTransport:
             return self._base_url + path
         return f"{self._base_url}/api/v2{path}"
 
-    def _parse(self, attempt: _Attempt, context: str) -> dict[str, Any]:
+    def parse(self, attempt: Reply, context: str) -> dict[str, Any]:
         try:
             return parse_reply(attempt.status, attempt.raw, context=context)
         except GwsError as exc:
@@ -138,9 +153,9 @@ class GwsRestTransport:
             )
         return self._session
 
-    async def _send(
+    async def send(
         self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None, context: str
-    ) -> _Attempt:
+    ) -> Reply:
         """One request with the retry policy of :mod:`bridge.gws.rest`; returns the raw reply."""
         retries = 0
         while True:
@@ -162,7 +177,7 @@ class GwsRestTransport:
                     return attempt
                 retry_after = attempt.retry_after
                 error = GwsTransportError("HTTP 503", http_status=503)
-            delay = self._backoff(retries, retry_after)
+            delay = self.backoff(retries, retry_after)
             retries += 1
             logger.warning(
                 "gws request retried",
@@ -179,11 +194,11 @@ class GwsRestTransport:
 
     async def _exchange(
         self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None
-    ) -> _Attempt:
+    ) -> Reply:
         session = self._ensure_session()
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
-        if self._csrf is not None:
-            headers[self._csrf[0]] = self._csrf[1]
+        if self.csrf is not None:
+            headers[self.csrf[0]] = self.csrf[1]
         if body is not None:
             headers["Content-Type"] = "application/json"
         async with session.request(
@@ -206,31 +221,46 @@ class GwsRestTransport:
                     "http_status": response.status,
                 },
             )
-            return _Attempt(response.status, raw, _retry_after(response.headers.get("Retry-After")))
+            return Reply(response.status, raw, _retry_after(response.headers.get("Retry-After")))
 
     def _capture_csrf(self, headers: Any) -> None:
         token = headers.get("X-CSRF-TOKEN")
         if token:
             name = headers.get("X-CSRF-HEADER") or _DEFAULT_CSRF_HEADER
-            self._csrf = (name, token)
-            self._csrf_replies += 1
+            self.csrf = (name, token)
+            self.csrf_replies += 1
 
-    def _cookie_header(self) -> str:
+    def cookie_header(self) -> str:
         if self._jar is None:
             return ""
         cookies = self._jar.filter_cookies(URL(self._base_url + "/api/v2/"))
         return "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
 
-    def _backoff(self, retries: int, retry_after: float | None) -> float:
+    def backoff(self, retries: int, retry_after: float | None) -> float:
+        """Seconds before retry number ``retries + 1``: ``Retry-After`` (capped) or jittered doubling."""
         if retry_after is not None:
             return min(self._backoff_cap, max(0.0, retry_after))
         ceiling = min(self._backoff_cap, self._backoff_base * (2**retries))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
+    def forget_session(self) -> None:
+        """Drop the cookie and the CSRF token: the next exchange starts a new HTTP session."""
+        self.csrf = None
+        if self._jar is not None:
+            self._jar.clear()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session for good (a shared connector stays open)."""
+        self._closed = True
+        self.csrf = None
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
     def _secrets(self) -> list[str]:
         secrets = [self._password, self._authorization, self._authorization.split(" ", 1)[1]]
-        if self._csrf is not None:
-            secrets.append(self._csrf[1])
+        if self.csrf is not None:
+            secrets.append(self.csrf[1])
         if self._jar is not None:
             secrets.extend(
                 morsel.value for morsel in self._jar.filter_cookies(URL(self._base_url + "/")).values()

@@ -10,6 +10,7 @@ import bridge.gws.errors as gws_errors
 import bridge.gws.operations as gws_operations
 import bridge.gws.rest as gws_rest
 from bridge.gws.rest import GwsRestClient
+from bridge.gws.rest_transport import RestTransport
 
 
 def test_api_url_is_relative_to_api_v2_unless_it_names_another_api() -> None:
@@ -42,13 +43,13 @@ def test_invalid_settings_are_refused(kwargs: dict) -> None:
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
-    client = GwsRestClient("http://gws", "a", "b", backoff_base=0.1, backoff_cap=1.0)
+    transport = RestTransport("http://gws", "a", "b", backoff_base=0.1, backoff_cap=1.0)
     for retries, ceiling in [(0, 0.1), (1, 0.2), (2, 0.4), (3, 0.8), (4, 1.0), (10, 1.0)]:
-        delays = [client._backoff(retries, None) for _ in range(200)]
+        delays = [transport.backoff(retries, None) for _ in range(200)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays), retries
         assert len(set(delays)) > 1  # jittered
-    assert client._backoff(0, 0.5) == 0.5  # Retry-After honoured
-    assert client._backoff(0, 60.0) == 1.0  # but capped
+    assert transport.backoff(0, 0.5) == 0.5  # Retry-After honoured
+    assert transport.backoff(0, 60.0) == 1.0  # but capped
 
 
 @pytest.mark.parametrize("module", [gws_rest, gws_errors, gws_operations])
