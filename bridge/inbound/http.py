@@ -10,28 +10,29 @@ import orjson
 
 from bridge.inbound.problems import Problem
 
-__all__ = ["InboundRequest", "InboundResponse", "require_json_content_type"]
+__all__ = ["FORM", "JSON", "InboundRequest", "InboundResponse", "require_content_type"]
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 _UTF8 = {"utf-8", "utf8"}
 
 
-def require_json_content_type(content_type: str | None, *, media: bool = True) -> None:
-    """Raise :class:`Problem` 415 unless ``content_type`` is JSON in UTF-8.
+def require_content_type(content_type: str | None, media: str | None = JSON) -> None:
+    """Raise :class:`Problem` 415 unless ``content_type`` is ``media`` in UTF-8.
 
-    ``application/json`` or any ``+json`` type (with ``media=False``, any type: the device
-    registry has never asked for one), without a ``charset`` or with ``charset=utf-8``: JSON is
-    UTF-8 (RFC 8259), and a body announced as, say, UTF-16 would otherwise be read as UTF-8.
+    ``media`` ``JSON`` also admits any ``+json`` type; ``None`` admits any type (the device
+    registry has never asked for one). A ``charset`` other than UTF-8 is refused whatever the
+    type: JSON is UTF-8 (RFC 8259), as are Slack's forms, and a body announced as, say, UTF-16
+    would otherwise be read as UTF-8.
     """
     kind, *parameters = (content_type or "").split(";")
     kind = kind.strip().lower()
-    if media and kind != "application/json" and not kind.endswith("+json"):
-        raise Problem(415, "send application/json", kind="unsupported-media-type")
+    if media is not None and kind != media and not (media == JSON and kind.endswith("+json")):
+        raise Problem(415, f"send {media}", kind="unsupported-media-type")
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8:
-            raise Problem(
-                415, "JSON bodies are UTF-8: send charset=utf-8 or none", kind="unsupported-media-type"
-            )
+            raise Problem(415, "bodies are UTF-8: send charset=utf-8 or none", kind="unsupported-media-type")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from pydantic import (
 
 from bridge.commands.limits import input_violations
 from bridge.errors import CommandError
-from bridge.inbound.http import require_json_content_type
+from bridge.inbound.http import require_content_type
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
 from bridge.mobile.registry import DeviceRegistry, Platform, token_fingerprint
 from bridge.mobile.topics import validate_filter
@@ -152,7 +152,7 @@ def add_mobile_routes(
                 raise Problem(413, f"body over {MAX_BODY} bytes")
             body = await _read_limited(request)
             who = await verified(request, body)
-            require_json_content_type(request.headers.get("Content-Type"), media=False)
+            require_content_type(request.headers.get("Content-Type"), None)
             try:
                 document = orjson.loads(body)
             except orjson.JSONDecodeError:

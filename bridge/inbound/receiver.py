@@ -24,7 +24,7 @@ from bridge.errors import CommandError
 from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
-from bridge.inbound.http import InboundRequest, InboundResponse, require_json_content_type
+from bridge.inbound.http import InboundRequest, InboundResponse, require_content_type
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
@@ -197,7 +197,7 @@ class Receiver:
             )
 
     async def _post_command(self, request: InboundRequest, verified: Verified) -> InboundResponse:
-        require_json_content_type(request.headers.get("Content-Type"))
+        require_content_type(request.headers.get("Content-Type"))
         key = request.headers.get("Idempotency-Key")
         if key is not None and not _IDEMPOTENCY_KEY.match(key):
             raise Problem(
@@ -260,7 +260,7 @@ class Receiver:
         return InboundResponse.json(200, {key: value for key, value in record.items() if key != "client"})
 
     async def _post_cti(self, request: InboundRequest, verified: Verified) -> InboundResponse:
-        require_json_content_type(request.headers.get("Content-Type"))
+        require_content_type(request.headers.get("Content-Type"))
         return await self._cti.handle(
             self, verified.client, request.body, request.headers.get("Idempotency-Key")
         )

@@ -2,9 +2,12 @@
 
 Each request goes through the same steps, and a refusal at any of them makes no GWS call:
 
-1. body limit (413), then Slack's request signature on the raw body — ``v0``, HMAC-SHA256 with the
-   app's signing secret, timestamp within 5 minutes — through ``slack_sdk``'s ``SignatureVerifier``
-   (401 otherwise);
+1. body limit (413), then Slack's request signature on the raw bytes — ``v0``, HMAC-SHA256 with the
+   app's signing secret, timestamp within 5 minutes — by :class:`SlackSignatureVerifier` (401
+   otherwise; ``slack_sdk``'s verifier decodes the body first and fails on one that is not UTF-8);
+   only then the body is decoded: ``application/x-www-form-urlencoded`` (415 otherwise), UTF-8
+   and well-formed (400 otherwise), within the input limits of :mod:`bridge.commands.limits`
+   (422, the interaction ``payload`` included). Each refusal is problem+json and one WARNING line;
 2. Slack's own retries (``X-Slack-Retry-Num``) and replays of a seen ``trigger_id`` are acknowledged
    and dropped: a command never runs twice;
 3. the Slack user must map to a configured GWS agent (``[inbound.slack] users``), and a button or a
@@ -19,6 +22,8 @@ Each request goes through the same steps, and a refusal at any of them makes no 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -30,16 +35,16 @@ import orjson
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from slack_sdk.signature import Clock, SignatureVerifier
 
 from bridge.commands import Command, Dialect, build_command
+from bridge.commands.limits import LIMITS, check_input
 from bridge.config.keys import SlackKeys
 from bridge.config.slack import SlackInboundSettings
 from bridge.errors import CommandError, GwsError
 from bridge.gws import operations
-from bridge.inbound.http import InboundRequest, InboundResponse
+from bridge.inbound.http import FORM, InboundRequest, InboundResponse, require_content_type
 from bridge.inbound.outcomes import CommandStatus
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
 from bridge.inbound.slack_commands import (
     SlackIntent,
     SlackUsageError,
@@ -52,7 +57,7 @@ if TYPE_CHECKING:
     from bridge.config import Settings
     from bridge.inbound.receiver import Receiver
 
-__all__ = ["SLACK_KEY", "SlackChatops", "install_slack_routes", "verify_slack_request"]
+__all__ = ["SLACK_KEY", "SlackChatops", "SlackSignatureVerifier", "install_slack_routes"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,33 +67,60 @@ _DIALECT = getattr(Dialect, "SLACK", Dialect.JSON)
 _SEEN_TTL = 3600.0
 
 
-class _FixedClock(Clock):
-    def __init__(self, now: Callable[[], float]) -> None:
-        self._now = now
-
-    def now(self) -> float:
-        return self._now()
-
-
 def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, kind="unauthorized")
 
 
-def verify_slack_request(
-    verifier: SignatureVerifier, headers: Mapping[str, str], body: bytes
-) -> tuple[str, str]:
-    """Check Slack's signature of ``body``; returns ``(timestamp, signature)`` or raises ``Problem`` 401."""
-    stamp = headers.get("X-Slack-Request-Timestamp") or ""
-    signature = headers.get("X-Slack-Signature") or ""
-    if not stamp or not signature:
-        raise _unauthorized("missing X-Slack-Request-Timestamp or X-Slack-Signature")
-    if not stamp.isdigit() or len(stamp) > 12:
-        raise _unauthorized("X-Slack-Request-Timestamp is not a Unix time")
-    if abs(verifier.clock.now() - int(stamp)) > 300:
-        raise _unauthorized("X-Slack-Request-Timestamp is more than 5 minutes off (stale or replayed)")
-    if not verifier.is_valid(body=body, timestamp=stamp, signature=signature):
-        raise _unauthorized("Slack signature does not match")
-    return stamp, signature
+class SlackSignatureVerifier:
+    """Slack's request signature (``v0``): HMAC-SHA256 of ``v0:<timestamp>:<raw body bytes>``.
+
+    Works on the bytes as received, so a body that is not UTF-8 is refused as unsigned (401) or,
+    once signed, as malformed (400) — never a decoding error.
+    """
+
+    def __init__(self, signing_secret: str, clock: Callable[[], float] = time.time) -> None:
+        self._key = signing_secret.encode()
+        self._clock = clock
+
+    def signature(self, timestamp: str, body: bytes) -> str:
+        """The ``X-Slack-Signature`` Slack sends for ``body`` at ``timestamp``."""
+        digest = hmac.new(self._key, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256)
+        return "v0=" + digest.hexdigest()
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
+        """Check the signature of ``body``: ``(timestamp, signature)``, or raises ``Problem`` 401."""
+        stamp = headers.get("X-Slack-Request-Timestamp") or ""
+        signature = headers.get("X-Slack-Signature") or ""
+        if not stamp or not signature:
+            raise _unauthorized("missing X-Slack-Request-Timestamp or X-Slack-Signature")
+        if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
+            raise _unauthorized("X-Slack-Request-Timestamp is not a Unix time")
+        if abs(self._clock() - int(stamp)) > 300:
+            raise _unauthorized("X-Slack-Request-Timestamp is more than 5 minutes off (stale or replayed)")
+        if not signature.isascii() or not hmac.compare_digest(self.signature(stamp, body), signature):
+            raise _unauthorized("Slack signature does not match")
+        return stamp, signature
+
+
+def _form_of(headers: Mapping[str, str], body: bytes) -> dict[str, str]:
+    """The signed body as a form: 415 unless form-encoded UTF-8, 400 unless well-formed, 422 over limits."""
+    require_content_type(headers.get("Content-Type"), FORM)
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=True,
+            errors="strict",
+            max_num_fields=LIMITS.max_entries,
+        )
+    except UnicodeDecodeError:
+        raise Problem(400, "the body is not UTF-8", kind="malformed-body") from None
+    except ValueError:
+        raise Problem(400, "the body is not form-encoded", kind="malformed-body") from None
+    form = dict(pairs)
+    check_input(form, what="the form")
+    return form
 
 
 def _ephemeral(text: str, *, replace_original: bool | None = None) -> dict[str, Any]:
@@ -112,7 +144,7 @@ class SlackChatops:
     ) -> None:
         self.settings = settings
         self._receiver = receiver
-        self._verifier = SignatureVerifier(settings.signing_secret.get_secret_value(), _FixedClock(clock))
+        self._verifier = SlackSignatureVerifier(settings.signing_secret.get_secret_value(), clock)
         self._keys = SlackKeys(key_prefix)
         self._redis = Redis.from_url(redis_url) if redis_url else None
         self._http: aiohttp.ClientSession | None = None
@@ -150,20 +182,17 @@ class SlackChatops:
                 raise Problem(405, "use POST", kind="method-not-allowed", headers={"Allow": "POST"})
             if len(request.body) > self._receiver.settings.max_body_bytes:
                 raise Problem(413, "the body is too large", kind="body-too-large")
-            stamp, signature = verify_slack_request(self._verifier, request.headers, request.body)
-            form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+            stamp, signature = self._verifier.verify(request.headers, request.body)
+            form = _form_of(request.headers, request.body)
             if request.headers.get("X-Slack-Retry-Num"):
                 # Slack retries what it thinks we missed; we got the first try: never run it twice.
                 response = InboundResponse(200, b"", "text/plain", {"X-Slack-No-Retry": "1"})
             else:
                 response = await step(form, stamp, signature)
+        except CommandError as exc:
+            response = self._refused(request, problem_for_command_error(exc))
         except Problem as problem:
-            response = InboundResponse(
-                problem.status,
-                orjson.dumps(problem.body(request.path)),
-                PROBLEM_CONTENT_TYPE,
-                problem.headers,
-            )
+            response = self._refused(request, problem)
         except Exception:
             logger.exception("slack request failed", extra={"path": request.path})
             response = InboundResponse.json(200, _ephemeral(":warning: The bridge failed; try again."))
@@ -171,6 +200,16 @@ class SlackChatops:
         metrics.requests.labels(request.path, str(response.status)).inc()
         metrics.latency.labels(request.path).observe(time.perf_counter() - started)
         return response
+
+    @staticmethod
+    def _refused(request: InboundRequest, problem: Problem) -> InboundResponse:
+        logger.warning(
+            "slack request refused",
+            extra={"path": request.path, "status": problem.status, "kind": problem.kind},
+        )
+        return InboundResponse(
+            problem.status, orjson.dumps(problem.body(request.path)), PROBLEM_CONTENT_TYPE, problem.headers
+        )
 
     async def _first_time(self, trigger_id: str, stamp: str, signature: str) -> bool:
         # The same signed request again (a replay), or the same trigger (a retry), is not new.
@@ -208,6 +247,7 @@ class SlackChatops:
             raise Problem(400, "payload is not JSON", kind="bad-request") from None
         if not isinstance(payload, dict):
             raise Problem(400, "payload is not an object", kind="bad-request")
+        check_input(payload, loc=["payload"], what="the payload")
         intent = parse_block_action(payload)
         response_url = str(payload.get("response_url") or "")
         if intent is None or not self._allowed_url(response_url):
