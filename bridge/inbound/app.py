@@ -1,4 +1,8 @@
-"""The aiohttp adapter: translate to and from the neutral request/response, nothing else."""
+"""The aiohttp adapter: translate to and from the neutral request/response, nothing else.
+
+Serve it with :class:`bridge.inbound.server.ReceiverRunner`, so that what aiohttp answers by
+itself is problem+json too.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from bridge.inbound.http import InboundRequest
 from bridge.inbound.mobile import add_mobile_routes
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
 from bridge.inbound.receiver import Receiver
+from bridge.inbound.server import problem_middleware
 from bridge.inbound.slack import install_slack_routes
 from bridge.inbound.store import CommandStore
 from bridge.mobile.registry import DeviceRegistry
@@ -67,7 +72,7 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
         await receiver.aclose()
         await registry_redis.aclose()
 
-    app = web.Application(client_max_size=limit + 1)
+    app = web.Application(client_max_size=limit + 1, middlewares=[problem_middleware])
     app[RECEIVER_KEY] = receiver
     install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
     add_mobile_routes(  # /v1/mobile/devices, same authentication as /v1/commands

@@ -36,7 +36,7 @@ from pydantic import (
 from bridge.commands.limits import input_violations
 from bridge.errors import CommandError
 from bridge.inbound.http import require_content_type
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal, problem_for_command_error
 from bridge.mobile.registry import DeviceRegistry, Platform, token_fingerprint
 from bridge.mobile.topics import validate_filter
 
@@ -99,6 +99,7 @@ async def _read_limited(request: web.Request) -> bytes:
 
 
 def _problem(problem: Problem, request: web.Request) -> web.Response:
+    log_refusal(problem, request.method, request.path)
     return web.Response(
         status=problem.status,
         body=orjson.dumps(problem.body(request.path)),

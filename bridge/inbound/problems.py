@@ -6,11 +6,20 @@ failed, never a key, a signature or a password.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bridge.errors import CommandError, GwsError, GwsTransportError
 
-__all__ = ["PROBLEM_CONTENT_TYPE", "Problem", "problem_for_command_error", "problem_for_gws_error"]
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "Problem",
+    "log_refusal",
+    "problem_for_command_error",
+    "problem_for_gws_error",
+]
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _TYPE_BASE = "https://gws-bridge.dev/problems/"
@@ -89,4 +98,15 @@ def problem_for_gws_error(exc: GwsError, **extensions: Any) -> Problem:
         gws_message=exc.message,
         gws_http_status=exc.http_status,
         **extensions,
+    )
+
+
+def log_refusal(problem: Problem, method: str, path: str) -> None:
+    """One WARNING line for a refused request: status, kind, method and path — no body, no headers.
+
+    A refusal is the client's (or GWS's) doing, not the bridge's: no traceback.
+    """
+    logger.warning(
+        "request refused",
+        extra={"status": problem.status, "kind": problem.kind, "method": method[:16], "path": path[:200]},
     )

@@ -27,7 +27,7 @@ from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundRequest, InboundResponse, require_content_type
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal, problem_for_command_error
 from bridge.inbound.ratelimit import RateLimiter
 from bridge.inbound.sessions import CommandSessions
 from bridge.inbound.store import CommandStore, MemoryCommandStore, RedisCommandStore, StoredReply
@@ -103,10 +103,10 @@ class Receiver:
         route = self._route_name(request.path)
         try:
             response = await self._dispatch(request)
-        except Problem as problem:
+        except (Problem, CommandError) as exc:
+            problem = exc if isinstance(exc, Problem) else problem_for_command_error(exc)
+            log_refusal(problem, request.method, request.path)
             response = _problem_response(problem, request.path)
-        except CommandError as exc:
-            response = _problem_response(problem_for_command_error(exc), request.path)
         except Exception:
             logger.exception("receiver failed", extra={"path": request.path, "method": request.method})
             response = _problem_response(Problem(500, "internal error", kind="internal-error"), request.path)

@@ -15,6 +15,7 @@ from aiohttp import web
 from bridge.config import load_settings
 from bridge.errors import ConfigError
 from bridge.inbound.app import create_app
+from bridge.inbound.server import ReceiverRunner
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
@@ -70,7 +71,7 @@ async def serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"gws-bridge receiver: {exc}")
         return 2
-    runner = web.AppRunner(app, access_log=None)
+    runner = ReceiverRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

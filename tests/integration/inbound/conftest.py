@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -19,6 +21,7 @@ from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundSettings, hash_api_key
 from bridge.inbound.app import RECEIVER_KEY, create_app
 from bridge.inbound.receiver import Receiver
+from bridge.inbound.server import ReceiverRunner
 from bridge.inbound.store import CommandStore
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
@@ -83,6 +86,24 @@ class ReceiverHandle:
             await asyncio.sleep(0.02)
 
 
+async def raw_exchange(url: str, request: bytes, within: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as raw bytes on a new connection: ``(status, lower-cased headers, body)``."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), within)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)}
+        length = int(headers.get("content-length", "0"))
+        body = await asyncio.wait_for(reader.readexactly(length), within)
+        return status, headers, body
+    finally:
+        writer.close()
+
+
 def signed_headers(body: bytes, *, at: float, msg_id: str = "msg_1", secret: str = SECRET) -> dict[str, str]:
     signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(at, tz=UTC), body.decode())
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature}
@@ -115,7 +136,7 @@ async def receiver_factory(
         *, store_url: str | None = None, store: CommandStore | None = None, **inbound: Any
     ) -> ReceiverHandle:
         app = create_app(settings_for(simulator, store_url or redis_url, **inbound), store=store)
-        runner = web.AppRunner(app, access_log=None)
+        runner = ReceiverRunner(app, access_log=None)
         await runner.setup()
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -26,6 +26,7 @@ from bridge.config.inbound import InboundSettings
 from bridge.config.slack import SlackInboundSettings
 from bridge.events import Event
 from bridge.inbound.app import create_app
+from bridge.inbound.server import ReceiverRunner
 from bridge.inbound.slack import SLACK_KEY, SlackChatops
 from connectors.slack import SlackConnector
 from tests.plugins.ports import free_port
@@ -180,7 +181,7 @@ async def chatops(
         ),
     )
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
+    runner = ReceiverRunner(app, access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
