@@ -12,7 +12,7 @@ from aiohttp import web
 from bridge.config import Settings
 from bridge.inbound.http import InboundRequest
 from bridge.inbound.mobile import add_mobile_routes
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal
 from bridge.inbound.receiver import Receiver
 from bridge.inbound.server import problem_middleware
 from bridge.inbound.slack import install_slack_routes
@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
         body = await _read_body(request, limit)
         if body is None:
             problem = Problem(413, f"the body exceeds {limit} bytes", kind="body-too-large")
+            log_refusal(problem, request.method, request.path)
             return web.json_response(
                 problem.body(request.path),
                 status=413,
