@@ -12,9 +12,13 @@ Then, in the same run, plain aiohttp POSTs of an event-sized signed body to the 
 (one session, 64 in flight) give the raw HTTP limit, and the ratio of the two.
 
 Latency is simulator publish (just before the notification goes to the CometD client) →
-sink receipt, both ``time.time()`` on this machine, matched by call id and sequence (the
-n-th notification of a call is the event with ``sequence`` n). One JSON line on stdout;
-progress on stderr.
+sink receipt, both ``time.time()`` on this machine, for every notification whose own event
+arrived (matched per call and event type: the i-th data change of a call is its i-th
+``call.data_changed``). With ``--drop-cometd-every`` some notifications are published while
+no subscription exists (GWS replays nothing): they count as ``events_covered`` when another
+event of the call carries their effect (see :func:`account_calls`), and as
+``events_lost`` when nothing does. One JSON line on stdout; progress on stderr; ``--keep-logs``
+keeps every process's log and the raw figures for a post-mortem.
 
     .venv/bin/python bench/e2e.py [--agents 20] [--rate 250] [--seconds 20] [--workers 2] [--ordered]
 """
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,22 +62,31 @@ def log(message: str) -> None:
 # -- the stamping simulator (child process) -------------------------------------------------------
 
 
-def serve_simulator(port: int, agents: int) -> None:
+def serve_simulator(port: int, agents: int, trail_path: str | None) -> None:
     from simulator.app import Simulator, SimulatorConfig, create_app
 
-    class StampedSimulator(Simulator):
-        """Records when each call notification is published: ``{"<call id>:<n>": time}``."""
+    trail = open(trail_path, "ab", buffering=0) if trail_path else None
 
-        stamps: dict[str, float]
+    class StampedSimulator(Simulator):
+        """Records each call notification it publishes:
+        ``{"<call id>:<n>": [time, notificationType, state, userData]}``."""
+
+        stamps: dict[str, list[Any]]
         counts: Counter[str]
 
         def publish(self, channel: str, data: dict[str, Any], user: str | None) -> int:
             call = data.get("call") if isinstance(data, dict) else None
+            stamp = None
             if isinstance(call, dict) and call.get("id"):
                 call_id = str(call["id"])
                 self.counts[call_id] += 1
-                self.stamps[f"{call_id}:{self.counts[call_id]}"] = time.time()
-            return super().publish(channel, data, user)
+                key = f"{call_id}:{self.counts[call_id]}"
+                stamp = [time.time(), data.get("notificationType"), call.get("state"), call.get("userData")]
+                self.stamps[key] = stamp
+            clients = super().publish(channel, data, user)
+            if stamp is not None and trail is not None:  # --keep-logs: which clients got it
+                trail.write(orjson.dumps([stamp[0], key, user, *stamp[1:3], clients]) + b"\n")
+            return clients
 
     config = SimulatorConfig(host="127.0.0.1", port=port, agents=agents, released_retention=5.0)
     sim = StampedSimulator(config)
@@ -93,7 +107,8 @@ def serve_sink(port: int, secret: str) -> None:
     from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
     verifier = Webhook(secret)
-    arrivals: list[tuple[str, str, int, float, float]] = []
+    # (webhook-id, subject, sequence, received, event time, type, data.state, data.recovered, user_data)
+    arrivals: list[tuple[Any, ...]] = []
     raw = [0]
     bad = [0]
 
@@ -111,7 +126,13 @@ def serve_sink(port: int, secret: str) -> None:
             event = orjson.loads(body)
             made = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
             sequence = int(event["sequence"])  # 20 zero-padded digits on the wire
-            arrivals.append((request.headers["webhook-id"], event["subject"], sequence, at, made))
+            data = event.get("data") or {}
+            arrivals.append(
+                (
+                    request.headers["webhook-id"], event["subject"], sequence, at, made, event["type"],
+                    data.get("state"), bool(data.get("recovered")), data.get("user_data"),
+                )
+            )  # fmt: skip
         return web.Response(status=204)
 
     async def stats(_: web.Request) -> web.Response:
@@ -124,6 +145,90 @@ def serve_sink(port: int, secret: str) -> None:
 
 
 # -- measuring --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The first arrival of one webhook-id at the sink."""
+
+    subject: str
+    sequence: int
+    at: float  # received
+    made: float  # the event's `time` (the subscriber normalized it)
+    type: str
+    state: str | None
+    recovered: bool
+    user_data: dict[str, Any] | None
+
+
+@dataclass
+class Account:
+    matched: list[tuple[float, float, float]] = field(default_factory=list)  # (published, made, at)
+    covered: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    without_released: int = 0
+    released_not_last: int = 0
+
+
+_RANK = {"Dialing": 1, "Ringing": 1, "Established": 2, "Held": 2, "Released": 3}
+
+
+def _event_type(notification: str | None, state: str | None) -> str:
+    if notification == "AttachedDataChanged":
+        return "call.data_changed"
+    return f"call.{(state or '').lower()}"
+
+
+def _covers(event: Delivery, expected: str, state: str | None, user_data: dict[str, Any] | None) -> bool:
+    """Does ``event`` carry the effect of a notification whose own event never came?"""
+    if expected == "call.data_changed":  # the data change itself, with the data as it is now
+        have = event.user_data or {}
+        return event.type == expected and all(have.get(k) == v for k, v in (user_data or {}).items())
+    return _RANK.get(event.state or "", 0) >= _RANK.get(state or "", 9)  # the state reached or passed
+
+
+def account_calls(stamps: dict[str, list[Any]], deliveries: Any) -> Account:
+    """Match GWS's call notifications with what the sink got, call by call.
+
+    A notification is *delivered* when its own event arrived (the i-th notification of a kind
+    — ringing, established, data change, released — is the call's i-th event of that type);
+    *covered* when it did not, but another event of the call carries its effect: a state at or
+    past the one it announced (``call.established`` for a lost ringing), or, for a data change,
+    a ``call.data_changed`` with that data (usually derived by state recovery,
+    ``data.recovered``); *lost* otherwise.
+    """
+    by_call: dict[str, list[Delivery]] = defaultdict(list)
+    for item in deliveries:
+        if item.subject.startswith("call/"):
+            by_call[item.subject[5:]].append(item)
+    notes: dict[str, list[tuple[int, list[Any]]]] = defaultdict(list)
+    for key, stamp in stamps.items():
+        call_id, ordinal = key.rsplit(":", 1)
+        notes[call_id].append((int(ordinal), stamp))
+    account = Account()
+    for call_id, published in notes.items():
+        events = sorted(by_call.get(call_id, []), key=lambda item: item.sequence)
+        by_type: dict[str, list[Delivery]] = defaultdict(list)
+        for event in events:
+            by_type[event.type].append(event)
+        taken: Counter[str] = Counter()
+        for n, (at, notification, state, user_data) in sorted(published):
+            expected = _event_type(notification, state)
+            own = by_type.get(expected, [])
+            if taken[expected] < len(own):
+                event = own[taken[expected]]
+                taken[expected] += 1
+                account.matched.append((at, event.made, event.at))
+            elif any(_covers(event, expected, state, user_data) for event in events):
+                account.covered.append(f"{call_id}:{n}:{expected}")
+            else:
+                account.lost.append(f"{call_id}:{n}:{expected}")
+        if "call.released" not in by_type:
+            account.without_released += 1
+        elif events[-1].type != "call.released":
+            account.released_not_last += 1
+    account.lost.sort()
+    return account
 
 
 def _quantile(values: list[float], q: float) -> float | None:
@@ -186,6 +291,7 @@ async def raw_limit(url: str, secret: str, body: bytes, seconds: float, in_fligh
 
 
 FAULTS: Counter[str] = Counter()
+FAULT_TIMES: list[tuple[float, str]] = []  # (time.time(), what): for --keep-logs
 RETIRED: list[ChildProcess] = []  # killed workers, replaced in `processes`
 
 
@@ -206,6 +312,7 @@ async def inject_faults(
         now = loop.time()
         if now >= next_kill:
             victim = f"worker-{FAULTS['worker_kills'] % args.workers + 1}"
+            FAULT_TIMES.append((time.time(), f"kill {victim}"))
             processes[victim].stopping = True
             processes[victim].popen.kill()
             RETIRED.append(processes[victim])
@@ -221,6 +328,7 @@ async def inject_faults(
             start(victim, bridge_command("worker", *worker))
             next_kill = now + args.kill_worker_every
         if now >= next_drop:
+            FAULT_TIMES.append((time.time(), "cometd_drop"))
             async with http.post(f"{sim_url}/sim/disconnect") as reply:
                 await reply.read()
             FAULTS["cometd_drops"] += 1
@@ -264,7 +372,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     try:
         start("redis", [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                         "--appendonly", "no", "--dir", str(workdir)])  # fmt: skip
-        start("simulator", [*me, "--serve-simulator", str(sim_port), "--agents", str(args.agents)])
+        simulator = [*me, "--serve-simulator", str(sim_port), "--agents", str(args.agents)]
+        if args.keep_logs:
+            simulator += ["--trail", str(workdir / "published.jsonl")]
+        start("simulator", simulator)
         start("sink", [*me, "--serve-sink", str(sink_port), secret])
         config = workdir / "bridge.toml"
         write_config(config, args, redis_url, sim_url, f"{sink_url}/hooks")
@@ -286,7 +397,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     str(args.concurrency),
                 ]
                 start(f"worker-{n}", bridge_command("worker", *worker))
-            subscriber = ["--config", str(config), "--log-level", "WARNING", "--status-interval", "0"]
+            level = "INFO" if args.keep_logs else "WARNING"
+            subscriber = ["--config", str(config), "--log-level", level, "--status-interval", "0"]
             command = bridge_command("subscriber", *subscriber)
             if args.profile_subscriber:  # cProfile of its main thread (the event loop), written at exit
                 command[1:1] = ["-m", "cProfile", "-o", args.profile_subscriber]
@@ -329,30 +441,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     break
                 await asyncio.sleep(0.3)
             after = {name: cpu_and_rss(p.pid) for name, p in processes.items()}
-            stamps: dict[str, float] = await get_json(http, f"{sim_url}/bench/stamps")
+            stamps: dict[str, list[Any]] = await get_json(http, f"{sim_url}/bench/stamps")
+            if args.keep_logs:
+                (workdir / "arrivals.json").write_bytes(orjson.dumps(stats["arrivals"]))
+                (workdir / "faults.json").write_bytes(orjson.dumps(FAULT_TIMES))
         arrivals = stats["arrivals"]
-        first: dict[str, tuple[str, int, float, float]] = {}
-        for webhook_id, subject, sequence, at, made in arrivals:
-            first.setdefault(webhook_id, (subject, sequence, at, made))
-        # Match deliveries to GWS notifications per call by order: the k-th event of a call (by its
-        # sequence) is the call's k-th notification. Sequences are only monotonic, not 1, 2, 3 …
-        # (a state reload starts a new block), so they cannot be compared with the stamps directly.
-        delivered_by_call: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
-        for subject, sequence, at, made in first.values():
-            if subject.startswith("call/"):
-                delivered_by_call[subject[5:]].append((sequence, made, at))
-        matched: list[tuple[float, float, float]] = []
-        delivered_keys: set[str] = set()
-        for call_id, deliveries in delivered_by_call.items():
-            for ordinal, (_, made, at) in enumerate(sorted(deliveries), start=1):
-                key = f"{call_id}:{ordinal}"
-                if key in stamps:
-                    matched.append((stamps[key], made, at))
-                    delivered_keys.add(key)
-        missing = sorted(key for key in stamps if key not in delivered_keys)
+        first: dict[str, Delivery] = {}
+        for webhook_id, subject, *rest in arrivals:
+            first.setdefault(webhook_id, Delivery(subject, *rest))
+        account = account_calls(stamps, first.values())
+        matched = account.matched
         latencies = sorted(at - published for published, _, at in matched)
         to_bridge = sorted(made - published for published, made, _ in matched)
-        window = max(item[2] for item in first.values()) - started if first else 1.0
+        window = max(item.at for item in first.values()) - started if first else 1.0
         log("raw HTTP limit: plain signed aiohttp POSTs to the same sink")
         body = orjson.dumps({"specversion": "1.0", "data": {"pad": "x" * 900}})
         raw_rate = await raw_limit(f"{sink_url}/raw", secret, body, args.raw_seconds, 64)
@@ -362,7 +463,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             name: after[name][0] - (before[name][1] if before[name][0] == processes[name].pid else 0.0)
             for name in processes
         }
-        calls_delivered = len(delivered_keys & stamps.keys())
+        calls_delivered = len(account.matched)
         delivered_rate = len(first) / elapsed
         pct = [_quantile(latencies, q) for q in (0.5, 0.99)]
         bridge_pct = [_quantile(to_bridge, q) for q in (0.5, 0.99)]
@@ -377,12 +478,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "events_expected": expected,
             "events_delivered": len(first),
             "call_events_delivered": calls_delivered,
-            # every call notification GWS published (stamped) that never reached the sink
-            "events_lost": len(missing),
+            # call notifications whose own event never came but whose effect another event of the
+            # call carries (GWS replays nothing: published while no subscription was there, or
+            # overtaken by the state recovery read after a re-subscription)
+            "events_covered": len(account.covered),
+            # call notifications whose effect never reached the sink (neither their own event nor
+            # another carrying it): what the guarantee in docs/operations.md rules out
+            "events_lost": len(account.lost),
             "events_duplicated": len(arrivals) - len(first),
+            "calls_without_released": account.without_released,
+            "calls_released_not_last": account.released_not_last,
             "bad_signatures": stats["bad"],
             "faults": FAULTS,
-            "missing_sample": missing[:5],  # "<call id>:<sequence>" published by GWS, never delivered
+            "missing_sample": account.lost[:5],  # "<call id>:<n>:<event type>" never delivered
             "delivered_per_s": round(delivered_rate, 1),
             "delivery_window_s": round(window, 2),
             "latency_p50_ms": pct[0],
@@ -412,7 +520,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 process.popen.kill()
             process.close_log()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_logs:
+            log(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
@@ -434,11 +545,19 @@ def main() -> None:
         "--drop-cometd-every", type=float, metavar="S", help="soak: /sim/disconnect every S s"
     )
     parser.add_argument("--profile-subscriber", metavar="FILE", help="cProfile the subscriber into FILE")
+    parser.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the run's directory: every process's log (subscriber at INFO), published.jsonl "
+        "(each call notification: time, <call>:<n>, agent, type, state, CometD clients that got it), "
+        "arrivals.json (the sink's), faults.json (drop/kill times)",
+    )
     parser.add_argument("--serve-simulator", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--trail", help=argparse.SUPPRESS)
     parser.add_argument("--serve-sink", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_simulator:
-        serve_simulator(args.serve_simulator, args.agents)
+        serve_simulator(args.serve_simulator, args.agents, args.trail)
         return
     if args.serve_sink:
         serve_sink(int(args.serve_sink[0]), args.serve_sink[1])

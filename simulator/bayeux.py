@@ -83,6 +83,7 @@ class BayeuxServer:
         self._root: str | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
+        self._refusing_until = 0.0  # loop time: until then every Bayeux request gets HTTP 503
 
     # -- the interface the simulator uses -----------------------------------------------------
 
@@ -118,17 +119,25 @@ class BayeuxServer:
         """
         return self._protocol.publish(channel, data, user, ext)
 
-    async def disconnect_all(self) -> int:
+    async def disconnect_all(self, *, refuse_for: float = 0.0) -> int:
         """Drop every client, as a GWS node losing its CometD sessions does.
 
         A held connect is answered, and every later request of a dropped client gets
-        ``402::Unknown client`` with ``advice.reconnect = handshake``. Returns the count dropped.
+        ``402::Unknown client`` with ``advice.reconnect = handshake``; what was queued for a
+        dropped client is gone (GWS replays nothing). With ``refuse_for`` > 0 every Bayeux
+        request (handshakes included) gets HTTP 503 for that many seconds first, as from a
+        load balancer in front of a GWS whose CometD is down. Returns the count dropped.
         """
+        if refuse_for > 0:
+            self._refusing_until = asyncio.get_running_loop().time() + refuse_for
         sessions = list(self._protocol.sessions.values())
         for session in sessions:
             self._protocol.remove(session, EndReason.DROPPED)
-        logger.info("cometd clients dropped", extra={"clients": len(sessions)})
+        logger.info("cometd clients dropped", extra={"clients": len(sessions), "refuse_for": refuse_for})
         return len(sessions)
+
+    def _refusing(self) -> bool:
+        return self._refusing_until > 0 and asyncio.get_running_loop().time() < self._refusing_until
 
     async def close(self) -> None:
         """End pending long-polls, close websockets and stop the session sweeper. Idempotent."""
@@ -174,6 +183,8 @@ class BayeuxServer:
             return web.json_response({"error": f"400::{exc}"}, status=400)
         if self._closed:
             return web.Response(status=503, text="CometD server is shutting down")
+        if self._refusing():
+            return web.Response(status=503, text="CometD is unavailable")
         self._start_sweeper()
         reply = await self._protocol.process(messages, user)
         if reply is None:
@@ -193,6 +204,8 @@ class BayeuxServer:
         user = await self._authenticate(request)
         if self._closed:
             return web.Response(status=503, text="CometD server is shutting down")
+        if self._refusing():
+            return web.Response(status=503, text="CometD is unavailable")
         self._start_sweeper()
         ws = web.WebSocketResponse(max_msg_size=_MAX_FRAME)
         await ws.prepare(request)

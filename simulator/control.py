@@ -136,7 +136,12 @@ async def set_service(request: web.Request) -> web.Response:
 
 
 async def disconnect(request: web.Request) -> web.Response:
-    return json_response({"cometdClients": await sim_of(request).bayeux.disconnect_all()})
+    body = await _json(request)
+    refuse_for = body.get("refuseFor", 0)
+    if isinstance(refuse_for, bool) or not isinstance(refuse_for, int | float) or not 0 <= refuse_for <= 60:
+        raise _BadRequest(400, "'refuseFor' must be a number of seconds between 0 and 60")
+    clients = await sim_of(request).bayeux.disconnect_all(refuse_for=float(refuse_for))
+    return json_response({"cometdClients": clients})
 
 
 async def restart(request: web.Request) -> web.Response:

@@ -171,9 +171,13 @@ class SimulatorHandle:
     async def set_service(self, service_type: str, state: str) -> None:
         await self._control("POST", f"/sim/services/{service_type}", {"state": state})
 
-    async def disconnect_cometd(self) -> int:
-        """Drop every CometD client (they must re-handshake); returns how many."""
-        reply = await self._control("POST", "/sim/disconnect")
+    async def disconnect_cometd(self, *, refuse_for: float = 0.0) -> int:
+        """Drop every CometD client (they must re-handshake); returns how many.
+
+        ``refuse_for``: every Bayeux request gets HTTP 503 for that many seconds first.
+        """
+        body = {"refuseFor": refuse_for} if refuse_for else None
+        reply = await self._control("POST", "/sim/disconnect", body)
         return int(reply["cometdClients"])
 
     async def restart(self) -> None:

@@ -280,6 +280,20 @@ async def test_disconnect_all_answers_held_connect_with_402_and_client_can_rehan
     assert events(await bayeux.connect(fresh)) == [{"channel": "/v2/me/calls", "data": {"back": True}}]
 
 
+async def test_disconnect_all_can_refuse_every_request_for_a_while(bayeux: RawBayeux) -> None:
+    # A GWS whose CometD is down behind a load balancer: 503 to everything, then business as usual.
+    client_id = await bayeux.ready_client("/v2/me/*")
+    assert await bayeux.server.disconnect_all(refuse_for=0.3) == 1
+    async with bayeux.http.post(bayeux.url, json=[HANDSHAKE], headers=auth("agent1")) as reply:
+        assert reply.status == 503
+    assert bayeux.server.publish("/v2/me/calls", {"lost": True}, user="agent1") == 0
+    await asyncio.sleep(0.35)
+    assert connect_reply(await bayeux.connect(client_id))["error"] == "402::Unknown client"
+    fresh = await bayeux.ready_client("/v2/me/*")
+    bayeux.server.publish("/v2/me/calls", {"back": True}, user="agent1")
+    assert events(await bayeux.connect(fresh)) == [{"channel": "/v2/me/calls", "data": {"back": True}}]
+
+
 async def test_rehandshake_batch_connect_with_subscribes_is_answered_at_once(bayeux: RawBayeux) -> None:
     # aiocometd resubscribes after a re-handshake by batching subscribes behind its first connect.
     client_id = await bayeux.handshake()
