@@ -91,6 +91,9 @@ class GwsExtension(AuthExtension):
     def __init__(self, session: AgentSession) -> None:
         self._session = session
         self._handshakes = 0
+        # After a re-handshake: the channels whose re-subscription GWS has not confirmed yet
+        # (None: no re-subscription under way).
+        self._resubscribing: set[str] | None = None
         self._connect_outstanding = False
         self._gap = False
         self._headers: dict[str, str] = {}
@@ -120,13 +123,29 @@ class GwsExtension(AuthExtension):
                 self._connect_outstanding = True
 
     async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
+        """Watch the meta replies (runs before aiocometd handles them).
+
+        After a re-handshake, recovery is requested only once GWS has confirmed every
+        re-subscription (aiocometd sends them with its next ``/meta/connect``): GWS replays
+        nothing, so a state read before that could miss what GWS published in between to a
+        client that was not subscribed yet — neither the snapshot nor a notification would
+        carry it.
+        """
         for message in payload:
             channel = message.get("channel")
             if channel == "/meta/handshake" and message.get("successful"):
                 self._handshakes += 1
                 self._gap = False
                 if self._handshakes > 1:
-                    self._session._request_recovery("re-handshake")
+                    self._resubscribing = set(self._session._subscriptions)
+            elif channel == "/meta/subscribe" and self._resubscribing is not None:
+                subscription = message.get("subscription")
+                if message.get("successful"):
+                    self._resubscribing.discard(subscription)
+                else:
+                    self._resubscribing = None
+                    error = str(message.get("error") or "refused")
+                    self._session._request_recovery(f"re-subscribe to {subscription} failed: {error}")
             elif channel == "/meta/connect":
                 self._connect_outstanding = False
                 if message.get("successful"):
@@ -137,6 +156,9 @@ class GwsExtension(AuthExtension):
                 else:
                     self._gap = True
                     self._session._mark_disconnected(str(message.get("error") or "connect refused"))
+        if self._resubscribing is not None and not self._resubscribing:
+            self._resubscribing = None
+            self._session._request_recovery("re-handshake")
 
     async def authenticate(self) -> None:
         await self._session._relogin("cometd refused the session")

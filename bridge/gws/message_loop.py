@@ -5,7 +5,7 @@ that turns received CometD messages into events: ``normalize`` → one
 ``sink.publish`` per batch (retried until it succeeds, each event id once) →
 one ``state_store.save``. A session that has fallen behind takes the messages
 already queued (up to 64) together. ``AgentSession`` owns the state this
-mixin works on (declared below) and provides ``_relogin`` and ``recover_state``.
+mixin works on (declared below) and provides ``_relogin``, ``read_state`` and ``apply_state``.
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bridge.errors import BridgeError
 from bridge.events import Event, EventSink
 from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient
-from bridge.normalize import normalize
+from bridge.normalize import Snapshot, normalize
 
 if TYPE_CHECKING:
     from bridge.gws.session import SessionStatus
     from bridge.gws.state_store import StateStore
 
-__all__ = ["MessageLoop", "describe_error"]
+__all__ = ["CometdSubscriptionError", "MessageLoop", "describe_error"]
 
 # The loop logs as part of the agent session, under the same logger name as before the split.
 logger = logging.getLogger("bridge.gws.session")
@@ -36,6 +37,10 @@ logger = logging.getLogger("bridge.gws.session")
 _SEEN_IDS = 256
 # Messages already queued behind the one received that are handled with it (one publish, one save).
 _MAX_MESSAGES_PER_HANDOFF = 64
+
+
+class CometdSubscriptionError(BridgeError):
+    """GWS refused to re-subscribe a channel after a re-handshake; the session starts over."""
 
 
 class MessageLoop:
@@ -53,6 +58,7 @@ class MessageLoop:
     _client: CometdClient | None
     _receive_task: asyncio.Task[dict[str, Any]] | None
     _recovery_reasons: list[str]
+    _recovery_backlog: int
     _attention: asyncio.Event
     _stopping: asyncio.Event
 
@@ -60,7 +66,9 @@ class MessageLoop:
 
         async def _relogin(self, reason: str) -> None: ...
 
-        async def recover_state(self) -> None: ...
+        async def read_state(self) -> Snapshot: ...
+
+        async def apply_state(self, snapshot: Snapshot) -> None: ...
 
     async def _pump(self) -> None:
         """Handle messages until stopped; raises when the CometD client fails."""
@@ -71,14 +79,7 @@ class MessageLoop:
         try:
             while True:
                 if self._recovery_reasons:
-                    await self._drain_received(client)
-                    rehandshake = "re-handshake" in self._recovery_reasons
-                    self._recovery_reasons.clear()
-                    if rehandshake:
-                        # GWS forgot our CometD client, maybe our HTTP session too (a node
-                        # restart): log in again so REST and CometD share one fresh session.
-                        await self._relogin("re-handshake")
-                    await self.recover_state()
+                    await self._recover(client)
                 if self._receive_task is None:
                     self._receive_task = asyncio.ensure_future(client.receive())
                 if attention_task is None:
@@ -99,20 +100,61 @@ class MessageLoop:
                 if pending is not None and not pending.done():
                     pending.cancel()
 
+    async def _recover(self, client: CometdClient) -> None:
+        """Read GWS's state now, and apply it once what was received before has been handled.
+
+        The state is read at once, while the backlog is handled: the sooner it is read, the
+        fewer changes reach us only through it, and GWS lists an ended call for a while only.
+        The messages received before recovery was asked for are older than the state read,
+        so they go first; the ones arriving later are handled after it.
+        """
+        refused = [r for r in self._recovery_reasons if r.startswith("re-subscribe")]
+        if refused:  # no subscription, no notifications: start over with a new client
+            await self._drain_received(client)
+            raise CometdSubscriptionError(refused[0])
+        rehandshake = "re-handshake" in self._recovery_reasons
+        self._recovery_reasons.clear()
+        reading = asyncio.ensure_future(self._read_state_after(rehandshake))
+        try:
+            await self._drain_received(client)
+        except BaseException:
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
+            raise
+        await self.apply_state(await reading)
+
+    async def _read_state_after(self, rehandshake: bool) -> Snapshot:
+        if rehandshake:
+            # GWS forgot our CometD client, maybe our HTTP session too (a node
+            # restart): log in again so REST and CometD share one fresh session.
+            await self._relogin("re-handshake")
+        return await self.read_state()
+
     async def _drain_received(self, client: CometdClient) -> None:
-        """Handle what was received before a re-handshake: it is older than the snapshot to come."""
+        """Handle what was received before recovery was asked for: it is older than the snapshot to come.
+
+        Only that much: the client is subscribed again by then, and on a busy agent new
+        messages keep arriving while these are handed on. Each of them handled before
+        the state is read widens the window in which GWS state changes reach us only as
+        the snapshot (their own notifications then arrive after it, and change nothing);
+        waiting for a quiet moment would put the recovery off for as long as calls keep coming.
+        """
         task = self._receive_task
         if task is not None and task.done():
             self._receive_task = None
             await self._handle_received(client, task.result())
-        while client.has_pending_messages:
+        backlog = min(client.pending_count, self._recovery_backlog)
+        while backlog > 0 and client.has_pending_messages:
             if self._receive_task is None:
                 self._receive_task = asyncio.ensure_future(client.receive())
             task, self._receive_task = self._receive_task, None
-            await self._handle_received(client, await task)
+            backlog -= await self._handle_received(client, await task, limit=backlog)
 
-    async def _handle_received(self, client: CometdClient, first: dict[str, Any]) -> None:
-        """Handle ``first`` together with the messages already queued behind it (up to a bound).
+    async def _handle_received(
+        self, client: CometdClient, first: dict[str, Any], *, limit: int = _MAX_MESSAGES_PER_HANDOFF
+    ) -> int:
+        """Handle ``first`` together with the messages already queued behind it (up to ``limit``
+        in all, at most 64); returns how many were handled.
 
         A session that has fallen behind hands the events of its backlog on in
         one publish and saves the state once, instead of once per message; each
@@ -121,7 +163,7 @@ class MessageLoop:
         """
         messages = [first]
         failure: Exception | None = None
-        while len(messages) < _MAX_MESSAGES_PER_HANDOFF:
+        while len(messages) < min(limit, _MAX_MESSAGES_PER_HANDOFF):
             try:
                 message = client.receive_queued()
             except Exception as exc:  # e.g. an unsuccessful reply: handle what came before it first
@@ -133,6 +175,7 @@ class MessageLoop:
         await self._handle_messages(messages)
         if failure is not None:
             raise failure
+        return len(messages)
 
     async def _handle_messages(self, messages: Sequence[dict[str, Any]]) -> None:
         """Normalize ``messages`` in order, hand their events on in one publish, then save the state once."""

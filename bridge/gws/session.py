@@ -20,9 +20,12 @@ Lifecycle (:meth:`AgentSession.run`, until :meth:`AgentSession.stop`):
 
 aiocometd re-handshakes and re-subscribes by itself when GWS forgets the
 client (``402::Unknown client``, a node restart) and reconnects after network
-errors. The extension watches ``/meta/handshake`` and ``/meta/connect`` replies;
-after any re-handshake or reconnect-after-failure, step 4 runs again, after
-the messages already received have been handled. A Bayeux 401/403 makes
+errors. The extension watches ``/meta/handshake``, ``/meta/subscribe`` and
+``/meta/connect`` replies; after a re-handshake — once GWS has confirmed every
+re-subscription, so that nothing GWS publishes after the state is read can
+miss us — or a reconnect-after-failure, step 4 runs again, after the messages
+already received have been handled. A re-subscription GWS refuses starts the
+session over. A Bayeux 401/403 makes
 aiocometd call :meth:`authenticate`, which logs in again. Anything worse (the
 transport gives up, GWS unreachable) closes everything and starts over from
 step 1 after a capped, jittered backoff.
@@ -146,6 +149,7 @@ class AgentSession(MessageLoop):
         self._client: CometdClient | None = None
         self._receive_task: asyncio.Task[dict[str, Any]] | None = None
         self._recovery_reasons: list[str] = []
+        self._recovery_backlog = 0
         self._attention = asyncio.Event()
         self._stopping = asyncio.Event()
         self._relogin_lock = asyncio.Lock()
@@ -172,7 +176,7 @@ class AgentSession(MessageLoop):
             while not self._stopping.is_set():
                 try:
                     await self._connect()
-                    await self.recover_state()
+                    await self.apply_state(await self.read_state())
                     self._live = True  # connected means subscribed *and* caught up
                     self.status.connected = True
                     self._backoff.reset()
@@ -226,10 +230,17 @@ class AgentSession(MessageLoop):
         normalizer's diff; anything already handed on keeps its id and is not
         emitted again. Raises ``GwsError`` when GWS cannot be read.
         """
+        await self.apply_state(await self.read_state())
+
+    async def read_state(self) -> Snapshot:
+        """``GET /me?subresources=*``, ``/me/calls``, ``/me/interactions``; raises ``GwsError``."""
         me = await get_me(self.rest, subresources=True)
         calls = await get_calls(self.rest)
         interactions = await get_interactions(self.rest)
-        snapshot = Snapshot(me=me, calls=calls, interactions=interactions)
+        return Snapshot(me=me, calls=calls, interactions=interactions)
+
+    async def apply_state(self, snapshot: Snapshot) -> None:
+        """Hand on what differs between ``snapshot`` and the last known state (see :meth:`recover_state`)."""
         events = normalize_snapshot(
             snapshot, agent=self.username, state=self._state,
             source=self._source, include_raw=self._include_raw,
@@ -343,6 +354,10 @@ class AgentSession(MessageLoop):
             logger.warning("agent %s: logging in again failed: %s", self.username, self.status.last_error)
 
     def _request_recovery(self, reason: str) -> None:
+        if not self._recovery_reasons:
+            # What was received until now predates the state about to be read: it is handled
+            # first. What arrives later is handled after the snapshot (see MessageLoop._pump).
+            self._recovery_backlog = self._client.pending_count if self._client is not None else 0
         self._recovery_reasons.append(reason)
         self.status.reconnects += 1
         self.status.connected = self._live

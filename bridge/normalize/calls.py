@@ -1,9 +1,15 @@
 """Voice calls: ``CallStateChangeMessage`` (every notificationType) and call ``ErrorMessage``.
 
 One call message can carry several changes at once; each becomes its own
-event, in this order: the state transition (``call.dialing`` … ``call.released``,
+event, in this order: the state transition (``call.dialing`` … ``call.held``,
 Held → Established is ``call.retrieved``), participants, attached data (and a
-disposition), recording, monitoring, DTMF, an error carried on the call.
+disposition), recording, monitoring, DTMF, an error carried on the call — and
+``call.released`` last, so that a call's final event is always its release.
+
+A call first seen past its start (Established, Held or Released: its earlier
+notifications never reached us, e.g. GWS published them while the CometD
+session was being re-established) also gets ``call.data_changed`` for the
+user data it carries: that data was attached while we were away.
 
 A field absent from a message means "unchanged" (8.5.1 messages omit many),
 except ``userData`` on ``AttachedDataChanged``, where absence means "all
@@ -37,6 +43,7 @@ CALL_STATES: dict[str, EventType] = {
 }
 _DISPOSITION_KEYS = ("DispositionCode",)
 _EARLY = frozenset({"Dialing", "Ringing"})
+_LATE = frozenset({"Established", "Held", "Released"})
 
 
 def _stale(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -85,16 +92,19 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
     notification = base["notification_type"]
 
     state = base["state"]
+    released = False
     if state != prev_state and state is not None:
         event_type = CALL_STATES.get(state)
         if event_type is EventType.CALL_ESTABLISHED and prev_state == "Held":
             event_type = EventType.CALL_RETRIEVED
         if event_type is None:  # kept in the state, and reported: nothing is dropped silently
             ctx.unrecognized(ctx.raw, "CallStateChangeMessage", f"unknown call state {state!r}")
+        elif event_type is EventType.CALL_RELEASED:
+            released = True  # emitted after the other changes of this message
         else:
             ctx.emit(event_type, subject, base, change=state, record=record)  # base is not changed after
-            if state == "Released":
-                ctx.retire(subject)
+    # seen for the first time past its start: the data it carries was attached while we were away
+    joined_late = not known and state in _LATE
 
     if known or notification == "ParticipantsUpdated":
         before = {p["number"] for p in old.get("participants") or []}
@@ -110,7 +120,7 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
                 record=record,
             )
 
-    if known or notification == "AttachedDataChanged":
+    if known or notification == "AttachedDataChanged" or joined_late:
         old_data = old.get("user_data") or {}
         changes = data_changes(old_data, base["user_data"]) if base["user_data"] != old_data else None
         if changes is not None and notification == "CallRecordingStateChange":
@@ -178,6 +188,10 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
 
     if text(msg.get("errorMessage")) is not None:  # 8.5.1: errors as extra attributes of a call notification
         _emit_call_error(ctx, subject, record, _error_fields(ctx, call_id, msg, base), msg)
+
+    if released:
+        ctx.emit(EventType.CALL_RELEASED, subject, base, change="Released", record=record)
+        ctx.retire(subject)
 
     stored = dict(base)
     stored["previous_state"] = None

@@ -14,9 +14,20 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from tests.plugins.contract import contract_problems, header_problems
 from tests.plugins.ports import free_port
 
-__all__ = ["CALL_FLOW", "CallReport", "Delivered", "VerifyingSink", "call_report", "check_calls"]
+__all__ = [
+    "CALL_FLOW",
+    "LOAD_USER_DATA",
+    "CallReport",
+    "Delivered",
+    "VerifyingSink",
+    "call_report",
+    "check_calls",
+    "check_final_states",
+]
 
 CALL_FLOW = ["call.ringing", "call.established", "call.data_changed", "call.released"]
+#: what every call of a simulator load gets attached when it is answered (simulator/load.py)
+LOAD_USER_DATA = {"CustomerName": "Load Test", "POC": "Load"}
 
 
 @dataclass(frozen=True)
@@ -165,3 +176,29 @@ def _recovered_in_order(types: list[str], sequences: list[int]) -> bool:
         and positions == sorted(set(positions))
         and sequences == sorted(set(sequences))
     )
+
+
+def check_final_states(sink: VerifyingSink, calls_started: int) -> CallReport:
+    """Every simulated call's final state arrived, whatever GWS published while we were away.
+
+    :func:`check_calls` with ``snapshots_allowed`` (an in-order part of the flow ending in
+    ``call.released``, one id per event), and moreover for every call: its attached data
+    arrived as a ``call.data_changed`` before the release (live, or derived by state
+    recovery when GWS published the change while no subscription was there), and
+    ``call.released`` — the call's last event — carries that data.
+    """
+    report = check_calls(sink, calls_started, allow_repeats=True, snapshots_allowed=True)
+    problems = []
+    for subject, items in report.calls.items():
+        changes = [item for item in items if item.type == "call.data_changed"]
+        released = items[-1].event["data"]["user_data"]
+        if not changes or not LOAD_USER_DATA.items() <= changes[-1].event["data"]["user_data"].items():
+            problems.append(f"{subject}: no call.data_changed with the call's data: {_flow(items)}")
+        elif not LOAD_USER_DATA.items() <= released.items():
+            problems.append(f"{subject}: call.released without the call's data: {released}")
+    assert not problems, f"{len(problems)} of {len(report.calls)} calls: {problems[:5]}"
+    return report
+
+
+def _flow(items: list[Delivered]) -> list[str]:
+    return [item.type + (" (recovered)" if item.event["data"].get("recovered") else "") for item in items]

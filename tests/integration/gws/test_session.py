@@ -236,6 +236,40 @@ async def test_calls_during_a_cometd_drop_come_out_exactly_once(
     assert {e.subject for e in recovered} >= {f"call/{before}", f"call/{across}", f"call/{inside}"}
 
 
+async def test_after_a_re_handshake_the_state_is_read_only_once_gws_confirmed_the_subscriptions(
+    simulator: SimulatorHandle, store: RedisStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GWS replays nothing: a call that rings after the state was read but before GWS has
+    processed the re-subscription would be neither in the snapshot nor heard. Here GWS
+    processes the re-subscription only once the call has rung, 0.3 s after the re-handshake."""
+    assert simulator.sim is not None
+    protocol = simulator.sim.bayeux._protocol
+    process = protocol.process
+    slow, rang = asyncio.Event(), asyncio.Event()
+
+    async def slow_subscribe(messages: list[Any], user: str, pusher: Any = None) -> Any:
+        if slow.is_set() and any(
+            isinstance(m, dict) and m.get("channel") == "/meta/subscribe" for m in messages
+        ):
+            await asyncio.wait_for(rang.wait(), timeout=10)
+        return await process(messages, user, pusher)
+
+    monkeypatch.setattr(protocol, "process", slow_subscribe)
+    sink = CollectingSink()
+    async with running_session(simulator.base_url, "agent0001", sink, store) as session:
+        slow.set()
+        assert await simulator.disconnect_cometd() == 1
+        await wait_until(lambda: simulator.sim is not None and simulator.sim.bayeux.client_count == 1,
+                         what="the re-handshake")  # fmt: skip
+        await asyncio.sleep(0.3)
+        call_id = await simulator.start_call("agent0001")  # GWS publishes it to nobody
+        rang.set()
+        await wait_for_state(sink, call_id, "call.ringing", within=5.0)
+        assert session.status.recoveries >= 2
+    [ringing] = sink.for_call(call_id)
+    assert ringing.data["recovered"] is True
+
+
 async def test_a_network_outage_without_re_handshake_is_followed_by_recovery(
     simulator: SimulatorHandle, store: RedisStateStore
 ) -> None:

@@ -103,3 +103,34 @@ async def test_a_backlog_is_handed_on_in_one_publish_and_saved_once(
     assert sorted(loaded.subjects()) == sorted(held.subjects())
     for call_id in calls:
         assert loaded.get(f"call/{call_id}") == held.get(f"call/{call_id}") is not None
+
+
+class SlowSink(GatedSink):
+    """Every publish takes ``delay`` seconds, like a delivery queue under load."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        await asyncio.sleep(self.delay)
+        await super().publish(events)
+
+
+async def test_a_busy_agent_recovers_soon_after_a_re_handshake(simulator: SimulatorHandle) -> None:
+    """Messages keep arriving while the ones received before the re-handshake are handed on.
+
+    The recovery waits for those only, not for a quiet moment that a busy agent never has:
+    GWS keeps released calls listed for a while only, and what it published while no
+    subscription was there reaches us through that recovery or not at all.
+    """
+    sink = SlowSink(0.15)
+    async with running_session(simulator.base_url, "agent0001", sink, None) as session:  # type: ignore[arg-type]
+        load = await simulator.start_load(1, 10.0, 4.0)  # ~40 notifications a second
+        await asyncio.sleep(1.0)
+        recoveries = session.status.recoveries
+        assert await simulator.disconnect_cometd() == 1
+        await wait_until(lambda: session.status.recoveries > recoveries, within=6.0, what="the recovery")
+        assert (await simulator.load_progress(load))["running"], "recovered only once the calls stopped"
+        await wait_until(lambda: not sink.waiting and session._client is not None and
+                         not session._client.has_pending_messages, what="the rest")  # fmt: skip

@@ -32,15 +32,15 @@ SAMPLES: dict[str, tuple[list[EventType], dict[EventType, dict[str, Any]]]] = {
         {E.CALL_ESTABLISHED: {"dnis": "5005", "call_type": "Internal"}},
     ),
     "cometd_call_CallRecordingStateChange_Paused_Pause.json": (
-        [E.CALL_ESTABLISHED, E.CALL_RECORDING_CHANGED],
+        [E.CALL_ESTABLISHED, E.CALL_DATA_CHANGED, E.CALL_RECORDING_CHANGED],
         {E.CALL_RECORDING_CHANGED: {"recording_state": "Paused", "ani": "5000"}},
     ),
     "cometd_call_CallRecordingStateChange_Recording_Resume.json": (
-        [E.CALL_ESTABLISHED, E.CALL_RECORDING_CHANGED],
+        [E.CALL_ESTABLISHED, E.CALL_DATA_CHANGED, E.CALL_RECORDING_CHANGED],
         {E.CALL_RECORDING_CHANGED: {"recording_state": "Recording", "duration": 588}},
     ),
     "cometd_call_CallRecordingStateChange_Recording_Start.json": (
-        [E.CALL_ESTABLISHED, E.CALL_RECORDING_CHANGED],
+        [E.CALL_ESTABLISHED, E.CALL_DATA_CHANGED, E.CALL_RECORDING_CHANGED],
         {
             E.CALL_RECORDING_CHANGED: {
                 "recording_state": "Recording",
@@ -49,7 +49,7 @@ SAMPLES: dict[str, tuple[list[EventType], dict[EventType, dict[str, Any]]]] = {
         },
     ),
     "cometd_call_CallRecordingStateChange_Stopped_Stop.json": (
-        [E.CALL_ESTABLISHED, E.CALL_RECORDING_CHANGED],
+        [E.CALL_ESTABLISHED, E.CALL_DATA_CHANGED, E.CALL_RECORDING_CHANGED],
         {E.CALL_RECORDING_CHANGED: {"recording_state": "Stopped"}},
     ),
     "cometd_call_DtmfSent_Established_SendDtmf.json": (
@@ -69,11 +69,11 @@ SAMPLES: dict[str, tuple[list[EventType], dict[EventType, dict[str, Any]]]] = {
         {E.CALL_PARTICIPANTS_CHANGED: {"joined": ["5000", "5001"], "left": []}},
     ),
     "cometd_call_ParticipantsUpdated_Established_SingleStepConference_sample1.json": (
-        [E.CALL_ESTABLISHED, E.CALL_PARTICIPANTS_CHANGED],
+        [E.CALL_ESTABLISHED, E.CALL_PARTICIPANTS_CHANGED, E.CALL_DATA_CHANGED],
         {E.CALL_PARTICIPANTS_CHANGED: {"duration": 1568}},
     ),
     "cometd_call_ParticipantsUpdated_Established_SingleStepConference_sample2.json": (
-        [E.CALL_ESTABLISHED, E.CALL_PARTICIPANTS_CHANGED],
+        [E.CALL_ESTABLISHED, E.CALL_PARTICIPANTS_CHANGED, E.CALL_DATA_CHANGED],
         {E.CALL_PARTICIPANTS_CHANGED: {"call_id": "0071023821aec017"}},
     ),
     "cometd_call_StatusChange_Dialing_003.json": (
@@ -115,7 +115,7 @@ SAMPLES: dict[str, tuple[list[EventType], dict[EventType, dict[str, Any]]]] = {
         {E.CALL_ESTABLISHED: {"call_uuid": "011DJV5JI898NB2L04000VTAES00000B"}},
     ),
     "cometd_call_StatusChange_Established_case.json": (
-        [E.CALL_ESTABLISHED],
+        [E.CALL_ESTABLISHED, E.CALL_DATA_CHANGED],
         {
             E.CALL_ESTABLISHED: {
                 "case": {"CustomerName": "Chris", "POC": "New Service"},
@@ -141,7 +141,7 @@ SAMPLES: dict[str, tuple[list[EventType], dict[EventType, dict[str, Any]]]] = {
         {E.CALL_RELEASED: {"duration": 2745}},
     ),
     "cometd_call_StatusChange_Released_SingleStepTransfer_sample2.json": (
-        [E.CALL_RELEASED],
+        [E.CALL_DATA_CHANGED, E.CALL_RELEASED],
         {E.CALL_RELEASED: {"user_data": {"TransferReason": "Escalation", "TransferAgent": "JSmith"}}},
     ),
     "cometd_call_StatusChange_Released_transferScenarioA_5.json": ([E.CALL_RELEASED], {}),

@@ -51,8 +51,40 @@ def test_known_call_missing_from_the_listing_is_released(state: MemoryState) -> 
 def test_never_seen_established_call_gives_established_with_the_live_id(state: MemoryState) -> None:
     live = feed(MemoryState(), RINGING, ESTABLISHED)
     events = normalize_snapshot(Snapshot(calls=_calls_body(_call(ESTABLISHED))), agent=AGENT, state=state)
-    assert [e.type for e in events] == ["call.established"]
+    # the data it carries was attached while we were away: call.data_changed says so
+    assert [e.type for e in events] == ["call.established", "call.data_changed"]
     assert events[0].id == live[1].id
+    assert events[1].data["data_changes"]["added"] == {"POC": "New Service", "CustomerName": "Chris"}
+    assert all(e.data["recovered"] for e in events)
+
+
+def test_data_change_lost_in_a_gap_is_recovered_as_call_data_changed(state: MemoryState) -> None:
+    """A known call whose AttachedDataChanged GWS published while we were away."""
+    feed(state, RINGING, ESTABLISHED)
+    data = {"POC": "New Service", "CustomerName": "Chris", "AccountNumber": "12345"}
+    snapshot = Snapshot(calls=_calls_body(_call(ESTABLISHED, userData=data)))
+    events = normalize_snapshot(snapshot, agent=AGENT, state=state)
+    assert [(e.type, e.data["data_changes"]["added"]) for e in events] == [
+        ("call.data_changed", {"AccountNumber": "12345"})
+    ]
+
+
+def test_call_that_ended_in_a_gap_is_released_last_with_its_new_data(state: MemoryState) -> None:
+    """Ringing seen; established, data attached and released while we were away (GWS still lists it)."""
+    feed(state, RINGING)
+    data = {"POC": "New Service", "CustomerName": "Chris", "AccountNumber": "12345"}
+    released = _call(RINGING, state="Released", duration="30", capabilities=[], userData=data)
+    events = normalize_snapshot(Snapshot(calls=_calls_body(released)), agent=AGENT, state=state)
+    assert [e.type for e in events] == ["call.data_changed", "call.released"]
+    assert events[-1].data["user_data"] == data
+    assert events[0].sequence < events[1].sequence
+
+
+def test_call_that_rang_and_ended_in_a_gap_gives_its_data_then_released(state: MemoryState) -> None:
+    call = _call(RINGING, state="Released", duration="30", capabilities=[])
+    events = normalize_snapshot(Snapshot(calls=_calls_body(call)), agent=AGENT, state=state)
+    assert [e.type for e in events] == ["call.data_changed", "call.released"]
+    assert events[0].data["data_changes"]["added"] == {"POC": "New Service", "CustomerName": "Chris"}
 
 
 def test_never_seen_released_call_is_reported_released(state: MemoryState) -> None:
