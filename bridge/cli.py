@@ -1,9 +1,20 @@
 """``gws-bridge`` entry point.
 
-Each subcommand is a module of :mod:`bridge.processes` (the demo: :mod:`bridge.demo`) and exposes three names:
-``DESCRIPTION`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``
-(``run`` may be a coroutine function). Only the chosen subcommand's module is
-imported, so ``gws-bridge normalize`` does not pay for Celery.
+Each subcommand is a module of :mod:`bridge.processes` (the demo: :mod:`bridge.demo.command`,
+the simulator: :mod:`simulator.cli`) with ``add_arguments(parser)`` and ``run(args) -> int``
+(``run`` may be a coroutine function). Only the chosen subcommand's module is imported, so
+``gws-bridge --help`` and ``gws-bridge normalize`` do not pay for Celery.
+
+Exit status, the same for every subcommand:
+
+====  ==============================================================================
+0     done (a server: stopped cleanly by SIGTERM/SIGINT)
+1     a runtime failure (GWS or Redis unreachable, a child process died, a check failed)
+2     a usage or configuration error (bad option, invalid or incomplete configuration)
+130   interrupted (Ctrl-C) before a clean stop
+====  ==============================================================================
+
+Errors go to stderr as ``gws-bridge COMMAND: message``.
 """
 
 from __future__ import annotations
@@ -11,95 +22,112 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import importlib.util
 import inspect
-import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
-__all__ = ["COMMANDS", "ExtraFieldsFormatter", "main"]
+from bridge.errors import ConfigError
+from bridge.processes.logs import FORMATS, configure_logging
 
-# name -> module implementing it
-COMMANDS: dict[str, str] = {
-    "simulate": "simulator.cli",
-    "normalize": "bridge.processes.normalize",
-    "subscriber": "bridge.processes.subscriber",
-    "worker": "bridge.processes.worker",
-    "dlq": "bridge.processes.dlq",
-    "destinations": "bridge.processes.destinations",
-    "check-config": "bridge.processes.check_config",
-    "schemas": "bridge.processes.schemas",
-    "receiver": "bridge.processes.receiver",
-    "demo": "bridge.demo.command",
-    "run": "bridge.processes.run",
+__all__ = ["COMMANDS", "main"]
+
+# name -> (module implementing it, one-line description)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "simulate": ("simulator.cli", "run the GWS 8.5 simulator (REST, CometD, /sim control API)"),
+    "normalize": (
+        "bridge.processes.normalize",
+        "normalize captured GWS CometD messages into events (one JSON event per line)",
+    ),
+    "subscriber": (
+        "bridge.processes.subscriber",
+        "hold agents' GWS sessions (CometD) and hand their events on for delivery",
+    ),
+    "worker": ("bridge.processes.worker", "deliver queued events (Celery worker on Redis)"),
+    "receiver": ("bridge.processes.receiver", "receive signed commands (JSON, CTI) and perform them on GWS"),
+    "run": (
+        "bridge.processes.run",
+        "run a single node: subscriber, worker(s) and receiver as supervised child processes",
+    ),
+    "dlq": ("bridge.processes.dlq", "list, show, replay and purge dead-lettered deliveries"),
+    "destinations": (
+        "bridge.processes.destinations",
+        "show delivery destinations and their health; enable a disabled one",
+    ),
+    "check-config": (
+        "bridge.processes.check_config",
+        "validate a configuration file; every error with its location",
+    ),
+    "hash-key": (
+        "bridge.processes.hash_key",
+        "print the sha256: form of an API key read from stdin, for the config",
+    ),
+    "schemas": (
+        "bridge.processes.schemas",
+        "write the event JSON Schemas and the AsyncAPI document into a directory",
+    ),
+    "demo": (
+        "bridge.demo.command",
+        "run the whole bridge locally (simulator, Redis, subscriber, worker, receiver, a CRM) on a script",
+    ),
 }
 
-
-# Attributes every LogRecord has; anything else was passed with ``extra=`` and is worth printing.
-_STANDARD_RECORD_KEYS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message",
-    "asctime",
-    "taskName",
-}
+USAGE_ERROR = 2
 
 
-class ExtraFieldsFormatter(logging.Formatter):
-    """The usual one-line format, followed by the record's ``extra`` fields as ``key=value``."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extras = [f"{k}={v!r}" for k, v in vars(record).items() if k not in _STANDARD_RECORD_KEYS]
-        return f"{line} {' '.join(extras)}" if extras else line
-
-
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(ExtraFieldsFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler])
+def version() -> str:
+    """The installed gws-bridge version."""
+    try:
+        return metadata.version("gws-bridge")
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
 
 
-def _available() -> dict[str, str]:
-    found = {}
-    for name, module in COMMANDS.items():
-        if importlib.util.find_spec(module) is not None:
-            found[name] = module
-    return found
-
-
-def _top_level_help(commands: dict[str, str]) -> str:
-    lines = ["usage: gws-bridge COMMAND [options]", "", "commands:"]
-    for name, module in commands.items():
-        description = getattr(importlib.import_module(module), "DESCRIPTION", "")
-        lines.append(f"  {name:<14} {description}")
+def _top_level_help() -> str:
+    lines = ["usage: gws-bridge COMMAND [options]", "       gws-bridge --version", "", "commands:"]
+    lines += [f"  {name:<14} {description}" for name, (_, description) in COMMANDS.items()]
     lines += ["", "gws-bridge COMMAND --help shows a command's options."]
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; returns its exit status (2 for usage errors)."""
+    """Run one subcommand; returns its exit status (see the module docstring)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    commands = _available()
-    if not args or args[0] in {"-h", "--help"}:
-        print(_top_level_help(commands))
-        return 0 if args else 2
+    if not args:
+        print(_top_level_help(), file=sys.stderr)
+        return USAGE_ERROR
+    if args[0] in {"-h", "--help"}:
+        print(_top_level_help())
+        return 0
+    if args[0] == "--version":
+        print(f"gws-bridge {version()}")
+        return 0
     name, rest = args[0], args[1:]
-    if name not in commands:
-        print(f"gws-bridge: unknown command {name!r}; known: {', '.join(commands)}", file=sys.stderr)
-        return 2
-    module = importlib.import_module(commands[name])
-    parser = argparse.ArgumentParser(prog=f"gws-bridge {name}", description=module.DESCRIPTION)
+    if name not in COMMANDS:
+        print(f"gws-bridge: unknown command {name!r}; known: {', '.join(COMMANDS)}", file=sys.stderr)
+        return USAGE_ERROR
+    module_name, description = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"gws-bridge {name}", description=description)
     parser.add_argument(
         "--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING; default INFO)"
     )
+    parser.add_argument(
+        "--log-format", choices=FORMATS, default="auto",
+        help="text, json (one object per line, UTC) or auto: text on a terminal, else json (default)",
+    )  # fmt: skip
     module.add_arguments(parser)
     parsed = parser.parse_args(rest)
-    _configure_logging(parsed.log_level)
-    if inspect.iscoroutinefunction(module.run):
-        try:
+    configure_logging(parsed.log_level, parsed.log_format)
+    try:
+        if inspect.iscoroutinefunction(module.run):
             return int(asyncio.run(module.run(parsed)) or 0)
-        except KeyboardInterrupt:
-            return 130
-    return int(module.run(parsed) or 0)
+        return int(module.run(parsed) or 0)
+    except ConfigError as exc:
+        print(f"gws-bridge {name}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

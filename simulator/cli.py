@@ -11,9 +11,8 @@ from aiohttp import web
 
 from simulator.app import SimulatorConfig, create_app
 
-__all__ = ["DESCRIPTION", "add_arguments", "config_from_args", "run"]
+__all__ = ["add_arguments", "config_from_args", "run"]
 
-DESCRIPTION = "run the GWS 8.5 simulator (REST, CometD, /sim control API)"
 
 logger = logging.getLogger("simulator")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from bridge.config.secret_refs import read_secret
+from bridge.config.secret_refs import read_secret, unresolved
 from bridge.errors import ConfigError
 
 __all__ = ["AgentConfig", "GwsSettings"]
@@ -57,6 +57,8 @@ class AgentConfig(BaseModel):
         if len(sources) > 1:
             raise ValueError(f"give one of password, password_env, password_file (got {', '.join(sources)})")
         for key, prefix in (("password_env", "env:"), ("password_file", "file:")):
+            if data.get(key) and unresolved():
+                return {**data, "password": f"(unresolved {prefix}{data[key]})"}
             if data.get(key):
                 try:
                     value = read_secret(f"{prefix}{data[key]}", what=key, trim="first_line")

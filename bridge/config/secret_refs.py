@@ -8,16 +8,36 @@ secret. Destinations, push credentials and agent passwords are all resolved here
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 
 from bridge.errors import ConfigError
 
-__all__ = ["read_secret", "resolve_secret"]
+__all__ = ["read_secret", "resolve_secret", "secrets_unresolved", "unresolved"]
 
 Trim = Literal["strip", "first_line", "none"]
+
+_UNRESOLVED: ContextVar[bool] = ContextVar("secrets_unresolved", default=False)
+
+
+@contextlib.contextmanager
+def secrets_unresolved(active: bool = True) -> Iterator[None]:
+    """While active, settings are loaded without reading the secrets that the loader itself
+    resolves (agent passwords): ``check-config --no-secrets`` on a machine without them."""
+    token = _UNRESOLVED.set(active)
+    try:
+        yield
+    finally:
+        _UNRESOLVED.reset(token)
+
+
+def unresolved() -> bool:
+    """True inside :func:`secrets_unresolved`."""
+    return _UNRESOLVED.get()
 
 
 def read_secret(

@@ -49,11 +49,8 @@ from bridge.errors import ConfigError
 from bridge.processes.supervisor import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
 from simulator.app import Simulator, SimulatorConfig, create_app
 
-__all__ = ["DESCRIPTION", "add_arguments", "describe_event", "describe_notification", "run"]
+__all__ = ["add_arguments", "describe_event", "describe_notification", "run"]
 
-DESCRIPTION = (
-    "run the whole bridge locally (simulator, Redis, subscriber, worker, receiver, a CRM) on a script"
-)
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from bridge.config import load_settings
+from bridge.config.secret_refs import secrets_unresolved
 from bridge.delivery.validation import delivery_config_problems
 from bridge.errors import ConfigError
-
-DESCRIPTION = "validate a configuration file; every error with its location"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,18 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print each problem as ``file: location: message`` and exit 1, or a summary and exit 0."""
+    """Print a summary and exit 0; ``ConfigError`` lists each problem as ``file: location: message``."""
     origin = args.config or "environment"
-    try:
+    with secrets_unresolved(args.no_secrets):
         settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
     problems = delivery_config_problems(settings, resolve_secrets=not args.no_secrets)
     if problems:
-        for problem in problems:
-            print(f"{origin}: {problem}", file=sys.stderr)
-        return 1
+        raise ConfigError("\n".join(f"{origin}: {problem}" for problem in problems))
     names = ", ".join(f"{d.name} ({d.kind}{', ordered' if d.ordered else ''})" for d in settings.destinations)
     print(f"{origin}: OK")
     print(f"  gws: {settings.gws.base_url}, {len(settings.agents)} agent(s)")

@@ -10,14 +10,10 @@ import orjson
 from redis.asyncio import Redis
 
 from bridge.config import load_settings
-from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
 from bridge.delivery.health import HealthStore
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.retries import FifoKick, RetrySchedule
-from bridge.errors import ConfigError
-
-DESCRIPTION = "show delivery destinations and their health; enable a disabled one"
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +37,9 @@ def _when(ts: float) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """List or enable; 1 on a configuration error or an unknown destination."""
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(f"gws-bridge destinations: {exc}", file=sys.stderr)
-        return 1
-    keys = Keys(settings.delivery.key_prefix)
+    """List or enable; 1 on an unknown destination, ``ConfigError`` on a configuration error."""
+    settings = load_settings(args.config)
+    keys = settings.keys
     redis = Redis.from_url(settings.redis_url)
     try:
         health = HealthStore(redis, keys)

@@ -15,11 +15,8 @@ import orjson
 from redis.asyncio import Redis
 
 from bridge.config import load_settings
-from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetter, DeadLetterStore
 from bridge.errors import ConfigError
-
-DESCRIPTION = "list, show, replay and purge dead-lettered deliveries"
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -77,14 +74,10 @@ def _summary(letter: DeadLetter) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Exit 0 on success, 1 on a config error, an unknown id, or an unfiltered replay/purge without --all."""
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(f"gws-bridge dlq: {exc}", file=sys.stderr)
-        return 1
+    """0 on success, 1 on an unknown id; ``ConfigError`` for a bad config or an unfiltered replay/purge."""
+    settings = load_settings(args.config)
     redis = Redis.from_url(settings.redis_url)
-    store = DeadLetterStore(redis, Keys(settings.delivery.key_prefix))
+    store = DeadLetterStore(redis, settings.keys)
     try:
         if args.action == "show":
             letter = await store.get(args.id)
@@ -95,8 +88,7 @@ async def run(args: argparse.Namespace) -> int:
             return 0
         unfiltered = not (args.ids or args.destination or args.since or args.until)
         if args.action != "list" and unfiltered and not args.all:
-            print(f"gws-bridge dlq {args.action}: give ids or filters, or --all", file=sys.stderr)
-            return 1
+            raise ConfigError(f"{args.action}: give ids or filters, or --all")
         letters = await store.select(
             ids=args.ids, destination=args.destination, since=args.since, until=args.until, limit=args.limit
         )

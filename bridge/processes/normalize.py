@@ -19,9 +19,7 @@ import orjson
 from bridge.errors import NormalizationError
 from bridge.normalize import MemoryState, normalize
 
-__all__ = ["DESCRIPTION", "add_arguments", "run"]
-
-DESCRIPTION = "normalize captured GWS CometD messages into events (one JSON event per line)"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

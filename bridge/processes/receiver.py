@@ -13,13 +13,11 @@ import uvloop
 from aiohttp import web
 
 from bridge.config import load_settings
-from bridge.errors import ConfigError
 from bridge.inbound.app import create_app
 from bridge.inbound.server import ReceiverRunner
 
-__all__ = ["DESCRIPTION", "add_arguments", "run"]
+__all__ = ["add_arguments", "run"]
 
-DESCRIPTION = "receive signed commands (JSON, CTI) and perform them on GWS"
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +56,11 @@ def _tune_gc() -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; 2 on a configuration error."""
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(f"gws-bridge receiver: {exc}")
-        return 2
+    """Serve until SIGINT/SIGTERM; ``ConfigError`` before listening."""
+    settings = load_settings(args.config)
     host = args.host or settings.inbound.host
     port = args.port if args.port is not None else settings.inbound.port
-    try:
-        app = create_app(settings)
-    except ConfigError as exc:
-        print(f"gws-bridge receiver: {exc}")
-        return 2
+    app = create_app(settings)
     runner = ReceiverRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

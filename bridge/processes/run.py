@@ -17,16 +17,14 @@ import logging
 import os
 import signal
 import socket
-import sys
 
 from bridge.config import load_settings
 from bridge.delivery.validation import delivery_config_problems
 from bridge.errors import ConfigError
 from bridge.processes.supervisor import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
 
-__all__ = ["DESCRIPTION", "add_arguments", "node_children", "run"]
+__all__ = ["add_arguments", "node_children", "run"]
 
-DESCRIPTION = "run a single node: subscriber, worker(s) and receiver as supervised child processes"
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +92,8 @@ def _check_config(args: argparse.Namespace) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Supervise the node until SIGTERM/SIGINT (0) or until a child dies (1); 2 on a configuration error."""
-    try:
-        _check_config(args)
-    except ConfigError as exc:
-        print(f"gws-bridge run: {exc}", file=sys.stderr)
-        return 2
+    """Supervise the node until SIGTERM/SIGINT (0) or until a child dies (1); ``ConfigError`` first."""
+    _check_config(args)
     specs = node_children(
         args.config,
         workers=args.workers,

@@ -18,8 +18,6 @@ import orjson
 from bridge.event_data.publish import published_files, refused_changes, render
 from bridge.event_data.schemas import ID_PREFIX
 
-DESCRIPTION = "write the event JSON Schemas and the AsyncAPI document into a directory"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

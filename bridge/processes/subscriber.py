@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,9 +29,8 @@ from bridge.gws.pool import SessionPool
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
 
-__all__ = ["DESCRIPTION", "add_arguments", "run"]
+__all__ = ["add_arguments", "run"]
 
-DESCRIPTION = "hold agents' GWS sessions (CometD) and hand their events on for delivery"
 
 logger = logging.getLogger(__name__)
 
@@ -152,16 +150,12 @@ def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Run the session pool until SIGTERM/SIGINT; 0 on a clean stop, 2 on a configuration error."""
-    try:
-        settings = build_settings(args)
-        if not settings.agents:
-            raise ConfigError("no agents configured: give --agent USER:PASSWORD or agents in --config")
-        sink = build_sink(args, settings)
-        options = settings.subscriber
-    except ConfigError as exc:
-        print(f"gws-bridge subscriber: {exc}", file=sys.stderr)
-        return 2
+    """Run the session pool until SIGTERM/SIGINT (0); ``ConfigError`` before anything starts."""
+    settings = build_settings(args)
+    if not settings.agents:
+        raise ConfigError("no agents configured: give --agent USER:PASSWORD or agents in --config")
+    sink = build_sink(args, settings)
+    options = settings.subscriber
 
     # aiocometd logs every open/subscribe/close at INFO: thousands of lines for a big pool.
     library_logger = logging.getLogger("aiocometd_noloop")

@@ -11,15 +11,12 @@ import argparse
 import logging
 import os
 import socket
-import sys
 
 from bridge.config import load_settings
 from bridge.delivery.app import RunnerSlot, make_celery_app
 from bridge.delivery.runtime import DeliveryRuntime
 from bridge.delivery.validation import delivery_config_problems
 from bridge.errors import ConfigError
-
-DESCRIPTION = "deliver queued events (Celery worker on Redis)"
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the worker until SIGTERM/SIGINT; 1 on a configuration error."""
-    try:
-        settings = load_settings(args.config)
-        problems = delivery_config_problems(settings)
-        if problems:
-            raise ConfigError("\n".join(f"{args.config or 'environment'}: {p}" for p in problems))
-        hostname = args.hostname or f"gwsb-{socket.gethostname()}-{os.getpid()}"
-        slot = RunnerSlot()
-        app = make_celery_app(settings, slot)
-        runtime = DeliveryRuntime(settings, app, hostname=hostname)
-        runtime.start()
-    except ConfigError as exc:
-        print(f"gws-bridge worker: {exc}", file=sys.stderr)
-        return 1
+    """Run the worker until SIGTERM/SIGINT; raises ``ConfigError`` for a bad configuration."""
+    settings = load_settings(args.config)
+    problems = delivery_config_problems(settings)
+    if problems:
+        raise ConfigError("\n".join(f"{args.config or 'environment'}: {p}" for p in problems))
+    hostname = args.hostname or f"gwsb-{socket.gethostname()}-{os.getpid()}"
+    slot = RunnerSlot()
+    app = make_celery_app(settings, slot)
+    runtime = DeliveryRuntime(settings, app, hostname=hostname)
+    runtime.start()
     slot.runner = runtime
     try:
         if args.metrics_port:

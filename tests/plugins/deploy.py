@@ -48,7 +48,7 @@ def parse_role(command: list[str]) -> tuple[str, argparse.Namespace]:
     """``["worker", "--config", …]`` parsed by that subcommand's own argument parser."""
     name, *rest = command
     assert name in COMMANDS, f"{name!r} is not a gws-bridge subcommand"
-    module = importlib.import_module(COMMANDS[name])
+    module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"gws-bridge {name}", exit_on_error=False)
     parser.add_argument("--log-level", default="INFO")
     module.add_arguments(parser)

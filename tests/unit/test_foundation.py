@@ -74,7 +74,7 @@ def test_private_redis_is_not_the_machines_own(redis_url: str) -> None:
 def test_log_lines_carry_extra_fields_but_only_those() -> None:
     import logging
 
-    from bridge.cli import ExtraFieldsFormatter
+    from bridge.processes.logs import ExtraFieldsFormatter
 
     formatter = ExtraFieldsFormatter("%(levelname)s %(message)s")
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "gws login", None, None)

@@ -74,7 +74,7 @@ async def test_dlq_show_list_filters_and_purge_guard(
     assert out == ""
 
     status, _, err = await cli(capsys, "dlq", "--config", str(config), "purge")
-    assert status == 1 and "--all" in err  # refuses to purge everything by accident
+    assert status == 2 and "--all" in err  # refuses to purge everything by accident (a usage error)
     status, out, _ = await cli(capsys, "dlq", "--config", str(config), "purge", "--destination", "audit")
     assert status == 0 and "purged 1" in out
     status, out, _ = await cli(capsys, "dlq", "--config", str(config), "replay", "--all")

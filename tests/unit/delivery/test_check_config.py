@@ -30,7 +30,7 @@ def test_schema_errors_are_listed_with_their_locations(
         '[[destinations]]\nname = "crm"\nkind = "webhook"\nurl = "ftp://x"\ntimeout = -1\n'
         "[[routes]]\ndestinations = []\n"
     )
-    assert main(["check-config", "--config", str(config)]) == 1
+    assert main(["check-config", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     for location in (
         "delivery.retry_jitter",
@@ -51,17 +51,29 @@ def test_cross_section_errors_are_listed_with_their_locations(
         '[[destinations]]\nname = "crm"\nkind = "carrier-pigeon"\n'
         '[[routes]]\nevents = ["cal.*"]\ndestinations = ["crm", "slack"]\n'
     )
-    assert main(["check-config", "--config", str(config)]) == 1
+    assert main(["check-config", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "destinations.0.secrets.0: secret env:NOPE_NOT_SET" in err
     assert "destinations.1.name: duplicate destination name 'crm'" in err
     assert "destinations.1.kind: unknown destination kind 'carrier-pigeon'" in err
     assert "routes.0.events.0: 'cal.*' matches no event type" in err
     assert "routes.0.destinations.1: unknown destination 'slack'" in err
-    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 1
+    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 2
     assert "NOPE_NOT_SET" not in capsys.readouterr().err
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check-config", "--config", str(tmp_path / "nope.toml")]) == 1
+    assert main(["check-config", "--config", str(tmp_path / "nope.toml")]) == 2
     assert "no such configuration file" in capsys.readouterr().err
+
+
+def test_no_secrets_needs_no_agent_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        '[[agents]]\nusername = "a1"\npassword_env = "GWSB_TEST_UNSET_PW"\n'
+        '[[agents]]\nusername = "a2"\npassword_file = "/nonexistent/pw"\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 2
+    assert "GWSB_TEST_UNSET_PW" in capsys.readouterr().err
+    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
+    assert "2 agent(s)" in capsys.readouterr().out
