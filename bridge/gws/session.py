@@ -64,9 +64,13 @@ __all__ = ["DEFAULT_CHANNELS", "AgentSession", "Backoff", "SessionStatus"]
 
 logger = logging.getLogger(__name__)
 
-#: CometD channels every agent session subscribes to. ``/v2/me`` carries the password-change
-#: notifications; a Bayeux ``*`` matches one segment, so ``/v2/me/*`` does not include it.
-DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me", "/v2/me/*", "/notifications/services")
+#: CometD channels every agent session subscribes to, one round trip each, in this order.
+#: ``/v2/me`` carries the password-change notifications (a Bayeux ``*`` matches one segment, so
+#: ``/v2/me/*`` does not include it); it comes last so that calls, devices and interactions
+#: are subscribed to as early after a handshake as before: every round trip before them widens
+#: the window whose notifications only recovery can make up for (e2e fault tests lost the
+#: ringing of calls started in it).
+DEFAULT_CHANNELS: tuple[str, ...] = ("/v2/me/*", "/notifications/services", "/v2/me")
 
 
 @dataclass
