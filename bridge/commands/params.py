@@ -48,7 +48,8 @@ class NotReadyParams(_Params):
 
 
 class AgentStateParams(_Params):
-    operation: Text
+    operation: Text  # an agent-state operation name, or its display name or reason code
+    not_ready: bool = False  # only Not Ready states match (a reason code named by a CTI widget)
 
 
 class DndParams(_Params):

@@ -39,14 +39,23 @@ def voice_state(operation: str, state: str, work_mode: str | None = None) -> tup
     return request, OutcomeRule(user_state=state, work_mode=work_mode, device_errors=True)
 
 
-def _find_state(context: AgentContext, operation: str) -> AgentStateDefinition:
-    states = context.agent_states or ()
-    for definition in states:
-        if definition.operation_name == operation:
-            return definition
+def _find_state(context: AgentContext, wanted: str, *, not_ready: bool = False) -> AgentStateDefinition:
+    """The agent state whose operation name is ``wanted`` or, failing that, whose operation name,
+    display name or reason code matches it without regard to case."""
+    states = [d for d in context.agent_states or () if not not_ready or d.notified_state == "NotReady"]
+    folded = wanted.casefold()
+    exact = (d for d in states if d.operation_name == wanted)
+    loose = (
+        d
+        for d in states
+        if folded in {n.casefold() for n in (d.operation_name, d.display_name, d.reason) if n}
+    )
+    found = next(exact, None) or next(loose, None)
+    if found is not None:
+        return found
     valid = sorted(d.operation_name for d in states)
     raise CommandError(
-        f"unknown agent-state operation {operation!r}; valid: {', '.join(valid) or '(none defined)'}",
+        f"unknown agent-state operation {wanted!r}; valid: {', '.join(valid) or '(none defined)'}",
         errors=[{"loc": ["params", "operation"], "msg": "unknown agent-state operation", "valid": valid}],
     )
 
@@ -75,7 +84,7 @@ def translate_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsReques
 
 
 def translate_agent_state(p: AgentStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    d = _find_state(ctx, p.operation)
+    d = _find_state(ctx, p.operation, not_ready=p.not_ready)
     return voice_state(d.operation_name, d.notified_state, d.work_mode)
 
 

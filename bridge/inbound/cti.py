@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.commands import AgentStateDefinition, Command, Dialect, Need, build_command
+from bridge.commands import Command, Dialect, build_command
 from bridge.config.inbound import InboundClient, InboundSettings
 from bridge.errors import CommandError, GwsError
 from bridge.gws import operations
@@ -34,10 +35,7 @@ from bridge.inbound.json_dialect import AGENT_PATTERN, parse_json_body, validati
 from bridge.inbound.outcomes import CommandStatus
 from bridge.inbound.problems import Problem
 
-if TYPE_CHECKING:
-    from bridge.inbound.receiver import Receiver
-
-__all__ = ["CtiDialect", "button_states"]
+__all__ = ["CtiDialect", "CtiRequest", "button_states"]
 
 AGENT_STATE_NOT_FOUND = ("AGENT_STATE_NOT_FOUND", "Specified Agent State not found.")
 UPDATE_AGENT_STATE_FAILED = ("UPDATE_AGENT_STATE_FAILED", "Agent state change failed.")
@@ -97,50 +95,49 @@ def button_states(device: dict[str, Any], calls: list[dict[str, Any]]) -> dict[s
     return {"items": items, "count": len(items)}
 
 
-def _match_state(
-    states: tuple[AgentStateDefinition, ...], wanted: str, *, not_ready: bool
-) -> AgentStateDefinition:
-    folded = wanted.casefold()
-    for definition in states:
-        if not_ready and definition.notified_state != "NotReady":
-            continue
-        names = {definition.operation_name, definition.display_name, definition.reason or ""}
-        if folded in {name.casefold() for name in names if name}:
-            return definition
-    raise _CtiError(422, AGENT_STATE_NOT_FOUND, f"no GWS agent state named {wanted!r}")
+@dataclass(frozen=True, slots=True)
+class CtiRequest:
+    """A parsed CTI envelope: the command it asks for, and what the reply must echo."""
+
+    envelope: _Envelope
+    command: Command
 
 
 class CtiDialect:
-    """Parses CTI envelopes into commands and answers in the seed's shapes."""
+    """Parses CTI envelopes into commands and answers in the seed's shapes.
+
+    :meth:`parse` is pure (no IO): the receiver authorizes the command it returns, runs it
+    once per idempotency key, and :meth:`perform` executes it and renders the seed's reply.
+    """
 
     def __init__(self, executor: CommandExecutor, settings: InboundSettings) -> None:
         self._executor = executor
         self._settings = settings
 
-    async def handle(
-        self, receiver: Receiver, client: InboundClient, body: bytes, idempotency_key: str | None
-    ) -> InboundResponse:
-        """Answer one CTI envelope (problem+json for malformed ones, seed error codes for state errors)."""
+    def parse(
+        self, body: bytes, client: InboundClient, idempotency_key: str | None
+    ) -> CtiRequest | InboundResponse:
+        """The command an envelope asks for, or the seed-shaped refusal to send as is.
+
+        Raises ``CommandError`` (problem+json) for an envelope that is not one at all.
+        """
         document = parse_json_body(body)
         try:
             envelope = _Envelope.model_validate(document)
         except ValidationError as exc:
             raise CommandError("invalid CTI envelope", errors=validation_errors(exc)) from exc
         agent = self._agent_of(envelope, client)
-        # Authorization comes before anything is asked of GWS or revealed about the agent.
-        receiver.authorize(client, agent)
         try:
-            command = await self._command(envelope, agent, idempotency_key)
+            return CtiRequest(envelope, self._command(envelope, agent, idempotency_key))
         except _CtiError as error:
             return self._error(envelope, error)
 
-        async def perform(client: InboundClient, command: Command) -> InboundResponse:
-            try:
-                return await self._perform(envelope, command, client)
-            except _CtiError as error:
-                return self._error(envelope, error)
-
-        return await receiver.run_once(client, command, perform)
+    async def perform(self, request: CtiRequest, client: InboundClient) -> InboundResponse:
+        """Execute the command and answer in the seed's shape (errors included)."""
+        try:
+            return await self._perform(request.envelope, request.command, client)
+        except _CtiError as error:
+            return self._error(request.envelope, error)
 
     @staticmethod
     def _agent_of(envelope: _Envelope, client: InboundClient) -> str:
@@ -163,7 +160,8 @@ class CtiDialect:
             )
         return agent
 
-    async def _command(self, envelope: _Envelope, agent: str, key: str | None) -> Command:
+    @staticmethod
+    def _command(envelope: _Envelope, agent: str, key: str | None) -> Command:
         topic, subtopic, data = envelope.topic, envelope.subtopic, envelope.data
 
         def make(action: str, params: dict[str, Any] | None = None) -> Command:
@@ -181,14 +179,8 @@ class CtiDialect:
                 return make("agent.not_ready")
             if not isinstance(wanted, str) or not wanted.strip():
                 raise _CtiError(422, AGENT_STATE_NOT_FOUND, "no agent state given")
-            try:
-                context = await self._executor.sessions.context(agent, frozenset({Need.AGENT_STATES}))
-            except GwsError as exc:
-                raise _CtiError(502, UPDATE_AGENT_STATE_FAILED, "GWS: " + exc.message) from exc
-            found = _match_state(
-                context.agent_states or (), wanted.strip(), not_ready=subtopic == "SetNotReady"
-            )
-            return make("agent.state", {"operation": found.operation_name})
+            # matched against GWS's agent-state definitions when the command is translated
+            return make("agent.state", {"operation": wanted.strip(), "not_ready": subtopic == "SetNotReady"})
         if topic == "Call" and subtopic in _CALL_ACTIONS:
             return make(_CALL_ACTIONS[subtopic], {"call_id": data.get("CallId")})
         if topic == "Call" and subtopic == "MakeCall":

@@ -261,8 +261,12 @@ class Receiver:
 
     async def _post_cti(self, request: InboundRequest, verified: Verified) -> InboundResponse:
         require_content_type(request.headers.get("Content-Type"))
-        return await self._cti.handle(
-            self, verified.client, request.body, request.headers.get("Idempotency-Key")
+        parsed = self._cti.parse(request.body, verified.client, request.headers.get("Idempotency-Key"))
+        if isinstance(parsed, InboundResponse):  # refused in the seed's own shape
+            return parsed
+        self.authorize(verified.client, parsed.command.agent)
+        return await self.run_once(
+            verified.client, parsed.command, lambda client, _: self._cti.perform(parsed, client)
         )
 
     async def _ready(self) -> InboundResponse:

@@ -369,3 +369,14 @@ def test_voice_operations_wait_for_cometd_and_interactions_do_not() -> None:
     )
     assert (hold.synchronous, hold.call_id, hold.call_states) == (False, "c1", frozenset({"Held"}))
     assert accept.synchronous
+
+
+def test_a_custom_agent_state_may_be_named_by_display_name_or_reason_code() -> None:
+    def sent(**params: object) -> object:
+        request, _ = translate(build_command(agent="a", action="agent.state", params=params), CONTEXT)
+        return request.body
+
+    assert sent(operation="not ready") == {"operationName": "NotReady"}  # display name, any case
+    assert sent(operation="training", not_ready=True) == {"operationName": "Training"}  # reason code
+    with pytest.raises(CommandError):  # Offline is not a Not Ready state
+        sent(operation="Offline", not_ready=True)
