@@ -16,6 +16,7 @@ FCM's answers (the ``FcmError`` code in ``error.details`` wins over ``error.stat
 401 (``THIRD_PARTY_AUTH_ERROR``, expired token)  access token dropped, retryable
 429 ``QUOTA_EXCEEDED``, 5xx ``UNAVAILABLE``,     retryable, honouring ``Retry-After``
 ``INTERNAL``, network errors
+token endpoint ``invalid_grant`` (credentials)   permanent, the destination is disabled
 ===============================================  =====================================================
 
 Options: ``service_account`` (``file:`` or ``env:`` reference to the JSON key),
@@ -34,7 +35,7 @@ import orjson
 from pydantic import Field
 
 from bridge.config.delivery import DestinationConfig
-from bridge.errors import ConfigError, DeliveryError
+from bridge.errors import ConfigError, RetryableDeliveryError
 from bridge.events import Event
 from bridge.mobile.registry import Device, DeviceRegistry, Platform
 from connectors import parse_retry_after, register_connector
@@ -132,7 +133,7 @@ class FcmConnector:
         body = orjson.dumps(fcm_message(content, device.token))
         try:
             access_token = await self.tokens.token()
-        except DeliveryError as exc:
+        except RetryableDeliveryError as exc:  # a refused credential (permanent) fails the event
             return DeviceOutcome("retryable", str(exc))
         headers = {
             "authorization": f"Bearer {access_token}",

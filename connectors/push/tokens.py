@@ -29,7 +29,7 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from bridge.errors import ConfigError, RetryableDeliveryError
+from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
 
 __all__ = ["FCM_SCOPE", "ApnsTokenSigner", "GoogleAccessTokens", "ServiceAccount"]
 
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# OAuth errors about the credentials themselves (RFC 6749 5.2), as Google's token endpoint sends them
+_CREDENTIAL_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 Clock = Callable[[], float]
 
 
@@ -139,8 +141,10 @@ class GoogleAccessTokens:
 
     ``session`` returns the aiohttp session to use (the connector's).
     :meth:`token` raises ``RetryableDeliveryError`` when the token endpoint
-    cannot be reached or refuses (the message names the OAuth error, never the
-    assertion). ``fetched`` counts the exchanges made so far.
+    cannot be reached or fails, and ``PermanentDeliveryError`` that disables the
+    destination when it refuses the credentials themselves (``invalid_grant``,
+    ``invalid_client``, ``unauthorized_client``): the message names the OAuth
+    error, never the assertion. ``fetched`` counts the exchanges made so far.
     """
 
     def __init__(
@@ -217,6 +221,13 @@ class GoogleAccessTokens:
             document = {}
         if status != 200:
             reason = document.get("error") if isinstance(document.get("error"), str) else "no error code"
+            if reason in _CREDENTIAL_ERRORS:  # RFC 6749 5.2: retrying the same assertion cannot help
+                raise PermanentDeliveryError(
+                    f"FCM token endpoint refused the service account: HTTP {status} {reason} "
+                    "(revoked or deleted key, wrong account, or clock skew); fix the credentials, "
+                    "then `gws-bridge destinations enable`",
+                    disable_destination=True,
+                )
             raise RetryableDeliveryError(
                 f"FCM token endpoint refused the service account: HTTP {status} {reason}"
             )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jwt
+import orjson
 import pytest
 
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
@@ -284,3 +285,22 @@ async def test_a_service_account_that_is_not_json_is_a_config_error(
             registry=registry,
             environ={},
         )
+
+
+async def test_a_revoked_service_account_key_disables_the_destination_instead_of_retrying(
+    fcm_emulator: FcmEmulator,
+    registry: DeviceRegistry,
+    make_fcm: Callable[..., FcmConnector],
+    tmp_path: Any,
+) -> None:
+    await registry.register(AGENT, Platform.ANDROID, android_token())
+    account = orjson.loads(fcm_emulator.keys.service_account_path.read_bytes())
+    revoked = tmp_path / "revoked.json"
+    revoked.write_bytes(orjson.dumps({**account, "private_key_id": "revoked-key-id"}))
+
+    with pytest.raises(PermanentDeliveryError, match="HTTP 400 invalid_grant") as refused:
+        await make_fcm(service_account=f"file:{revoked}").send(ringing())
+
+    assert refused.value.disable_destination  # parked until an operator fixes the key and enables it
+    assert "destinations enable" in str(refused.value)
+    assert fcm_emulator.token_requests == 1 and fcm_emulator.requests == []
