@@ -14,7 +14,7 @@ from bridge.inbound.http import InboundRequest
 from bridge.inbound.mobile import add_mobile_routes
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal
 from bridge.inbound.receiver import Receiver
-from bridge.inbound.server import problem_middleware
+from bridge.inbound.server import access_log_middleware, problem_middleware
 from bridge.inbound.slack import install_slack_routes
 from bridge.inbound.store import CommandStore
 from bridge.mobile.registry import DeviceRegistry
@@ -73,7 +73,7 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
         await receiver.aclose()
         await registry_redis.aclose()
 
-    app = web.Application(client_max_size=limit + 1, middlewares=[problem_middleware])
+    app = web.Application(client_max_size=limit + 1, middlewares=[access_log_middleware, problem_middleware])
     app[RECEIVER_KEY] = receiver
     install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
     add_mobile_routes(  # /v1/mobile/devices, same authentication as /v1/commands

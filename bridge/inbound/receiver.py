@@ -29,6 +29,7 @@ from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal, problem_for_command_error
 from bridge.inbound.ratelimit import RateLimiter
+from bridge.inbound.server import note_client
 from bridge.inbound.sessions import CommandSessions
 from bridge.inbound.store import CommandStore, MemoryCommandStore, RedisCommandStore, StoredReply
 
@@ -168,6 +169,7 @@ class Receiver:
 
         verified = await self._auth.authenticate(request.headers, request.body, seen)
         client = verified.client
+        note_client(client.name)
         wait = self._limiter.acquire(client.name, client.rate_limit, client.burst)
         if wait > 0:
             raise Problem(

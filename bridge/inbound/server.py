@@ -16,7 +16,9 @@ tests/integration/inbound/test_protocol_errors.py sends the malformed requests t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 import orjson
 from aiohttp import web
@@ -25,7 +27,42 @@ from aiohttp.web_request import BaseRequest
 
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal
 
-__all__ = ["ReceiverRunner", "problem_middleware", "problem_response"]
+__all__ = ["ReceiverRunner", "access_log_middleware", "note_client", "problem_middleware", "problem_response"]
+
+access_logger = logging.getLogger("bridge.inbound.access")
+_CLIENT: ContextVar[str | None] = ContextVar("inbound_client", default=None)
+
+
+def note_client(name: str) -> None:
+    """Name the authenticated client of the request being answered (for its access-log line)."""
+    _CLIENT.set(name)
+
+
+@web.middleware
+async def access_log_middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """One INFO line per request on ``bridge.inbound.access``: method, path (no query), status,
+    milliseconds and the authenticated client's name — never a key, a signature or a body."""
+    started = time.perf_counter()
+    token = _CLIENT.set(None)
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        access_logger.info(
+            "%s %s %d",
+            request.method,
+            request.path[:200],
+            status,
+            extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
+                   "client": _CLIENT.get()},
+        )  # fmt: skip
+        _CLIENT.reset(token)
+
 
 logger = logging.getLogger(__name__)
 

@@ -45,6 +45,7 @@ from bridge.gws import operations
 from bridge.inbound.http import FORM, InboundRequest, InboundResponse, require_content_type
 from bridge.inbound.outcomes import CommandStatus
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
+from bridge.inbound.server import note_client
 from bridge.inbound.slack_commands import (
     SlackIntent,
     SlackUsageError,
@@ -183,6 +184,7 @@ class SlackChatops:
             if len(request.body) > self._receiver.settings.max_body_bytes:
                 raise Problem(413, "the body is too large", kind="body-too-large")
             stamp, signature = self._verifier.verify(request.headers, request.body)
+            note_client("slack")
             form = _form_of(request.headers, request.body)
             if request.headers.get("X-Slack-Retry-Num"):
                 # Slack retries what it thinks we missed; we got the first try: never run it twice.
