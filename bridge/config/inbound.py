@@ -92,6 +92,18 @@ class InboundSettings(BaseModel):
         default=60.0, ge=0, description="seconds agent-states / dispositions / device ids are cached"
     )
     slack: SlackInboundSettings | None = Field(default=None, description="Slack chatops (docs/slack.md)")
+    metrics_token_hashes: list[str] = Field(
+        default_factory=list,
+        description="sha256: hashes of bearer tokens GET /metrics requires (empty = /metrics is open)",
+    )
+
+    @field_validator("metrics_token_hashes")
+    @classmethod
+    def _hashed(cls, hashes: list[str]) -> list[str]:
+        for value in hashes:
+            if not _HASH.match(value):
+                raise ValueError("metrics tokens are given as sha256:<64 hex> (gws-bridge hash-key)")
+        return hashes
 
     @model_validator(mode="after")
     def _unique_client_names(self) -> InboundSettings:

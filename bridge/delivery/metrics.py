@@ -36,7 +36,9 @@ DELIVERY_LATENCY = Histogram(
 )
 RETRY_SCHEDULE_DEPTH = Gauge("gwsb_retry_schedule_depth", "Entries waiting in the due-retry schedule")
 DEAD_LETTERS = Counter("gwsb_dead_letters", "Deliveries dead-lettered", ["destination"])
-DESTINATIONS_DISABLED = Counter("gwsb_destinations_disabled", "Times a destination was auto-disabled")
+DESTINATIONS_DISABLED = Counter(
+    "gwsb_destination_disablements", "Times a destination was disabled automatically (see the gauge below)"
+)
 DISABLED_DESTINATIONS = Gauge("gwsb_disabled_destinations", "Destinations currently disabled")
 JOURNAL_DEPTH = Gauge("gwsb_journal_depth", "Unordered batches journaled and not yet finished")
 JOURNAL_REPUBLISHED = Counter(

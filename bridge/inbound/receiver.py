@@ -9,6 +9,7 @@ limit (429 + ``Retry-After``) → parsing (400 / 415 / 422) → authorization
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
 import time
@@ -18,7 +19,7 @@ import orjson
 
 from bridge.commands import Command
 from bridge.config.gws import AgentConfig, GwsSettings
-from bridge.config.inbound import InboundClient, InboundSettings
+from bridge.config.inbound import InboundClient, InboundSettings, hash_api_key
 from bridge.config.keys import DEFAULT_KEYS, InboundKeys
 from bridge.errors import CommandError
 from bridge.inbound.auth import Authenticator, Verified
@@ -130,9 +131,7 @@ class Receiver:
         if path == "/readyz":
             return self._only(method, "GET") or await self._ready()
         if path == "/metrics":
-            return self._only(method, "GET") or InboundResponse(
-                200, self.metrics.render(), CONTENT_TYPE_LATEST
-            )
+            return self._only(method, "GET") or self._metrics(request)
         handler: Callable[[InboundRequest, Verified], Awaitable[InboundResponse]]
         if path == "/v1/commands":
             allowed, handler = "POST", self._post_command
@@ -147,6 +146,19 @@ class Receiver:
             return refusal
         verified = await self._verify(request)
         return await handler(request, verified)
+
+    def _metrics(self, request: InboundRequest) -> InboundResponse:
+        """The Prometheus exposition; with ``metrics_token_hashes`` only for a listed bearer token."""
+        wanted = self.settings.metrics_token_hashes
+        if wanted:
+            scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+            given = hash_api_key(token.strip()) if scheme.lower() == "bearer" and token.strip() else ""
+            if not any(hmac.compare_digest(given, expected) for expected in wanted):
+                raise Problem(
+                    401, "GET /metrics needs its bearer token", kind="unauthorized",
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )  # fmt: skip
+        return InboundResponse(200, self.metrics.render(), CONTENT_TYPE_LATEST)
 
     @staticmethod
     def _only(method: str, allowed: str) -> InboundResponse | None:

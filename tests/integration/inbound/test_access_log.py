@@ -19,10 +19,10 @@ async def test_every_request_gets_one_line_naming_the_client_but_not_the_key(
     assert (await receiver.call("GET", "/healthz?token=x", key=None))[0] == 200
 
     lines = [r for r in caplog.records if r.name == "bridge.inbound.access"]
-    assert [(r.getMessage(), getattr(r, "client")) for r in lines] == [
+    assert [(r.getMessage(), r.client) for r in lines] == [
         ("POST /v1/commands 202", "crm"),
         ("POST /v1/commands 401", None),
         ("GET /healthz 200", None),  # the path only: a query string may carry anything
     ]
-    assert all(r.levelno == logging.INFO and getattr(r, "ms") >= 0 for r in lines)
+    assert all(r.levelno == logging.INFO and r.ms >= 0 for r in lines)
     assert all(CRM_KEY not in repr(vars(r)) and "wrong-key" not in repr(vars(r)) for r in caplog.records)

@@ -48,3 +48,19 @@ def test_an_expression_naming_an_unknown_metric_or_label_is_refused() -> None:
     ]
     [syntax] = promql_problems("rate(depth[5m]", metrics, "x")
     assert syntax.startswith("x: not valid PromQL")
+
+
+def test_every_metric_the_docs_name_is_a_series_prometheus_exposes() -> None:
+    """PromQL copied from the docs must find something: exact series names (``…_total``, ``…_bucket``)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    defined = defined_metrics()
+    unknown = []
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md")), root / "deploy" / "README.md"]:
+        for line_number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), 1):
+            for name in re.findall(r"\bgwsb_[a-z_]+[a-z]\b", line):
+                if name not in defined:
+                    unknown.append(f"{doc.relative_to(root)}:{line_number}: {name}")
+    assert not unknown, "\n".join(unknown)
