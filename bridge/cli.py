@@ -66,6 +66,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bridge.processes.schemas",
         "write the event JSON Schemas and the AsyncAPI document into a directory",
     ),
+    "openapi": (
+        "bridge.processes.openapi",
+        "write the inbound API's OpenAPI 3.1 document (generated from the action table)",
+    ),
     "demo": (
         "bridge.demo.command",
         "run the whole bridge locally (simulator, Redis, subscriber, worker, receiver, a CRM) on a script",

@@ -5,6 +5,10 @@ Every schema forbids unknown fields, strips whitespace and is strict: a boolean 
 nor a string, a string is not a number. Ids that end up in GWS URL paths are
 constrained to one safe path segment; ``user_data`` keeps to the input limits
 (:mod:`bridge.commands.limits`) whichever dialect built the command.
+
+Each schema with a required field declares valid examples (:func:`_examples`, values from the
+seed samples): docs/openapi.json shows them, and the contract test sends each action's first
+one to a live receiver, so a new action's params cannot go undocumented.
 """
 
 from __future__ import annotations
@@ -38,34 +42,62 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
+def _examples(*examples: dict[str, Any], **schema: Any) -> ConfigDict:
+    """Examples, and schema keywords that fields cannot say (inherited unless a subclass redeclares)."""
+    return ConfigDict(json_schema_extra={**schema, "examples": list(examples)})
+
+
+_CALL = "0071023821aec011"
+_INTERACTION = "0000Ka8WP8G94H9A"
+
+
 class NoParams(_Params):
     pass
 
 
 class NotReadyParams(_Params):
+    model_config = _examples({"reason": "OutToLunch"})
+
     reason: Text | None = None
     work_mode: Text | None = None
 
 
 class AgentStateParams(_Params):
+    model_config = _examples({"operation": "Training"})
+
     operation: Text  # an agent-state operation name, or its display name or reason code
     not_ready: bool = False  # only Not Ready states match (a reason code named by a CTI widget)
 
 
 class DndParams(_Params):
+    model_config = _examples({"on": True})
+
     on: bool
 
 
 class ChannelStateParams(_Params):
+    model_config = _examples({"channel": "email", "state": "Ready"})
+
     channel: Ident
     state: Text
 
 
 class CallParams(_Params):
+    model_config = _examples({"call_id": _CALL})
+
     call_id: Ident
 
 
 class DispositionParams(_Params):
+    model_config = _examples(
+        {"call_id": _CALL, "disposition": "IssueResolved", "key": "DispositionCode"},
+        {"call_uuid": "0PLTT6U9M53B1F5FBGHJ0JN4SO000001", "disposition": "IssueResolved"},
+        anyOf=[  # what _one_call_reference checks
+            {"required": [name], "properties": {name: {"type": "string"}}}
+            for name in ("call_id", "call_uuid")
+        ],
+    )
+
     call_id: Ident | None = None
     call_uuid: Ident | None = None
     disposition: Text
@@ -79,61 +111,89 @@ class DispositionParams(_Params):
 
 
 class DialParams(_Params):
+    model_config = _examples({"destination": "+14155550123", "user_data": {"CaseId": "CS-1"}})
+
     destination: PhoneNumber
     user_data: UserData | None = None
 
 
 class DtmfParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "digits": "12#"})
+
     digits: Annotated[str, Field(pattern=r"^[0-9*#]{1,64}$")]
 
 
 class CallDataParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "user_data": {"CaseId": "CS-1"}})
+
     user_data: UserData
 
 
 class DeleteDataParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "key": "CaseId"})
+
     key: Text | None = None
 
 
 class CallDestinationParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "destination": "5003"})
+
     destination: PhoneNumber
     user_data: UserData | None = None
 
 
 class CompleteParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "consult_call_id": "0071023821aec012"})
+
     consult_call_id: Ident | None = None
 
 
 class InteractionParams(_Params):
+    model_config = _examples({"interaction_id": _INTERACTION})
+
     interaction_id: Ident
 
 
 class InteractionAcceptParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "nickname": "Ann"})
+
     nickname: Text | None = None
 
 
 class PlaceInQueueParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "queue": "Email-Inbound"})
+
     queue: Text
 
 
 class PlaceInWorkbinParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "workbin": "TestWorkbin"})
+
     workbin: Text
 
 
 class InteractionTransferParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "user_id": "agent0002"})
+
     user_id: Ident
 
 
 class InteractionDataParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "user_data": {"CaseId": "CS-1"}})
+
     user_data: UserData
 
 
 class WorkbinPullParams(_Params):
+    model_config = _examples({"workbin_id": "TestWorkbin", "interaction_id": _INTERACTION})
+
     workbin_id: Ident
     interaction_id: Ident
 
 
 class SessionStartParams(_Params):
+    model_config = _examples({"channels": ["voice", "email"], "place": "place_5001"})
+
     channels: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]], Field(min_length=1)]
     place: Text | None = None
     login_code: Text | None = None

@@ -35,7 +35,7 @@ from bridge.inbound.json_dialect import AGENT_PATTERN, parse_json_body, validati
 from bridge.inbound.outcomes import CommandStatus
 from bridge.inbound.problems import Problem
 
-__all__ = ["CtiDialect", "CtiRequest", "button_states"]
+__all__ = ["CtiDialect", "CtiEnvelope", "CtiRequest", "button_states"]
 
 AGENT_STATE_NOT_FOUND = ("AGENT_STATE_NOT_FOUND", "Specified Agent State not found.")
 UPDATE_AGENT_STATE_FAILED = ("UPDATE_AGENT_STATE_FAILED", "Agent state change failed.")
@@ -48,8 +48,22 @@ _CALL_ACTIONS = {
 }
 
 
-class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+class CtiEnvelope(BaseModel):
+    """The body of ``POST /v1/cti`` (seed 001): a request is ``topic``/``subtopic`` with its ``data``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"channel": "CTI", "topic": "Agent", "subtopic": "SetNotReady", "source": "crm-widget",
+                 "data": {"ReasonCodeId": "OutToLunch"}, "agent": "agent0001"},
+                {"channel": "CTI", "topic": "Call", "subtopic": "MakeCall", "source": "crm-widget",
+                 "data": {"PhoneNumber": "+14155550123"}, "agent": "agent0001"},
+            ]
+        },
+    )  # fmt: skip
 
     channel: str = Field(min_length=1, max_length=64)
     topic: str = Field(min_length=1, max_length=64)
@@ -99,7 +113,7 @@ def button_states(device: dict[str, Any], calls: list[dict[str, Any]]) -> dict[s
 class CtiRequest:
     """A parsed CTI envelope: the command it asks for, and what the reply must echo."""
 
-    envelope: _Envelope
+    envelope: CtiEnvelope
     command: Command
 
 
@@ -123,7 +137,7 @@ class CtiDialect:
         """
         document = parse_json_body(body)
         try:
-            envelope = _Envelope.model_validate(document)
+            envelope = CtiEnvelope.model_validate(document)
         except ValidationError as exc:
             raise CommandError("invalid CTI envelope", errors=validation_errors(exc)) from exc
         agent = self._agent_of(envelope, client)
@@ -140,7 +154,7 @@ class CtiDialect:
             return self._error(request.envelope, error)
 
     @staticmethod
-    def _agent_of(envelope: _Envelope, client: InboundClient) -> str:
+    def _agent_of(envelope: CtiEnvelope, client: InboundClient) -> str:
         agent = envelope.agent or envelope.data.get("AgentLogin")
         if agent is None:
             named = [name for name in client.agents if name != "*"]
@@ -161,7 +175,7 @@ class CtiDialect:
         return agent
 
     @staticmethod
-    def _command(envelope: _Envelope, agent: str, key: str | None) -> Command:
+    def _command(envelope: CtiEnvelope, agent: str, key: str | None) -> Command:
         topic, subtopic, data = envelope.topic, envelope.subtopic, envelope.data
 
         def make(action: str, params: dict[str, Any] | None = None) -> Command:
@@ -200,7 +214,9 @@ class CtiDialect:
             errors=[{"loc": ["subtopic"], "msg": "unsupported topic/subtopic", "type": "unsupported"}],
         )
 
-    async def _perform(self, envelope: _Envelope, command: Command, client: InboundClient) -> InboundResponse:
+    async def _perform(
+        self, envelope: CtiEnvelope, command: Command, client: InboundClient
+    ) -> InboundResponse:
         is_state = command.action.startswith("agent.")
         try:
             execution = await self._executor.execute(command, client.name)
@@ -246,7 +262,7 @@ class CtiDialect:
 
     @staticmethod
     def _state_reply(
-        envelope: _Envelope,
+        envelope: CtiEnvelope,
         command: Command,
         user: dict[str, Any],
         device: dict[str, Any],
@@ -290,7 +306,7 @@ class CtiDialect:
         }
 
     @staticmethod
-    def _error(envelope: _Envelope, error: _CtiError) -> InboundResponse:
+    def _error(envelope: CtiEnvelope, error: _CtiError) -> InboundResponse:
         document = {
             "channel": envelope.channel,
             "topic": envelope.topic,

@@ -28,6 +28,7 @@ from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundRequest, InboundResponse, require_content_type
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
+from bridge.inbound.openapi import OPENAPI_PATH, openapi_bytes
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal, problem_for_command_error
 from bridge.inbound.ratelimit import RateLimiter
 from bridge.inbound.server import note_client
@@ -120,7 +121,7 @@ class Receiver:
     def _route_name(path: str) -> str:
         if _COMMAND_PATH.match(path):
             return "/v1/commands/{id}"
-        if path in {"/healthz", "/readyz", "/metrics", "/v1/commands", "/v1/cti"}:
+        if path in {"/healthz", "/readyz", "/metrics", OPENAPI_PATH, "/v1/commands", "/v1/cti"}:
             return path
         return "other"
 
@@ -132,6 +133,8 @@ class Receiver:
             return self._only(method, "GET") or await self._ready()
         if path == "/metrics":
             return self._only(method, "GET") or self._metrics(request)
+        if path == OPENAPI_PATH:  # no credentials: the document describes the code, not this deployment
+            return self._only(method, "GET") or InboundResponse(200, openapi_bytes())
         handler: Callable[[InboundRequest, Verified], Awaitable[InboundResponse]]
         if path == "/v1/commands":
             allowed, handler = "POST", self._post_command

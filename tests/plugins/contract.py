@@ -1,4 +1,4 @@
-"""Holding events to docs/schemas, with a real JSON Schema validator (jsonschema)."""
+"""Holding events to docs/schemas and replies to docs/openapi.json, with a real JSON Schema validator."""
 
 from __future__ import annotations
 
@@ -8,12 +8,24 @@ from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from bridge.event_data import contract
 
-__all__ = ["SCHEMAS", "contract_problems", "header_problems", "schema_validator"]
+__all__ = [
+    "OPENAPI",
+    "SCHEMAS",
+    "contract_problems",
+    "header_problems",
+    "openapi_document",
+    "openapi_problems",
+    "schema_validator",
+]
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+OPENAPI = SCHEMAS.parent / "openapi.json"
+_OPENAPI_URI = "urn:gws-bridge:openapi"
 
 
 @cache
@@ -60,3 +72,23 @@ def _headers_validator() -> Draft202012Validator:
 def header_problems(headers: dict[str, str]) -> list[str]:
     """Why a delivery's HTTP headers differ from the AsyncAPI document's ``webhookHeaders``."""
     return _errors(_headers_validator(), {k.lower(): v for k, v in headers.items()})
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The committed docs/openapi.json."""
+    document: dict[str, Any] = orjson.loads(OPENAPI.read_bytes())
+    return document
+
+
+@cache
+def _openapi_validator(pointer: str) -> Draft202012Validator:
+    """A validator for the schema at ``pointer`` (``#/components/schemas/Command``) of docs/openapi.json."""
+    resource = Resource.from_contents(openapi_document(), default_specification=DRAFT202012)
+    registry: Registry = Registry().with_resource(_OPENAPI_URI, resource)
+    return Draft202012Validator({"$ref": _OPENAPI_URI + pointer}, registry=registry)
+
+
+def openapi_problems(pointer: str, document: Any) -> list[str]:
+    """Why ``document`` breaks the schema at ``pointer`` of docs/openapi.json; ``[]`` when it keeps it."""
+    return _errors(_openapi_validator(pointer), document)
