@@ -51,6 +51,10 @@ class InboundKeys:
         """String present while a signed request's id and timestamp may not be replayed."""
         return f"{self.prefix}:in:sig:{client}:{msg_id}:{stamp}"
 
+    def rate(self, client: str) -> str:
+        """Hash {tokens, ts}: the client's token bucket, shared by every receiver."""
+        return f"{self.prefix}:in:rate:{client}"
+
     def command(self, command_id: str) -> str:
         """String: the status record of an accepted command (``GET /v1/commands/{id}``)."""
         return f"{self.prefix}:in:cmd:{command_id}"

@@ -1,4 +1,4 @@
-"""A token bucket per destination in Redis, shared by every worker.
+"""A token bucket in Redis, shared by every process: per destination (workers), per client (receivers).
 
 One Lua script refills by elapsed time (Redis's own clock, so workers on
 different hosts agree), takes up to the requested number of tokens, and says
@@ -11,9 +11,10 @@ from redis.asyncio import Redis
 
 from bridge.config.keys import Keys
 
-__all__ = ["TokenBucket"]
+__all__ = ["TAKE_SCRIPT", "TokenBucket"]
 
-_TAKE = """
+#: KEYS[1] the bucket; ARGV rate, burst, wanted -> {granted, seconds until the next token}
+TAKE_SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[3])
@@ -46,7 +47,7 @@ class TokenBucket:
         self._key = keys.bucket(destination)
         self._rate = rate
         self._burst = burst
-        self._take = redis.register_script(_TAKE)
+        self._take = redis.register_script(TAKE_SCRIPT)
 
     async def take(self, wanted: int) -> tuple[int, float]:
         """Take up to ``wanted`` tokens: ``(granted, seconds until the next token if short)``."""

@@ -1,7 +1,8 @@
-"""Per-client token buckets: ``rate`` commands per second, ``burst`` at once.
+"""Per-client token buckets in this process: ``rate`` commands per second, ``burst`` at once.
 
-In-process: with several receivers each enforces its own bucket, so the
-effective limit is the sum (documented in docs/commands.md).
+The receivers share one bucket per client in Redis (the command store's ``take_token``); this
+one limits when there is no shared bucket: the memory store, or Redis unreachable (then each
+receiver enforces the limit on its own, so N receivers admit up to N times it).
 """
 
 from __future__ import annotations

@@ -185,7 +185,9 @@ class Receiver:
         verified = await self._auth.authenticate(request.headers, request.body, seen)
         client = verified.client
         note_client(client.name)
-        wait = self._limiter.acquire(client.name, client.rate_limit, client.burst)
+        wait = await self.store.take_token(client.name, client.rate_limit, client.burst)
+        if wait is None:  # no shared bucket (memory store, or Redis away): this process's own
+            wait = self._limiter.acquire(client.name, client.rate_limit, client.burst)
         if wait > 0:
             raise Problem(
                 429,

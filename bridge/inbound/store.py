@@ -13,20 +13,23 @@ key is in flight (409) or was used for a different command (422).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from bridge.config.keys import DEFAULT_KEYS, InboundKeys
+from bridge.delivery.ratelimit import TAKE_SCRIPT
 from bridge.inbound.problems import Problem
 
 __all__ = ["CommandStore", "MemoryCommandStore", "RedisCommandStore", "StoredReply"]
 
 _PENDING_TTL = 60.0  # a claim whose request died is freed after this
+_TAKE_SHA = hashlib.sha1(TAKE_SCRIPT.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class CommandStore(Protocol):
     async def save_status(self, record: dict[str, Any], ttl: float) -> None: ...
 
     async def load_status(self, command_id: str) -> dict[str, Any] | None: ...
+
+    async def take_token(self, client: str, rate: float, burst: int) -> float | None:
+        """Take one of ``client``'s tokens: 0 when allowed, else seconds until one is free;
+        ``None`` when this store cannot tell (the receiver then limits in-process)."""
+        ...
 
     async def ping(self) -> bool: ...
 
@@ -158,6 +166,19 @@ class RedisCommandStore:
         raw = await self._call("GET", self._keys.command(command_id))
         return orjson.loads(raw) if raw is not None else None
 
+    async def take_token(self, client: str, rate: float, burst: int) -> float | None:
+        args = (1, self._keys.rate(client), repr(rate), burst, 1)
+        try:
+            try:
+                granted, wait = await self._call("EVALSHA", _TAKE_SHA, *args)
+            except Problem as exc:  # NOSCRIPT: the first use since Redis started
+                if not isinstance(exc.__cause__, NoScriptError):
+                    raise
+                granted, wait = await self._call("EVAL", TAKE_SCRIPT, *args)
+        except Problem:  # Redis away: the receiver falls back to its own limiter
+            return None
+        return 0.0 if int(granted) else float(wait)
+
     async def ping(self) -> bool:
         try:
             async with asyncio.timeout(self._timeout):
@@ -223,6 +244,9 @@ class MemoryCommandStore:
     async def load_status(self, command_id: str) -> dict[str, Any] | None:
         raw = self._get(f"cmd:{command_id}")
         return orjson.loads(raw) if raw is not None else None
+
+    async def take_token(self, client: str, rate: float, burst: int) -> float | None:
+        return None  # one process: the receiver's own limiter is exact
 
     async def ping(self) -> bool:
         return True
