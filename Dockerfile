@@ -45,7 +45,8 @@ WORKDIR /home/gwsb
 EXPOSE 8080
 # No image-wide check: what is healthy depends on the role, which is the command. Each role's
 # check is in docker-compose.yml and deploy/kubernetes/ (receiver: /healthz; worker and
-# subscriber: their metrics endpoint; simulator: the GWS version URL).
+# subscriber: `gws-bridge healthcheck`, their metrics and event-loop heartbeat; simulator: the
+# GWS version URL).
 HEALTHCHECK NONE
 ENTRYPOINT ["tini", "--", "gws-bridge"]
 CMD ["--help"]

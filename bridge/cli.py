@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "bridge.processes.hash_key",
         "print the sha256: form of an API key read from stdin, for the config",
     ),
+    "healthcheck": (
+        "bridge.processes.healthcheck",
+        "exit 0 when a role answers and its event loop turns (a container's or pod's probe)",
+    ),
     "schemas": (
         "bridge.processes.schemas",
         "write the event JSON Schemas and the AsyncAPI document into a directory",

@@ -169,6 +169,10 @@ class DeliveryRuntime:
             await self._redis.delete(self._keys.worker(self.hostname))
             await self._redis.aclose()
 
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+        """Run ``coro`` on the delivery loop (e.g. a heartbeat); it stops with the loop."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
     def _call(self, coro: Coroutine[Any, Any, Any], *, timeout: float) -> Any:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:

@@ -179,20 +179,23 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    reporter = exporter = None
+    reporter = exporter = heartbeat = None
     try:
         await pool.start()
         if options.metrics_port:
             from prometheus_client import start_http_server
 
+            from bridge.processes.heartbeat import Heartbeat
+
             start_http_server(options.metrics_port, addr=options.metrics_host)
             exporter = asyncio.create_task(_export_status(pool))
+            heartbeat = asyncio.create_task(Heartbeat().run())
         if options.status_interval > 0:
             reporter = asyncio.create_task(_report_status(pool, options.status_interval))
         await stop.wait()
         logger.info("stopping subscriber")
     finally:
-        for task in (reporter, exporter):
+        for task in (reporter, exporter, heartbeat):
             if task is not None:
                 task.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -49,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         if args.metrics_port:
             from prometheus_client import start_http_server
 
+            from bridge.processes.heartbeat import Heartbeat
+
+            runtime.spawn(Heartbeat().run())  # on the delivery loop: the probe sees it hang
             start_http_server(args.metrics_port, addr=args.metrics_host)
         worker = app.Worker(
             hostname=f"{hostname}@%h",

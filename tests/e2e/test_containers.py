@@ -86,10 +86,13 @@ def test_healthchecks_probe_what_each_role_serves(compose: dict[str, Any]) -> No
     services = compose["services"]
     _, receiver = parse_role(services["receiver"]["command"])
     assert f"127.0.0.1:{receiver.port}/healthz" in " ".join(services["receiver"]["healthcheck"]["test"])
-    for role in ("worker", "subscriber"):  # metrics from a thread: the process, not its loop (yet)
+    for role in ("worker", "subscriber"):  # their metrics and event-loop heartbeat
         _, args = parse_role(services[role]["command"])
         assert args.metrics_host == "0.0.0.0"
-        assert f"127.0.0.1:{args.metrics_port}/metrics" in " ".join(services[role]["healthcheck"]["test"])
+        test = services[role]["healthcheck"]["test"]
+        assert test[:3] == ["CMD", "gws-bridge", "healthcheck"], role
+        _, check = parse_role(test[2:])
+        assert check.url == f"http://127.0.0.1:{args.metrics_port}/metrics" and check.max_age > 0, role
     _, simulator = parse_role(services["simulator"]["command"])
     assert f"127.0.0.1:{simulator.port}/api/v2/diagnostics/version" in " ".join(
         services["simulator"]["healthcheck"]["test"]

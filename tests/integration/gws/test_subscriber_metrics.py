@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bridge.processes.healthcheck import check
 from tests.integration.gws.test_subscriber import ROOT, write_config
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
@@ -60,6 +61,9 @@ async def test_metrics_show_agents_held_and_events_routed(
                 assert time.monotonic() < deadline, "the ringing call was never counted as routed"
                 await asyncio.sleep(0.2)
             assert metric(await scrape(), "gwsb_subscriber_agents_held") == 2.0
+            age = metric(await scrape(), "gwsb_heartbeat_age_seconds")
+            assert age is not None and age < 5  # its event loop turns
+            assert check(url, max_age=5, timeout=2) is None  # what the container's healthcheck runs
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 20) == 0

@@ -100,11 +100,14 @@ def test_probes_and_scrapes_reach_what_each_role_serves() -> None:
             assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
             assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
             metrics_port = args.port
-        else:  # served from a thread: the process, not its loop, until the roles have a heartbeat
+        else:  # metrics from a thread: liveness checks the event loop's heartbeat on them
             assert args.metrics_host == "0.0.0.0"
             assert _port(container, "metrics") == args.metrics_port
-            for probe in ("startupProbe", "livenessProbe"):
-                assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}, role
+            assert container["startupProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}, role
+            command = container["livenessProbe"]["exec"]["command"]
+            assert command[:2] == ["gws-bridge", "healthcheck"], role
+            _, check = parse_role(command[1:])
+            assert check.url == f"http://127.0.0.1:{args.metrics_port}/metrics" and check.max_age > 0, role
             metrics_port = args.metrics_port
         annotations = found.deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(metrics_port), role

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-import bridge.delivery.metrics  # noqa: F401  (defines its metrics in the default registry)
+# imported for their metrics, defined in the default registry at import
+import bridge.delivery.metrics
+import bridge.processes.heartbeat  # noqa: F401
 from bridge.inbound.metrics import ReceiverMetrics
 from tests.plugins.deploy import Metric, defined_metrics, promql_problems
 
