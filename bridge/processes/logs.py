@@ -79,4 +79,4 @@ def configure_logging(level: str, log_format: str = "auto") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(ExtraFieldsFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.basicConfig(level=level.upper(), handlers=[handler])
