@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bridge.commands.model import SYNC, GwsRequest, Need, OutcomeRule
+from bridge.commands.model import Need
 from bridge.commands.params import (
     AgentStateParams,
     CallDataParams,
@@ -35,20 +35,13 @@ from bridge.commands.params import (
 )
 from bridge.commands.translators import (
     Translator,
-    call_op,
-    consult,
-    interaction_op,
-    phone,
+    device_of,
     translate_agent_state,
     translate_channel_state,
-    translate_dial,
-    translate_dnd,
     translate_not_ready,
-    translate_session_start,
     translate_set_disposition,
-    translate_workbin_pull,
-    voice_state,
 )
+from bridge.gws.operations import builders as gws
 
 
 @dataclass(frozen=True)
@@ -61,135 +54,102 @@ class ActionSpec:
     summary: str = ""
 
 
-def _fixed(request: GwsRequest, rule: OutcomeRule) -> Translator:
-    return lambda p, ctx: (request, rule)
-
-
 _S = frozenset
-
-
-def _data_op(operation: str) -> Translator:
-    return call_op(operation, types=_S({"AttachedDataChanged"}), extra=lambda p: {"userData": p.user_data})
-
-
-def _recording_op(operation: str, state: str) -> Translator:
-    return call_op(operation, types=_S({"CallRecordingStateChange"}), recording=state)
-
-
 _STATES = _S({Need.AGENT_STATES})
-_RELEASED = _S({"Released"})
 
 ACTIONS: dict[str, ActionSpec] = {
     # agent state (voice channel, GWS 8.5.2 agent-state operations)
-    "agent.ready": ActionSpec(NoParams, lambda p, c: voice_state("Ready", "Ready"), summary="Ready"),
+    "agent.ready": ActionSpec(NoParams, lambda p, c: gws.ready(), summary="Ready"),
     "agent.not_ready": ActionSpec(NotReadyParams, translate_not_ready, _STATES, "Not Ready, optional reason"),
-    "agent.after_call_work": ActionSpec(
-        NoParams, lambda p, c: voice_state("AfterCallWork", "NotReady", "AfterCallWork")
-    ),
-    "agent.aux_work": ActionSpec(NoParams, lambda p, c: voice_state("AuxWork", "NotReady", "AuxWork")),
-    "agent.offline": ActionSpec(NoParams, lambda p, c: voice_state("Offline", "LoggedOut")),
+    "agent.after_call_work": ActionSpec(NoParams, lambda p, c: gws.after_call_work()),
+    "agent.aux_work": ActionSpec(NoParams, lambda p, c: gws.aux_work()),
+    "agent.offline": ActionSpec(NoParams, lambda p, c: gws.offline()),
     "agent.state": ActionSpec(
         AgentStateParams, translate_agent_state, _STATES, "custom agent-state operation"
     ),
-    "agent.dnd": ActionSpec(DndParams, translate_dnd),
+    "agent.dnd": ActionSpec(DndParams, lambda p, c: gws.me_dnd(p.on)),
     "channel.state": ActionSpec(ChannelStateParams, translate_channel_state, _STATES),
     # dispositions
     "call.set_disposition": ActionSpec(
         DispositionParams, translate_set_disposition, _S({Need.DISPOSITIONS, Need.DEVICE})
     ),
     # calls
-    "call.answer": ActionSpec(CallParams, call_op("Answer", states=_S({"Established"}))),
-    "call.reject": ActionSpec(CallParams, call_op("Reject", states=_RELEASED)),
-    "call.hangup": ActionSpec(CallParams, call_op("Hangup", states=_RELEASED)),
-    "call.hold": ActionSpec(CallParams, call_op("Hold", states=_S({"Held"}))),
-    "call.retrieve": ActionSpec(CallParams, call_op("Retrieve", states=_S({"Established"}))),
-    "call.dial": ActionSpec(DialParams, translate_dial, _S({Need.DEVICE})),
-    "call.send_dtmf": ActionSpec(
-        DtmfParams, call_op("SendDtmf", types=_S({"DtmfSent"}), extra=lambda p: {"digits": p.digits})
+    "call.answer": ActionSpec(CallParams, lambda p, c: gws.answer(p.call_id)),
+    "call.reject": ActionSpec(CallParams, lambda p, c: gws.reject_call(p.call_id)),
+    "call.hangup": ActionSpec(CallParams, lambda p, c: gws.hangup(p.call_id)),
+    "call.hold": ActionSpec(CallParams, lambda p, c: gws.hold(p.call_id)),
+    "call.retrieve": ActionSpec(CallParams, lambda p, c: gws.retrieve(p.call_id)),
+    "call.dial": ActionSpec(
+        DialParams, lambda p, c: gws.dial(device_of(c), p.destination, p.user_data), _S({Need.DEVICE})
     ),
-    "call.attach_data": ActionSpec(CallDataParams, _data_op("AttachUserData")),
-    "call.update_data": ActionSpec(CallDataParams, _data_op("UpdateUserData")),
+    "call.send_dtmf": ActionSpec(DtmfParams, lambda p, c: gws.send_dtmf(p.call_id, p.digits)),
+    "call.attach_data": ActionSpec(CallDataParams, lambda p, c: gws.attach_user_data(p.call_id, p.user_data)),
+    "call.update_data": ActionSpec(CallDataParams, lambda p, c: gws.update_user_data(p.call_id, p.user_data)),
     "call.delete_data": ActionSpec(
         DeleteDataParams,
-        lambda p, c: call_op(
-            "DeleteUserDataPair" if p.key else "DeleteUserData",
-            types=_S({"AttachedDataChanged"}),
-            extra=lambda q: {"key": q.key},
-        )(p, c),
+        lambda p, c: (
+            gws.delete_user_data_pair(p.call_id, p.key) if p.key else gws.delete_user_data(p.call_id)
+        ),
     ),
     "call.transfer": ActionSpec(
         CallDestinationParams,
-        call_op(
-            "SingleStepTransfer",
-            states=_RELEASED,
-            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
-        ),
+        lambda p, c: gws.single_step_transfer(p.call_id, p.destination, p.user_data),
         summary="single-step transfer",
     ),
     "call.initiate_transfer": ActionSpec(
-        CallDestinationParams,
-        call_op(
-            "InitiateTransfer",
-            states=_S({"Held"}),
-            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
-        ),
+        CallDestinationParams, lambda p, c: gws.initiate_transfer(p.call_id, p.destination, p.user_data)
     ),
     "call.complete_transfer": ActionSpec(
-        CompleteParams,
-        call_op("CompleteTransfer", states=_RELEASED, extra=lambda p: {"consultCallUri": consult(p)}),
+        CompleteParams, lambda p, c: gws.complete_transfer(p.call_id, p.consult_call_id, base_url=c.base_url)
     ),
     "call.conference": ActionSpec(
         CallDestinationParams,
-        call_op(
-            "SingleStepConference",
-            types=_S({"ParticipantsUpdated"}),
-            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
-        ),
+        lambda p, c: gws.single_step_conference(p.call_id, p.destination, p.user_data),
         summary="single-step conference",
     ),
     "call.initiate_conference": ActionSpec(
-        CallDestinationParams,
-        call_op(
-            "InitiateConference",
-            states=_S({"Held"}),
-            extra=lambda p: {"destination": phone(p.destination), "userData": p.user_data},
-        ),
+        CallDestinationParams, lambda p, c: gws.initiate_conference(p.call_id, p.destination, p.user_data)
     ),
     "call.complete_conference": ActionSpec(
         CompleteParams,
-        call_op(
-            "CompleteConference",
-            states=_RELEASED,
-            types=_S({"ParticipantsUpdated"}),
-            extra=lambda p: {"consultCallUri": consult(p)},
-        ),
+        lambda p, c: gws.complete_conference(p.call_id, p.consult_call_id, base_url=c.base_url),
     ),
-    "call.start_recording": ActionSpec(CallParams, _recording_op("StartCallRecording", "Recording")),
-    "call.stop_recording": ActionSpec(CallParams, _recording_op("StopCallRecording", "Stopped")),
-    "call.pause_recording": ActionSpec(CallParams, _recording_op("PauseCallRecording", "Paused")),
-    "call.resume_recording": ActionSpec(CallParams, _recording_op("ResumeCallRecording", "Recording")),
+    "call.start_recording": ActionSpec(CallParams, lambda p, c: gws.start_recording(p.call_id)),
+    "call.stop_recording": ActionSpec(CallParams, lambda p, c: gws.stop_recording(p.call_id)),
+    "call.pause_recording": ActionSpec(CallParams, lambda p, c: gws.pause_recording(p.call_id)),
+    "call.resume_recording": ActionSpec(CallParams, lambda p, c: gws.resume_recording(p.call_id)),
     # interactions and workbins (8.5.1: synchronous "status: ok" replies)
     "interaction.accept": ActionSpec(
-        InteractionAcceptParams, interaction_op("Accept", lambda p: {"nickname": p.nickname})
+        InteractionAcceptParams, lambda p, c: gws.accept_interaction(p.interaction_id, p.nickname)
     ),
-    "interaction.reject": ActionSpec(InteractionParams, interaction_op("Reject")),
-    "interaction.complete": ActionSpec(InteractionParams, interaction_op("Complete")),
+    "interaction.reject": ActionSpec(
+        InteractionParams, lambda p, c: gws.reject_interaction(p.interaction_id)
+    ),
+    "interaction.complete": ActionSpec(
+        InteractionParams, lambda p, c: gws.complete_interaction(p.interaction_id)
+    ),
     "interaction.place_in_queue": ActionSpec(
-        PlaceInQueueParams, interaction_op("PlaceInQueue", lambda p: {"queueName": p.queue})
+        PlaceInQueueParams, lambda p, c: gws.place_in_queue(p.interaction_id, p.queue)
     ),
     "interaction.place_in_workbin": ActionSpec(
-        PlaceInWorkbinParams, interaction_op("PlaceInWorkbin", lambda p: {"workbin": p.workbin})
+        PlaceInWorkbinParams, lambda p, c: gws.place_in_workbin(p.interaction_id, p.workbin)
     ),
     "interaction.transfer": ActionSpec(
-        InteractionTransferParams, interaction_op("Transfer", lambda p: {"userId": p.user_id})
+        InteractionTransferParams, lambda p, c: gws.transfer_interaction(p.interaction_id, p.user_id)
     ),
     "interaction.update_data": ActionSpec(
-        InteractionDataParams, interaction_op("UpdateUserData", lambda p: {"userData": p.user_data})
+        InteractionDataParams, lambda p, c: gws.update_interaction_data(p.interaction_id, p.user_data)
     ),
-    "workbin.pull": ActionSpec(WorkbinPullParams, translate_workbin_pull),
+    "workbin.pull": ActionSpec(
+        WorkbinPullParams,
+        lambda p, c: gws.pull_from_workbin(p.workbin_id, p.interaction_id, base_url=c.base_url),
+    ),
     # sessions
-    "session.start": ActionSpec(SessionStartParams, translate_session_start),
-    "session.end": ActionSpec(
-        NoParams, _fixed(GwsRequest("POST", "/me", {"operationName": "EndContactCenterSession"}), SYNC)
+    "session.start": ActionSpec(
+        SessionStartParams,
+        lambda p, c: gws.start_contact_center_session(
+            p.channels, place=p.place, login_code=p.login_code, queue=p.queue
+        ),
     ),
+    "session.end": ActionSpec(NoParams, lambda p, c: gws.end_contact_center_session()),
 }

@@ -3,7 +3,8 @@
 A :class:`Command` (with its :class:`Dialect`) is what every inbound dialect
 parses into; :class:`AgentContext` (with :class:`AgentStateDefinition`) carries
 the GWS facts a translation needs, named by :class:`Need`; a translation yields
-a :class:`GwsRequest` and an :class:`OutcomeRule`.
+an :class:`Operation`: a :class:`GwsRequest` and an :class:`OutcomeRule` (both defined with the
+operation builders in :mod:`bridge.gws.operations.request`, re-exported here).
 """
 
 from __future__ import annotations
@@ -14,6 +15,20 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from bridge.gws.operations.request import SYNC, GwsRequest, Operation, OutcomeRule
+
+__all__ = [
+    "SYNC",
+    "AgentContext",
+    "AgentStateDefinition",
+    "Command",
+    "Dialect",
+    "GwsRequest",
+    "Need",
+    "Operation",
+    "OutcomeRule",
+]
 
 
 class Dialect(str, Enum):
@@ -43,44 +58,6 @@ class Command(BaseModel):
     params: dict[str, Any]
     idempotency_key: str | None = None
     dialect: Dialect = Dialect.JSON
-
-
-@dataclass(frozen=True)
-class GwsRequest:
-    """One GWS REST request; ``path`` is relative to ``/api/v2``."""
-
-    method: str
-    path: str
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class OutcomeRule:
-    """How the CometD outcome of an accepted operation is recognised.
-
-    ``synchronous`` rules are settled by the REST reply alone. Otherwise a
-    ``CallStateChangeMessage`` about ``call_id`` (any call when ``call_id`` is
-    None) whose state is in ``call_states`` or whose notificationType is in
-    ``notification_types`` means success, as does a ``DeviceStateChangeMessage``
-    / channel message matching ``user_state`` / ``work_mode`` / ``dnd`` /
-    ``channel``. An ``ErrorMessage`` whose ``callUri`` names ``call_id`` means
-    failure; one without ``callUri`` fails the oldest pending command whose rule
-    has ``device_errors``.
-    """
-
-    synchronous: bool = False
-    call_id: str | None = None
-    call_states: frozenset[str] = frozenset()
-    notification_types: frozenset[str] = frozenset()
-    recording_state: str | None = None
-    user_state: str | None = None
-    work_mode: str | None = None
-    dnd: str | None = None
-    channel: str | None = None
-    device_errors: bool = False
-
-
-SYNC = OutcomeRule(synchronous=True)
 
 
 @dataclass(frozen=True)

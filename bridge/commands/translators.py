@@ -1,42 +1,44 @@
-"""Translators: pure functions turning validated params into a GWS request and its outcome rule.
+"""Translators: pure functions choosing the GWS operation for validated params.
 
-Each translator takes an action's params model and an :class:`AgentContext`
-and returns ``(GwsRequest, OutcomeRule)``, raising :class:`CommandError` when
-the command cannot be performed with what GWS defines. The factories
-(``call_op``, ``interaction_op``) build translators for the action table in
-:mod:`bridge.commands.actions`.
+Each translator takes an action's params model and an :class:`AgentContext` and returns an
+:class:`Operation` (``(GwsRequest, OutcomeRule)``) built by :mod:`bridge.gws.operations.builders`,
+the one place that knows GWS paths and bodies. What is left here is the command side: matching a
+reason or state name against ``settings/agent-states``, checking a disposition, needing a
+device, raising :class:`CommandError` when the command cannot be performed with what GWS defines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
-from bridge.commands.model import SYNC, AgentContext, AgentStateDefinition, GwsRequest, OutcomeRule
+from bridge.commands.model import AgentContext, AgentStateDefinition, Operation
 from bridge.commands.params import (
     AgentStateParams,
     ChannelStateParams,
-    CompleteParams,
-    DialParams,
     DispositionParams,
-    DndParams,
     NotReadyParams,
-    SessionStartParams,
-    WorkbinPullParams,
 )
 from bridge.errors import CommandError
+from bridge.gws.operations import builders as gws
 
-Translator = Callable[[Any, AgentContext], tuple[GwsRequest, OutcomeRule]]
+Translator = Callable[[Any, AgentContext], Operation]
+
+__all__ = [
+    "Translator",
+    "device_of",
+    "translate_agent_state",
+    "translate_channel_state",
+    "translate_not_ready",
+    "translate_set_disposition",
+]
 
 
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
-def voice_state(operation: str, state: str, work_mode: str | None = None) -> tuple[GwsRequest, OutcomeRule]:
-    request = GwsRequest("POST", "/me/channels/voice", {"operationName": operation})
-    return request, OutcomeRule(user_state=state, work_mode=work_mode, device_errors=True)
+def device_of(ctx: AgentContext) -> str:
+    """The agent's voice device id; :class:`CommandError` (409) when it has none."""
+    if not ctx.device_id:
+        raise CommandError("the agent has no voice device; start a session first", status=409)
+    return ctx.device_id
 
 
 def _find_state(context: AgentContext, wanted: str, *, not_ready: bool = False) -> AgentStateDefinition:
@@ -60,9 +62,13 @@ def _find_state(context: AgentContext, wanted: str, *, not_ready: bool = False) 
     )
 
 
-def translate_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def _voice_state(d: AgentStateDefinition) -> Operation:
+    return gws.voice_agent_state(d.operation_name, d.notified_state, d.work_mode)
+
+
+def translate_not_ready(p: NotReadyParams, ctx: AgentContext) -> Operation:
     if p.reason is None and p.work_mode is None:
-        return voice_state("NotReady", "NotReady")
+        return gws.not_ready()
     # GWS has no reason parameter on NotReady: a reason (or work mode) is an agent-state definition.
     for d in ctx.agent_states or ():
         if d.notified_state != "NotReady":
@@ -73,7 +79,7 @@ def translate_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsReques
             continue
         if p.reason is None and d.reason is not None:
             continue
-        return voice_state(d.operation_name, "NotReady", d.work_mode)
+        return gws.voice_agent_state(d.operation_name, "NotReady", d.work_mode)
     not_ready = [d for d in ctx.agent_states or () if d.notified_state == "NotReady"]
     valid = sorted(f"{d.reason or '-'}/{d.work_mode or '-'}" for d in not_ready)
     raise CommandError(
@@ -83,109 +89,31 @@ def translate_not_ready(p: NotReadyParams, ctx: AgentContext) -> tuple[GwsReques
     )
 
 
-def translate_agent_state(p: AgentStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    d = _find_state(ctx, p.operation, not_ready=p.not_ready)
-    return voice_state(d.operation_name, d.notified_state, d.work_mode)
+def translate_agent_state(p: AgentStateParams, ctx: AgentContext) -> Operation:
+    return _voice_state(_find_state(ctx, p.operation, not_ready=p.not_ready))
 
 
-def translate_dnd(p: DndParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    operation = "DoNotDisturbOn" if p.on else "DoNotDisturbOff"
-    return GwsRequest("POST", "/me", {"operationName": operation}), OutcomeRule(
-        dnd="On" if p.on else "Off", device_errors=True
-    )
+def translate_channel_state(p: ChannelStateParams, ctx: AgentContext) -> Operation:
+    state = p.state if p.state in {"Ready", "NotReady"} else _find_state(ctx, p.state).notified_state
+    return gws.channel_state(p.channel, p.state, state)
 
 
-def translate_channel_state(p: ChannelStateParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    if p.state in {"Ready", "NotReady"}:
-        state = p.state
-    else:
-        state = _find_state(ctx, p.state).notified_state
-    request = GwsRequest("POST", f"/me/channels/{_seg(p.channel)}", {"operationName": p.state})
-    return request, OutcomeRule(channel=p.channel, user_state=state, device_errors=True)
-
-
-def call_op(
-    operation: str,
-    *,
-    states: frozenset[str] = frozenset(),
-    types: frozenset[str] = frozenset(),
-    recording: str | None = None,
-    extra: Callable[[Any], dict[str, Any]] | None = None,
-) -> Translator:
-    def translate_call(p: Any, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-        body: dict[str, Any] = {"operationName": operation}
-        if extra is not None:
-            body.update({k: v for k, v in extra(p).items() if v is not None})
-        rule = OutcomeRule(
-            call_id=p.call_id, call_states=states, notification_types=types, recording_state=recording
-        )
-        return GwsRequest("POST", f"/me/calls/{_seg(p.call_id)}", body), rule
-
-    return translate_call
-
-
-def phone(number: str) -> dict[str, str]:
-    return {"phoneNumber": number}
-
-
-def translate_dial(p: DialParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    if not ctx.device_id:
-        raise CommandError("the agent has no voice device; start a session first", status=409)
-    body: dict[str, Any] = {"operationName": "Dial", "destination": phone(p.destination)}
-    if p.user_data:
-        body["userData"] = p.user_data
-    rule = OutcomeRule(call_states=frozenset({"Dialing"}), device_errors=True)
-    return GwsRequest("POST", f"/me/devices/{_seg(ctx.device_id)}/calls", body), rule
-
-
-def translate_set_disposition(p: DispositionParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
+def translate_set_disposition(p: DispositionParams, ctx: AgentContext) -> Operation:
     if ctx.dispositions is not None and p.disposition not in ctx.dispositions:
         valid = sorted(ctx.dispositions)
         raise CommandError(
             f"unknown disposition {p.disposition!r}; valid: {', '.join(valid) or '(none defined)'}",
             errors=[{"loc": ["params", "disposition"], "msg": "unknown disposition", "valid": valid}],
         )
-    body: dict[str, Any] = {"operationName": "SetCallDisposition", "disposition": p.disposition}
-    if p.key is not None:
-        body["dispositionKey"] = p.key
-    if p.call_uuid is not None:
-        body["callUuid"] = p.call_uuid
-    if p.call_id is not None:
-        path = f"/me/calls/{_seg(p.call_id)}"
-        body["callUri"] = f"{ctx.base_url}/api/v2{path}"
-    elif ctx.device_id:  # only the UUID is known: GWS's own sample posts to the device
-        path = f"/me/devices/{_seg(ctx.device_id)}"
-    else:
+    # With only the call's UUID, GWS's own sample posts to the agent's device.
+    device_id = None if p.call_id is not None else ctx.device_id
+    if p.call_id is None and not device_id:
         raise CommandError("the agent has no voice device; give call_id", status=409)
-    # A released call gets no notification (GWS sends EventUserEvent to reporting only).
-    rule = OutcomeRule(call_id=p.call_id, notification_types=frozenset({"AttachedDataChanged"}))
-    return GwsRequest("POST", path, body), rule
-
-
-def interaction_op(operation: str, extra: Callable[[Any], dict[str, Any]] | None = None) -> Translator:
-    def translate_interaction(p: Any, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-        body: dict[str, Any] = {"operationName": operation}
-        if extra is not None:
-            body.update({k: v for k, v in extra(p).items() if v is not None})
-        return GwsRequest("POST", f"/me/interactions/{_seg(p.interaction_id)}", body), SYNC
-
-    return translate_interaction
-
-
-def translate_workbin_pull(p: WorkbinPullParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    uri = f"{ctx.base_url}/api/v2/me/workbins/{_seg(p.workbin_id)}/interactions/{_seg(p.interaction_id)}"
-    body = {"operationName": "PullInteractionFromWorkbin", "uri": uri}
-    return GwsRequest("POST", "/me/interactions", body), SYNC
-
-
-def translate_session_start(p: SessionStartParams, ctx: AgentContext) -> tuple[GwsRequest, OutcomeRule]:
-    body: dict[str, Any] = {"operationName": "StartContactCenterSession", "channels": list(p.channels)}
-    for key, value in (("place", p.place), ("loginCode", p.login_code), ("queue", p.queue)):
-        if value is not None:
-            body[key] = value
-    return GwsRequest("POST", "/me", body), SYNC
-
-
-def consult(p: CompleteParams) -> str | None:
-    # GWS finds the related call itself when consultCallUri is absent.
-    return f"/api/v2/me/calls/{_seg(p.consult_call_id)}" if p.consult_call_id else None
+    return gws.set_call_disposition(
+        p.disposition,
+        base_url=ctx.base_url,
+        call_id=p.call_id,
+        call_uuid=p.call_uuid,
+        key=p.key,
+        device_id=device_id,
+    )

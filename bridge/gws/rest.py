@@ -26,13 +26,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
 
 from bridge.config.gws import GwsSettings
 from bridge.gws.rest_transport import Reply, RestTransport
+
+if TYPE_CHECKING:
+    from bridge.gws.operations.request import GwsRequest
 
 __all__ = ["GwsRestClient"]
 
@@ -178,6 +181,10 @@ class GwsRestClient:
             # GWS invalidates the HTTP session and its CSRF token (002:533-540, 003:4631).
             self.forget_session()
         return reply
+
+    async def perform(self, request: GwsRequest) -> dict[str, Any]:
+        """Send a built operation's request (:mod:`bridge.gws.operations.builders`); as :meth:`request`."""
+        return await self.request(request.method, request.path, params=request.params, json=request.body)
 
     async def get(self, path: str, *, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``request("GET", path, params=params)``."""

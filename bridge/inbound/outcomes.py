@@ -50,6 +50,15 @@ def _user_state_matches(rule: OutcomeRule, user_state: Any) -> bool:
     return rule.work_mode is None or user_state.get("workMode") == rule.work_mode
 
 
+def _attribute_is(item: Mapping[str, Any], attribute: tuple[str, Any]) -> bool:
+    """``item``'s attribute at the dotted ``path`` equals ``value`` (``None``: it is absent)."""
+    path, value = attribute
+    current: Any = item
+    for part in path.split("."):
+        current = current.get(part) if isinstance(current, Mapping) else None
+    return current == value
+
+
 def _iter(value: Any) -> Iterable[Mapping[str, Any]]:
     if isinstance(value, list):
         return (item for item in value if isinstance(item, Mapping))
@@ -71,19 +80,28 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
                 return CommandOutcome(CommandStatus.FAILED, error, dict(data))
             return None
         return CommandOutcome(CommandStatus.FAILED, error, dict(data)) if rule.device_errors else None
-    if rule.call_states or rule.notification_types:
+    if rule.call_states or rule.notification_types or rule.call_attribute is not None:
         if message_type != "CallStateChangeMessage":
             return None
         call = data.get("call")
         if not isinstance(call, Mapping) or (rule.call_id is not None and call.get("id") != rule.call_id):
             return None
+        if rule.call_attribute is not None and not _attribute_is(call, rule.call_attribute):
+            return None
         if call.get("state") in rule.call_states:
             return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data))
-        if data.get("notificationType") in rule.notification_types:
+        if data.get("notificationType") in rule.notification_types or (
+            rule.call_attribute is not None and not rule.call_states and not rule.notification_types
+        ):
             if rule.recording_state is not None and call.get("recordingState") != rule.recording_state:
                 return None
             return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data))
         return None
+    if rule.device_attribute is not None:
+        matched = message_type == "DeviceStateChangeMessage" and any(
+            _attribute_is(device, rule.device_attribute) for device in _iter(data.get("devices"))
+        )
+        return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data)) if matched else None
     if rule.dnd is not None:
         devices_match = message_type == "DeviceStateChangeMessage" and any(
             device.get("doNotDisturb") == rule.dnd for device in _iter(data.get("devices"))

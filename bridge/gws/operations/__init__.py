@@ -1,19 +1,14 @@
-"""Typed GWS operations the bridge performs, as async functions over a :class:`GwsRestClient`.
+"""GWS operations: each defined once as a pure builder, and performed over a :class:`GwsRestClient`.
 
-Paths and bodies follow ``gws-catalogue.md``; every path is relative to ``/api/v2``. Each
-mutating function returns GWS's reply body (``{"statusCode": 0}``, ``{"status": "ok"}``, …)
-and raises what :meth:`GwsRestClient.request` raises: a ``GwsError`` subclass when GWS
-refuses, ``GwsTransportError`` when it cannot be reached. Voice operations are asynchronous
-in GWS: success only means "accepted"; the outcome arrives on CometD.
-
-Where the seeds disagree with themselves, these functions do what GWS 8.5.2 does:
-
-* voice agent-state operations go to ``POST /me/channels/voice`` (the per-operation "Request
-  URL" tables say ``/me/calls/{id}``, which is a copy-paste error in 002);
-* ``SetCallDisposition`` goes to ``POST /me/calls/{id}`` (the Request URL table; the sample
-  posts to ``/me/devices/{id}``, still available with ``device_id=``);
-* ``ForwardCallsOn`` takes ``destination`` as a plain string, not ``{"phoneNumber": …}``;
-* interaction single-step transfer is ``operationName: "Transfer"`` with ``userId``.
+:mod:`bridge.gws.operations.builders` holds every operation as a pure function returning an
+``Operation`` (the request, and the notification that confirms it) and the operation table
+(``OPERATIONS``); :mod:`bridge.gws.operations.request` the types. The async functions here are
+thin conveniences that build an operation and send it (``client.perform(op.request)``), plus
+the reads the sessions need. Paths are relative to ``/api/v2``. Each mutating function returns
+GWS's reply body (``{"statusCode": 0}``, ``{"status": "ok"}``, …) and raises what
+:meth:`GwsRestClient.request` raises: a ``GwsError`` subclass when GWS refuses,
+``GwsTransportError`` when it cannot be reached. Voice operations are asynchronous in GWS:
+success only means "accepted"; the outcome arrives on CometD.
 
 The functions live in ``agent``, ``calls``, ``interactions`` and ``reads``; import them from
 here (``from bridge.gws import operations``; ``operations.ready(client)``).

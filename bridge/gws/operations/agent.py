@@ -1,11 +1,13 @@
 """Agent state (system and custom operations, per channel, all channels), DND, and the
-contact-center session."""
+contact-center session, performed over a :class:`GwsRestClient` (requests built by
+:mod:`bridge.gws.operations.builders`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bridge.gws.operations._request import Reply, operation_body, segment
+from bridge.gws.operations import builders as build
+from bridge.gws.operations._request import Reply
 from bridge.gws.rest import GwsRestClient
 
 __all__ = [
@@ -24,19 +26,16 @@ __all__ = [
 ]
 
 
-# -- agent state (voice channel, 8.5.2 §2.3) ------------------------------------------------
-
-
 async def agent_state_operation(client: GwsRestClient, operation_name: str, **params: Any) -> Reply:
     """``POST /me/channels/voice {"operationName": operation_name}``: any agent-state operation,
     system (Ready, NotReady, AuxWork, AfterCallWork, Offline) or custom (e.g. ``Training``,
     defined in ``settings/agent-states`` with its reason code and work mode)."""
-    return await client.post("/me/channels/voice", operation_body(operation_name, **params))
+    return await client.perform(build.voice_agent_state(operation_name, "", **params).request)
 
 
 async def ready(client: GwsRestClient) -> Reply:
     """Voice channel Ready."""
-    return await agent_state_operation(client, "Ready")
+    return await client.perform(build.ready().request)
 
 
 async def not_ready(
@@ -49,45 +48,46 @@ async def not_ready(
     given they are sent as ``reasonCode`` / ``workMode`` (the attribute names of the 8.5.1
     agent-state settings), which GWS passes to T-Server.
     """
+    if reason is None and work_mode is None:
+        return await client.perform(build.not_ready().request)
     return await agent_state_operation(client, "NotReady", reasonCode=reason, workMode=work_mode)
 
 
 async def after_call_work(client: GwsRestClient) -> Reply:
     """Voice channel AfterCallWork (NotReady, workMode AfterCallWork)."""
-    return await agent_state_operation(client, "AfterCallWork")
+    return await client.perform(build.after_call_work().request)
 
 
 async def aux_work(client: GwsRestClient) -> Reply:
     """Voice channel AuxWork (NotReady, workMode AuxWork)."""
-    return await agent_state_operation(client, "AuxWork")
+    return await client.perform(build.aux_work().request)
 
 
 async def offline(client: GwsRestClient) -> Reply:
     """Voice channel Offline (device userState becomes LoggedOut)."""
-    return await agent_state_operation(client, "Offline")
+    return await client.perform(build.offline().request)
 
 
 async def channel_state(client: GwsRestClient, channel: str, operation_name: str) -> Reply:
     """``POST /me/channels/{channel}`` with an agent-state operation (8.5.1 Channels API;
     channel ids are media names: ``voice``, ``email``, ``chat``…)."""
-    return await client.post(f"/me/channels/{segment(channel)}", operation_body(operation_name))
+    return await client.perform(build.channel_state(channel, operation_name, operation_name).request)
 
 
 async def all_channels_ready(client: GwsRestClient) -> Reply:
     """``POST /me {"operationName": "Ready"}``: Ready on every channel."""
-    return await client.post("/me", operation_body("Ready"))
+    return await client.perform(build.all_channels_state("Ready").request)
 
 
 async def all_channels_not_ready(client: GwsRestClient) -> Reply:
     """``POST /me {"operationName": "NotReady"}``: NotReady on every channel."""
-    return await client.post("/me", operation_body("NotReady"))
+    return await client.perform(build.all_channels_state("NotReady").request)
 
 
 async def dnd(client: GwsRestClient, on: bool, *, device_id: str | None = None) -> Reply:
     """Do-not-disturb on/off: on ``/me`` (all channels and devices), or on one device."""
-    operation = "DoNotDisturbOn" if on else "DoNotDisturbOff"
-    path = f"/me/devices/{segment(device_id)}" if device_id is not None else "/me"
-    return await client.post(path, operation_body(operation))
+    operation = build.me_dnd(on) if device_id is None else build.device_dnd(device_id, on)
+    return await client.perform(operation.request)
 
 
 async def start_contact_center_session(
@@ -99,13 +99,11 @@ async def start_contact_center_session(
     queue: str | None = None,
 ) -> Reply:
     """``POST /me`` StartContactCenterSession (logs the agent in on ``channels``)."""
-    body = operation_body(
-        "StartContactCenterSession", channels=list(channels), place=place, loginCode=login_code, queue=queue
-    )
-    return await client.post("/me", body)
+    operation = build.start_contact_center_session(channels, place=place, login_code=login_code, queue=queue)
+    return await client.perform(operation.request)
 
 
 async def end_contact_center_session(client: GwsRestClient) -> Reply:
     """``POST /me`` EndContactCenterSession; GWS then invalidates the HTTP session, so the
     client forgets its session and CSRF token (the next request logs in again)."""
-    return await client.post("/me", operation_body("EndContactCenterSession"))
+    return await client.perform(build.end_contact_center_session().request)

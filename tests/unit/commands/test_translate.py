@@ -179,7 +179,7 @@ CASES: list[tuple[str, dict[str, Any], GwsRequest]] = [
         GwsRequest(
             "POST",
             "/me/calls/c1",
-            {"operationName": "CompleteConference", "consultCallUri": "/api/v2/me/calls/c2"},
+            {"operationName": "CompleteConference", "consultCallUri": "http://gws:8080/api/v2/me/calls/c2"},
         ),
     ),
     (
