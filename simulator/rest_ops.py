@@ -145,10 +145,14 @@ async def post_device(request: web.Request) -> web.Response:
             sim.agents.forward(user, str(destination))
         elif name == "ForwardCallsOff":
             sim.agents.forward(user, None)
-        elif name in ("ListenIn", "Coach", "BargeIn"):
-            sim.agents.monitor(user, name, body)
-        elif name == "CancelSupervisorMonitoring":
-            sim.agents.cancel_monitoring(user)
+        elif name in ("ListenIn", "Coach", "BargeIn", "CancelSupervisorMonitoring"):
+            # Only a supervisor's device offers these capabilities (002:9363; 003:3916).
+            if "ROLE_SUPERVISOR" not in user.roles:
+                raise OperationError(5, f"No permission: {name} needs the supervisor role")
+            if name == "CancelSupervisorMonitoring":
+                sim.agents.cancel_monitoring(user)
+            else:
+                sim.agents.monitor(user, name, body)
         elif name == "SetCallDisposition":
             key = body.get("callUri") or body.get("callUuid")
             if not key:

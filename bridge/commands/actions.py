@@ -7,29 +7,46 @@ validate against it and :func:`bridge.commands.translate` dispatches through it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bridge.commands.model import Need
 from bridge.commands.params import (
     AgentStateParams,
+    AllChannelsStateParams,
     CallDataParams,
     CallDestinationParams,
     CallParams,
+    ChangePasswordParams,
+    ChannelDndParams,
     ChannelStateParams,
+    ChatAgentParams,
+    ChatHistoryParams,
+    ChatMessageParams,
     CompleteParams,
     DeleteDataParams,
     DialParams,
     DispositionParams,
     DndParams,
     DtmfParams,
+    EmailCreateParams,
+    EmailReplyParams,
+    EmailSendParams,
+    ForwardParams,
     InteractionAcceptParams,
     InteractionDataParams,
+    InteractionDeleteDataParams,
     InteractionParams,
     InteractionTransferParams,
+    MonitorParams,
     NoParams,
     NotReadyParams,
+    OtherCallParams,
     PlaceInQueueParams,
     PlaceInWorkbinParams,
+    RemoveParticipantParams,
     SessionStartParams,
+    WorkbinAddParams,
+    WorkbinParams,
     WorkbinPullParams,
     _Params,
 )
@@ -56,6 +73,128 @@ class ActionSpec:
 
 _S = frozenset
 _STATES = _S({Need.AGENT_STATES})
+
+_DEVICE = _S({Need.DEVICE})
+
+_MORE_VOICE: dict[str, ActionSpec] = {
+    "call.mute": ActionSpec(CallParams, lambda p, c: gws.mute_call(p.call_id), summary="mute the agent"),
+    "call.unmute": ActionSpec(CallParams, lambda p, c: gws.unmute_call(p.call_id)),
+    "call.swap": ActionSpec(
+        OtherCallParams,
+        lambda p, c: gws.swap_calls(p.call_id, p.other_call_id, base_url=c.base_url),
+        summary="hold this call, retrieve the other",
+    ),
+    "call.merge": ActionSpec(
+        OtherCallParams,
+        lambda p, c: gws.merge_with_other_call(p.call_id, p.other_call_id, base_url=c.base_url),
+    ),
+    "call.remove_participant": ActionSpec(
+        RemoveParticipantParams, lambda p, c: gws.remove_participant(p.call_id, p.participant)
+    ),
+}
+
+
+def _monitor(mode: str) -> Translator:
+    return lambda p, c: gws.monitor(
+        mode, device_of(c), p.target_device_id, base_url=c.base_url, scope=p.scope, monitoring_mode=p.mode
+    )
+
+
+_SUPERVISOR: dict[str, ActionSpec] = {
+    "supervisor.listen_in": ActionSpec(MonitorParams, _monitor("ListenIn"), _DEVICE),
+    "supervisor.coach": ActionSpec(MonitorParams, _monitor("Coach"), _DEVICE),
+    "supervisor.barge_in": ActionSpec(MonitorParams, _monitor("BargeIn"), _DEVICE),
+    "supervisor.cancel": ActionSpec(
+        NoParams, lambda p, c: gws.cancel_supervisor_monitoring(device_of(c)), _DEVICE
+    ),
+    "supervisor.switch_to_barge_in": ActionSpec(CallParams, lambda p, c: gws.switch_to_barge_in(p.call_id)),
+    "supervisor.switch_to_listen_in": ActionSpec(CallParams, lambda p, c: gws.switch_to_listen_in(p.call_id)),
+    "supervisor.mute_agent": ActionSpec(CallParams, lambda p, c: gws.mute_monitored_user(p.call_id)),
+    "supervisor.unmute_agent": ActionSpec(CallParams, lambda p, c: gws.unmute_monitored_user(p.call_id)),
+}
+
+_MORE_AGENT: dict[str, ActionSpec] = {
+    "agent.all_channels": ActionSpec(
+        AllChannelsStateParams,
+        lambda p, c: gws.all_channels_state(p.state),
+        summary="Ready/NotReady everywhere",
+    ),
+    "channel.dnd": ActionSpec(ChannelDndParams, lambda p, c: gws.channel_dnd(p.channel, p.on)),
+    "device.dnd": ActionSpec(DndParams, lambda p, c: gws.device_dnd(device_of(c), p.on), _DEVICE),
+    "device.forward_on": ActionSpec(
+        ForwardParams, lambda p, c: gws.forward_calls_on(device_of(c), p.destination), _DEVICE
+    ),
+    "device.forward_off": ActionSpec(NoParams, lambda p, c: gws.forward_calls_off(device_of(c)), _DEVICE),
+    "agent.change_password": ActionSpec(
+        ChangePasswordParams,
+        lambda p, c: gws.change_password(p.old_password, p.new_password, first_login=p.first_login),
+    ),
+}
+
+_CHAT: dict[str, ActionSpec] = {
+    "chat.send_message": ActionSpec(
+        ChatMessageParams, lambda p, c: gws.send_message(p.interaction_id, p.text)
+    ),
+    "chat.typing_started": ActionSpec(InteractionParams, lambda p, c: gws.start_typing(p.interaction_id)),
+    "chat.typing_stopped": ActionSpec(InteractionParams, lambda p, c: gws.stop_typing(p.interaction_id)),
+    "chat.invite": ActionSpec(ChatAgentParams, lambda p, c: gws.invite_user(p.interaction_id, p.agent_id)),
+    "chat.leave": ActionSpec(
+        ChatAgentParams, lambda p, c: gws.leave_conference(p.interaction_id, p.agent_id)
+    ),
+    "chat.end": ActionSpec(InteractionParams, lambda p, c: gws.end_chat_session(p.interaction_id)),
+    "chat.history": ActionSpec(
+        ChatHistoryParams, lambda p, c: gws.request_chat_history(p.interaction_id, p.event_id)
+    ),
+    "interaction.attach_data": ActionSpec(
+        InteractionDataParams, lambda p, c: gws.attach_interaction_data(p.interaction_id, p.user_data)
+    ),
+    "interaction.delete_data": ActionSpec(
+        InteractionDeleteDataParams, lambda p, c: gws.delete_interaction_data(p.interaction_id, p.keys)
+    ),
+    "interaction.cancel": ActionSpec(
+        InteractionParams, lambda p, c: gws.cancel_interaction(p.interaction_id)
+    ),
+}
+
+
+def _reply(build: Any) -> Translator:
+    return lambda p, c: build(
+        p.interaction_id,
+        queue_name=p.queue,
+        subject_prefix=p.subject_prefix,
+        reply_to_start_line=p.reply_to_start_line,
+        indent_character=p.indent_character,
+        quote_original=p.quote_original,
+    )
+
+
+def _email_object(p: EmailSendParams) -> dict[str, str]:
+    fields = {"toAddress": p.to, "subject": p.subject, "text": p.text, "fromAddress": p.from_address,
+              "ccAddress": p.cc, "bccAddress": p.bcc}  # fmt: skip
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+_EMAIL: dict[str, ActionSpec] = {
+    "email.reply": ActionSpec(EmailReplyParams, _reply(gws.reply)),
+    "email.reply_all": ActionSpec(EmailReplyParams, _reply(gws.reply_all)),
+    "email.send": ActionSpec(
+        EmailSendParams, lambda p, c: gws.send_email(p.interaction_id, _email_object(p), queue_name=p.queue)
+    ),
+    "email.create": ActionSpec(
+        EmailCreateParams,
+        lambda p, c: gws.create_email(
+            p.queue, interaction_type=p.interaction_type, interaction_sub_type=p.interaction_sub_type
+        ),
+    ),
+}
+
+_WORKBINS: dict[str, ActionSpec] = {
+    "workbin.list": ActionSpec(NoParams, lambda p, c: gws.list_workbins()),
+    "workbin.content": ActionSpec(WorkbinParams, lambda p, c: gws.workbin_content(p.workbin_id)),
+    "workbin.add": ActionSpec(
+        WorkbinAddParams, lambda p, c: gws.add_to_workbin(p.workbin_id, p.interaction_id)
+    ),
+}
 
 ACTIONS: dict[str, ActionSpec] = {
     # agent state (voice channel, GWS 8.5.2 agent-state operations)
@@ -152,4 +291,17 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
     ),
     "session.end": ActionSpec(NoParams, lambda p, c: gws.end_contact_center_session()),
+    **_MORE_VOICE,
+    **_SUPERVISOR,
+    **_MORE_AGENT,
+    **_CHAT,
+    **_EMAIL,
+    **_WORKBINS,
+}
+
+# Operations of the seeds deliberately without an action, and why (docs/commands.md shows it).
+WITHOUT_ACTION: dict[str, str] = {
+    "interaction.GetWorkbinContent": "its content arrives as notifications only; `workbin.content` reads it",
+    "workbin.Subscribe": "the subscriber sends it for the agent's workbins after every login (003:6243)",
+    "workbin.Unsubscribe": "the subscriber's own subscription; a command must not silence it",
 }

@@ -13,7 +13,7 @@ one to a live receiver, so a new action's params cannot go undocumented.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -198,3 +198,104 @@ class SessionStartParams(_Params):
     place: Text | None = None
     login_code: Text | None = None
     queue: Text | None = None
+
+
+# -- voice: more call control, the supervisor -----------------------------------------------------
+
+
+class OtherCallParams(CallParams):
+    other_call_id: Ident
+
+
+class RemoveParticipantParams(CallParams):
+    participant: PhoneNumber
+
+
+class MonitorParams(_Params):
+    target_device_id: Ident  # the monitored agent's device (GWS builds targetDeviceUri from it)
+    scope: Literal["Agent", "Call"] | None = None  # GWS default: Call
+    mode: Literal["NextCall", "AllCalls"] | None = None  # GWS default: AllCalls
+
+
+# -- agent: per-channel DND, forwarding, password ----------------------------------------------------
+
+
+class ChannelDndParams(_Params):
+    channel: Ident
+    on: bool
+
+
+class AllChannelsStateParams(_Params):
+    state: Literal["Ready", "NotReady"]
+
+
+class ForwardParams(_Params):
+    destination: PhoneNumber
+
+
+Password = Annotated[str, Field(min_length=1, max_length=256, repr=False)]
+
+
+class ChangePasswordParams(_Params):
+    # Never logged, never echoed in errors (validation errors carry no input), never in a reply.
+    old_password: Password
+    new_password: Password
+    first_login: bool = False
+
+
+# -- chat and e-mail ---------------------------------------------------------------------------------
+
+MessageText = Annotated[str, Field(min_length=1, max_length=4096)]
+EmailAddress = Annotated[str, Field(pattern=r"^[^\s@]{1,128}@[^\s@]{1,128}$")]
+EmailAddresses = Annotated[str, Field(min_length=3, max_length=1024)]  # GWS's own comma-separated list
+
+
+class ChatMessageParams(InteractionParams):
+    text: MessageText
+
+
+class ChatAgentParams(InteractionParams):
+    agent_id: Ident
+
+
+class ChatHistoryParams(InteractionParams):
+    event_id: Ident | None = None
+
+
+class InteractionDeleteDataParams(InteractionParams):
+    keys: Annotated[list[Text], Field(min_length=1, max_length=200)]
+
+
+class EmailReplyParams(InteractionParams):
+    queue: Text | None = None  # where the reply waits while the agent composes it
+    subject_prefix: Text | None = None
+    reply_to_start_line: Text | None = None
+    indent_character: Annotated[str, Field(min_length=1, max_length=8)] | None = None
+    quote_original: bool | None = None
+
+
+class EmailSendParams(InteractionParams):
+    to: EmailAddresses
+    subject: Annotated[str, Field(max_length=998)]
+    text: Annotated[str, Field(max_length=4096)]
+    from_address: EmailAddress | None = None
+    cc: EmailAddresses | None = None
+    bcc: EmailAddresses | None = None
+    queue: Text | None = None
+
+
+class EmailCreateParams(_Params):
+    queue: Text
+    interaction_type: Text = "Outbound"
+    interaction_sub_type: Text = "OutboundNew"
+
+
+# -- workbins -------------------------------------------------------------------------------------------
+
+
+class WorkbinParams(_Params):
+    workbin_id: Ident
+
+
+class WorkbinAddParams(WorkbinParams):
+    interaction_id: Ident

@@ -35,11 +35,25 @@ from bridge.inbound.json_dialect import AGENT_PATTERN, parse_json_body, validati
 from bridge.inbound.outcomes import CommandStatus
 from bridge.inbound.problems import Problem
 
-__all__ = ["CtiDialect", "CtiEnvelope", "CtiRequest", "button_states"]
+__all__ = ["CTI_ACTIONS", "CtiDialect", "CtiEnvelope", "CtiRequest", "button_states"]
 
 AGENT_STATE_NOT_FOUND = ("AGENT_STATE_NOT_FOUND", "Specified Agent State not found.")
 UPDATE_AGENT_STATE_FAILED = ("UPDATE_AGENT_STATE_FAILED", "Agent state change failed.")
 _AGENT_SUBTOPICS = {"SetNotReady", "SetReady", "SetAgentState", "SetOffline"}
+# What each mapped topic/subtopic becomes (docs/commands.md's operation table is built from it).
+CTI_ACTIONS: dict[str, tuple[str, ...]] = {
+    "Agent/SetReady": ("agent.ready",),
+    "Agent/SetNotReady": ("agent.not_ready", "agent.state"),
+    "Agent/SetAgentState": ("agent.state",),
+    "Agent/SetOffline": ("agent.offline",),
+    "Call/Answer": ("call.answer",),
+    "Call/Hangup": ("call.hangup",),
+    "Call/Hold": ("call.hold",),
+    "Call/Retrieve": ("call.retrieve",),
+    "Call/MakeCall": ("call.dial",),
+    "Call/SendDtmf": ("call.send_dtmf",),
+    "Call/SetDisposition": ("call.set_disposition",),
+}
 _CALL_ACTIONS = {
     "Answer": "call.answer",
     "Hangup": "call.hangup",

@@ -104,7 +104,7 @@ class CommandExecutor:
             "created_at": _now(),
         }
         try:
-            reply = await rest.request(request.method, request.path, json=request.body)
+            reply = await rest.perform(request)
         except GwsError as exc:
             if pending is not None:
                 self.tracker.discard(pending)

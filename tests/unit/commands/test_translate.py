@@ -261,6 +261,227 @@ CASES: list[tuple[str, dict[str, Any], GwsRequest]] = [
         ),
     ),
     ("session.end", {}, GwsRequest("POST", "/me", {"operationName": "EndContactCenterSession"})),
+    # voice: more call control and the supervisor
+    ("call.mute", {"call_id": "c1"}, GwsRequest("POST", "/me/calls/c1", {"operationName": "MuteCall"})),
+    ("call.unmute", {"call_id": "c1"}, GwsRequest("POST", "/me/calls/c1", {"operationName": "UnmuteCall"})),
+    (
+        "call.swap",
+        {"call_id": "c1", "other_call_id": "c2"},
+        GwsRequest(
+            "POST",
+            "/me/calls/c1",
+            {"operationName": "SwapCalls", "otherCallUri": "http://gws:8080/api/v2/me/calls/c2"},
+        ),
+    ),
+    (
+        "call.merge",
+        {"call_id": "c1", "other_call_id": "c2"},
+        GwsRequest(
+            "POST",
+            "/me/calls/c1",
+            {"operationName": "MergeWithOtherCall", "otherCallUri": "http://gws:8080/api/v2/me/calls/c2"},
+        ),
+    ),
+    (
+        "call.remove_participant",
+        {"call_id": "c1", "participant": "5001"},
+        GwsRequest(
+            "POST",
+            "/me/calls/c1",
+            {"operationName": "RemoveParticipantFromConference", "participant": "5001"},
+        ),
+    ),
+    (
+        "supervisor.listen_in",
+        {"target_device_id": "dev-9"},
+        GwsRequest(
+            "POST",
+            "/me/devices/dev-1",
+            {"operationName": "ListenIn", "targetDeviceUri": "http://gws:8080/api/v2/devices/dev-9"},
+        ),
+    ),
+    (
+        "supervisor.coach",
+        {"target_device_id": "dev-9", "scope": "Agent", "mode": "NextCall"},
+        GwsRequest(
+            "POST",
+            "/me/devices/dev-1",
+            {
+                "operationName": "Coach",
+                "targetDeviceUri": "http://gws:8080/api/v2/devices/dev-9",
+                "supervisorMonitoringScope": "Agent",
+                "supervisorMonitoringMode": "NextCall",
+            },
+        ),
+    ),
+    (
+        "supervisor.barge_in",
+        {"target_device_id": "dev-9"},
+        GwsRequest(
+            "POST",
+            "/me/devices/dev-1",
+            {"operationName": "BargeIn", "targetDeviceUri": "http://gws:8080/api/v2/devices/dev-9"},
+        ),
+    ),
+    (
+        "supervisor.cancel",
+        {},
+        GwsRequest("POST", "/me/devices/dev-1", {"operationName": "CancelSupervisorMonitoring"}),
+    ),
+    (
+        "supervisor.switch_to_barge_in",
+        {"call_id": "c1"},
+        GwsRequest("POST", "/me/calls/c1", {"operationName": "SwitchToBargeIn"}),
+    ),
+    (
+        "supervisor.switch_to_listen_in",
+        {"call_id": "c1"},
+        GwsRequest("POST", "/me/calls/c1", {"operationName": "SwitchToListenIn"}),
+    ),
+    (
+        "supervisor.mute_agent",
+        {"call_id": "c1"},
+        GwsRequest("POST", "/me/calls/c1", {"operationName": "MuteMonitoredUser"}),
+    ),
+    (
+        "supervisor.unmute_agent",
+        {"call_id": "c1"},
+        GwsRequest("POST", "/me/calls/c1", {"operationName": "UnmuteMonitoredUser"}),
+    ),
+    # agent
+    ("agent.all_channels", {"state": "NotReady"}, GwsRequest("POST", "/me", {"operationName": "NotReady"})),
+    (
+        "channel.dnd",
+        {"channel": "chat", "on": True},
+        GwsRequest("POST", "/me/channels/chat", {"operationName": "DoNotDisturbOn"}),
+    ),
+    (
+        "device.dnd",
+        {"on": False},
+        GwsRequest("POST", "/me/devices/dev-1", {"operationName": "DoNotDisturbOff"}),
+    ),
+    (
+        "device.forward_on",
+        {"destination": "5009"},
+        GwsRequest("POST", "/me/devices/dev-1", {"operationName": "ForwardCallsOn", "destination": "5009"}),
+    ),
+    ("device.forward_off", {}, GwsRequest("POST", "/me/devices/dev-1", {"operationName": "ForwardCallsOff"})),
+    (
+        "agent.change_password",
+        {"old_password": "1", "new_password": "2"},
+        GwsRequest(
+            "POST", "/me", {"operationName": "ChangePassword", "oldPassword": "MQ==", "newPassword": "Mg=="}
+        ),
+    ),
+    # chat
+    (
+        "chat.send_message",
+        {"interaction_id": "i1", "text": "Hello"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "SendMessage", "text": "Hello"}),
+    ),
+    (
+        "chat.typing_started",
+        {"interaction_id": "i1"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "SendStartTypingNotification"}),
+    ),
+    (
+        "chat.typing_stopped",
+        {"interaction_id": "i1"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "SendStopTypingNotification"}),
+    ),
+    (
+        "chat.invite",
+        {"interaction_id": "i1", "agent_id": "agent0002"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "InviteUser", "agentId": "agent0002"}),
+    ),
+    (
+        "chat.leave",
+        {"interaction_id": "i1", "agent_id": "agent0001"},
+        GwsRequest(
+            "POST", "/me/interactions/i1", {"operationName": "LeaveConference", "agentId": "agent0001"}
+        ),
+    ),
+    (
+        "chat.end",
+        {"interaction_id": "i1"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "EndChatSession"}),
+    ),
+    (
+        "chat.history",
+        {"interaction_id": "i1", "event_id": "e7"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "RequestChatHistory", "eventId": "e7"}),
+    ),
+    (
+        "interaction.attach_data",
+        {"interaction_id": "i1", "user_data": {"k": "v"}},
+        GwsRequest(
+            "POST", "/me/interactions/i1", {"operationName": "AttachUserData", "userData": {"k": "v"}}
+        ),
+    ),
+    (
+        "interaction.delete_data",
+        {"interaction_id": "i1", "keys": ["k"]},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "DeleteUserData", "userData": {"k": ""}}),
+    ),
+    (
+        "interaction.cancel",
+        {"interaction_id": "i1"},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "Cancel"}),
+    ),
+    # e-mail
+    (
+        "email.reply",
+        {"interaction_id": "i1", "queue": "q1", "quote_original": True},
+        GwsRequest(
+            "POST",
+            "/me/interactions/i1",
+            {"operationName": "Reply", "queueName": "q1", "quoteOriginal": "true"},
+        ),
+    ),
+    (
+        "email.reply_all",
+        {"interaction_id": "i1", "subject_prefix": "Re: "},
+        GwsRequest("POST", "/me/interactions/i1", {"operationName": "ReplyAll", "subjectPrefix": "Re:"}),
+    ),
+    (
+        "email.send",
+        {"interaction_id": "i1", "to": "ann@example.com", "subject": "Hi", "text": "Body", "queue": "q1"},
+        GwsRequest(
+            "POST",
+            "/me/interactions/i1",
+            {
+                "operationName": "Send",
+                "queueName": "q1",
+                "email_object": {"toAddress": "ann@example.com", "subject": "Hi", "text": "Body"},
+            },
+        ),
+    ),
+    (
+        "email.create",
+        {"queue": "q1"},
+        GwsRequest(
+            "POST",
+            "/me/interactions",
+            {
+                "operationName": "Create",
+                "queueName": "q1",
+                "interactionType": "Outbound",
+                "interactionSubType": "OutboundNew",
+            },
+        ),
+    ),
+    # workbins
+    ("workbin.list", {}, GwsRequest("GET", "/me/workbins")),
+    (
+        "workbin.content",
+        {"workbin_id": "w1"},
+        GwsRequest("GET", "/me/workbins/w1/interactions", params={"fields": "*"}),
+    ),
+    (
+        "workbin.add",
+        {"workbin_id": "w1", "interaction_id": "i1"},
+        GwsRequest("POST", "/me/workbins/w1/interactions", {"interactionId": "i1"}),
+    ),
 ]
 
 
@@ -380,3 +601,73 @@ def test_a_custom_agent_state_may_be_named_by_display_name_or_reason_code() -> N
     assert sent(operation="training", not_ready=True) == {"operationName": "Training"}  # reason code
     with pytest.raises(CommandError):  # Offline is not a Not Ready state
         sent(operation="Offline", not_ready=True)
+
+
+def test_a_password_never_shows_in_the_command_repr_nor_in_a_validation_error() -> None:
+    command = build_command(
+        agent="a",
+        action="agent.change_password",
+        params={"old_password": "s3cret-old", "new_password": "s3cret-new"},
+    )
+    request, rule = translate(command, CONTEXT)
+    assert rule.synchronous and request.body is not None
+    assert "s3cret" not in repr(ACTIONS["agent.change_password"].params.model_validate(command.params))
+    with pytest.raises(CommandError) as info:
+        build_command(
+            agent="a",
+            action="agent.change_password",
+            params={"old_password": "s3cret-old", "new_password": 7},
+        )
+    assert "s3cret" not in str(info.value.errors) and info.value.errors[0]["loc"] == [
+        "params",
+        "new_password",
+    ]
+
+
+def test_new_voice_and_supervisor_actions_wait_for_what_the_seeds_say() -> None:
+    def rule(action: str, **params: object) -> object:
+        return translate(build_command(agent="a", action=action, params=params), CONTEXT)[1]
+
+    swap = rule("call.swap", call_id="c1", other_call_id="c2")
+    assert (swap.call_id, swap.call_states) == ("c1", frozenset({"Held"}))
+    assert rule("call.mute", call_id="c1").call_attribute == ("mute", "On")
+    assert rule("supervisor.coach", target_device_id="d9").device_attribute == (
+        "supervisorMonitoringState.state",
+        "Coach",
+    )
+    assert rule("device.forward_off").device_attribute == ("forwardTo", None)
+    assert rule("chat.send_message", interaction_id="i1", text="x").synchronous
+
+
+def examples_by_action() -> dict[str, list[dict[str, Any]]]:
+    """Every action's params from :data:`CASES` (each action has at least one)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for action, params, _ in CASES:
+        found.setdefault(action, []).append(params)
+    return found
+
+
+def test_every_operation_of_the_seeds_is_an_action_or_says_why_not() -> None:
+    from bridge.commands.actions import WITHOUT_ACTION
+    from bridge.gws.operations.builders import OPERATIONS
+    from tests.unit.commands.operations_doc import actions_by_operation
+
+    by_operation = actions_by_operation(examples_by_action())
+    missing = set(OPERATIONS) - set(by_operation) - set(WITHOUT_ACTION)
+    assert not missing, f"operations with neither an action nor a reason: {sorted(missing)}"
+    assert not set(by_operation) & set(WITHOUT_ACTION)
+
+
+def test_the_operation_table_in_docs_commands_md_is_generated_from_the_code() -> None:
+    from tests.unit.commands.operations_doc import DOC, rendered
+
+    doc = DOC.read_text(encoding="utf-8")
+    assert doc == rendered(doc, examples_by_action()), (
+        "docs/commands.md is stale: .venv/bin/python -m tests.unit.commands.operations_doc"
+    )
+
+
+def test_the_cti_mapping_table_is_what_the_dialect_does() -> None:
+    from bridge.inbound.cti import CTI_ACTIONS
+
+    assert {action for actions in CTI_ACTIONS.values() for action in actions} <= set(ACTIONS)

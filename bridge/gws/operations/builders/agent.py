@@ -159,7 +159,7 @@ def _dnd_name(on: bool) -> str:
     "me.DoNotDisturb",
     "POST",
     "/me",
-    name="DoNotDisturbOn/Off",
+    name="DoNotDisturbOn/DoNotDisturbOff",
     confirms="/v2/me/channels dndState, or the device's doNotDisturb",
     source="000:91-155; 003:1743-1811",
 )
@@ -173,7 +173,7 @@ def me_dnd(on: bool) -> Operation:
     "device.DoNotDisturb",
     "POST",
     "/me/devices/{device}",
-    name="DoNotDisturbOn/Off",
+    name="DoNotDisturbOn/DoNotDisturbOff",
     confirms=f"{_DEVICE_STATE}: doNotDisturb On/Off",
     source="002:9205-9350",
 )
@@ -188,7 +188,7 @@ def device_dnd(device_id: str, on: bool) -> Operation:
     "channel.DoNotDisturb",
     "POST",
     "/me/channels/{channel}",
-    name="DoNotDisturbOn/Off",
+    name="DoNotDisturbOn/DoNotDisturbOff",
     confirms="/v2/me/channels: channels[{channel}].dndState",
     source="003:4665-4666",
 )

@@ -32,13 +32,21 @@ class OperationSpec:
     confirms: str
     source: str
     build: Callable[..., Operation]
+    alternate_path: str | None = None  # where the builder may send it instead (a seed's variant)
 
 
 OPERATIONS: dict[str, OperationSpec] = {}
 
 
 def operation(
-    key: str, method: str, path: str, *, confirms: str, source: str, name: Any = ...
+    key: str,
+    method: str,
+    path: str,
+    *,
+    confirms: str,
+    source: str,
+    name: Any = ...,
+    alternate_path: str | None = None,
 ) -> Callable[[Builder], Builder]:
     """Register the decorated builder as ``key``; ``name`` defaults to the part after the dot."""
 
@@ -46,7 +54,9 @@ def operation(
         if key in OPERATIONS:
             raise ValueError(f"operation {key!r} registered twice")
         operation_name = key.rsplit(".", 1)[-1] if name is ... else name
-        OPERATIONS[key] = OperationSpec(key, method, path, operation_name, confirms, source, build)
+        OPERATIONS[key] = OperationSpec(
+            key, method, path, operation_name, confirms, source, build, alternate_path
+        )
         return build
 
     return register

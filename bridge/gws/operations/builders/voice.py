@@ -208,6 +208,7 @@ def delete_user_data_pair(call_id: str, key: str) -> Operation:
     _CALL,
     confirms=f"{_CALLS} AttachedDataChanged while the call is active; nothing once it is released",
     source="002:5504-5623",
+    alternate_path="/me/devices/{device}",
 )
 def set_call_disposition(
     disposition: str,
