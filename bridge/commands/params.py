@@ -204,14 +204,22 @@ class SessionStartParams(_Params):
 
 
 class OtherCallParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "other_call_id": "0071023821aec012"})
+
     other_call_id: Ident
 
 
 class RemoveParticipantParams(CallParams):
+    model_config = _examples({"call_id": _CALL, "participant": "5001"})
+
     participant: PhoneNumber
 
 
 class MonitorParams(_Params):
+    model_config = _examples(
+        {"target_device_id": "9c14cad7-17c4-48d0-8492-7cf0ff92c224", "scope": "Call", "mode": "AllCalls"}
+    )
+
     target_device_id: Ident  # the monitored agent's device (GWS builds targetDeviceUri from it)
     scope: Literal["Agent", "Call"] | None = None  # GWS default: Call
     mode: Literal["NextCall", "AllCalls"] | None = None  # GWS default: AllCalls
@@ -221,15 +229,21 @@ class MonitorParams(_Params):
 
 
 class ChannelDndParams(_Params):
+    model_config = _examples({"channel": "chat", "on": True})
+
     channel: Ident
     on: bool
 
 
 class AllChannelsStateParams(_Params):
+    model_config = _examples({"state": "Ready"})
+
     state: Literal["Ready", "NotReady"]
 
 
 class ForwardParams(_Params):
+    model_config = _examples({"destination": "5001"})
+
     destination: PhoneNumber
 
 
@@ -237,6 +251,8 @@ Password = Annotated[str, Field(min_length=1, max_length=256, repr=False)]
 
 
 class ChangePasswordParams(_Params):
+    model_config = _examples({"old_password": "old-secret", "new_password": "new-secret"})
+
     # Never logged, never echoed in errors (validation errors carry no input), never in a reply.
     old_password: Password
     new_password: Password
@@ -251,22 +267,34 @@ EmailAddresses = Annotated[str, Field(min_length=3, max_length=1024)]  # GWS's o
 
 
 class ChatMessageParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "text": "How can I help?"})
+
     text: MessageText
 
 
 class ChatAgentParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "agent_id": "agent0002"})
+
     agent_id: Ident
 
 
 class ChatHistoryParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION})
+
     event_id: Ident | None = None
 
 
 class InteractionDeleteDataParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "keys": ["CaseId"]})
+
     keys: Annotated[list[Text], Field(min_length=1, max_length=200)]
 
 
 class EmailReplyParams(InteractionParams):
+    model_config = _examples(
+        {"interaction_id": _INTERACTION, "queue": "Email-Outbound", "quote_original": True}
+    )
+
     queue: Text | None = None  # where the reply waits while the agent composes it
     subject_prefix: Text | None = None
     reply_to_start_line: Text | None = None
@@ -275,6 +303,10 @@ class EmailReplyParams(InteractionParams):
 
 
 class EmailSendParams(InteractionParams):
+    model_config = _examples(
+        {"interaction_id": _INTERACTION, "to": "ann@example.com", "subject": "Your case", "text": "Solved."}
+    )
+
     to: EmailAddresses
     subject: Annotated[str, Field(max_length=998)]
     text: Annotated[str, Field(max_length=4096)]
@@ -285,6 +317,8 @@ class EmailSendParams(InteractionParams):
 
 
 class EmailCreateParams(_Params):
+    model_config = _examples({"queue": "Email-Outbound"})
+
     queue: Text
     interaction_type: Text = "Outbound"
     interaction_sub_type: Text = "OutboundNew"
@@ -294,8 +328,14 @@ class EmailCreateParams(_Params):
 
 
 class WorkbinParams(_Params):
+    model_config = _examples({"workbin_id": "RW1haWxXb3JrYmluRHJhZnQvUHJpdmF0ZVZpZXc"})
+
     workbin_id: Ident
 
 
 class WorkbinAddParams(WorkbinParams):
+    model_config = _examples(
+        {"workbin_id": "RW1haWxXb3JrYmluRHJhZnQvUHJpdmF0ZVZpZXc", "interaction_id": _INTERACTION}
+    )
+
     interaction_id: Ident
