@@ -21,6 +21,10 @@ event of the call carries their effect (see :func:`account_calls`), and as
 keeps every process's log and the raw figures for a post-mortem.
 
     .venv/bin/python bench/e2e.py [--agents 20] [--rate 250] [--seconds 20] [--workers 2] [--ordered]
+                                  [--recording on|off|compare]
+
+``--recording compare`` runs the whole bench four times (console recording off, on, off, on) and
+prints one line comparing throughput and worker CPU per delivered event.
 """
 
 from __future__ import annotations
@@ -342,6 +346,7 @@ def write_config(path: Path, args: argparse.Namespace, redis_url: str, sim_url: 
     path.write_text(
         f'redis_url = "{redis_url}"\n'
         f'[gws]\nbase_url = "{sim_url}"\n'
+        f"[console]\nrecord = {'true' if args.record else 'false'}\n"
         f"[delivery]\nbatch_size = {args.batch_size}\n"
         # with worker kills: a dead worker's tasks come back after the visibility timeout
         + ("task_deadline = 15.0\nvisibility_timeout = 25.0\n" if args.kill_worker_every else "")
@@ -474,6 +479,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": args.seconds,
             "workers": args.workers,
             "ordered": args.ordered,
+            "console_recording": args.record,
             "offered_events_per_s": round(4 * args.rate, 1),
             "events_expected": expected,
             "events_delivered": len(first),
@@ -552,6 +558,10 @@ def main() -> None:
         "(each call notification: time, <call>:<n>, agent, type, state, CometD clients that got it), "
         "arrivals.json (the sink's), faults.json (drop/kill times)",
     )
+    parser.add_argument(
+        "--recording", choices=("on", "off", "compare"), default="on",
+        help="the console's attempt recording ([console] record); compare = off, on, off, on in one run",
+    )  # fmt: skip
     parser.add_argument("--serve-simulator", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--trail", help=argparse.SUPPRESS)
     parser.add_argument("--serve-sink", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
@@ -564,8 +574,51 @@ def main() -> None:
         return
     if args.profile_subscriber:
         args.profile_subscriber = os.path.abspath(args.profile_subscriber)
-    result = asyncio.run(bench(args))
-    print(orjson.dumps(result).decode(), flush=True)
+    if args.recording != "compare":
+        args.record = args.recording == "on"
+        print(orjson.dumps(asyncio.run(bench(args))).decode(), flush=True)
+        return
+    runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+    for record in (False, True, False, True):  # interleaved: drift in the machine's load hits both
+        args.record = record
+        log(f"console recording {'on' if record else 'off'}")
+        runs["on" if record else "off"].append(asyncio.run(bench(args)))
+    print(orjson.dumps(compare_recording(runs)).decode(), flush=True)
+
+
+def compare_recording(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Throughput and worker CPU per delivered event, recording off vs on (sums over the runs)."""
+
+    def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+        delivered = sum(r["events_delivered"] for r in results)
+        window = sum(r["delivery_window_s"] for r in results)
+        workers = sum(
+            p["cpu_s"] for r in results for name, p in r["processes"].items() if name.startswith("worker")
+        )
+        return {
+            "delivered_per_s": round(delivered / window, 1) if window else None,
+            "worker_cpu_us_per_event": round(1e6 * workers / delivered, 1) if delivered else None,
+            "latency_p50_ms": [r["latency_p50_ms"] for r in results],
+            "latency_p99_ms": [r["latency_p99_ms"] for r in results],
+            "events_lost": sum(r["events_lost"] for r in results),
+            "runs": len(results),
+        }
+
+    off, on = summary(runs["off"]), summary(runs["on"])
+    first = runs["off"][0]
+    cost = None
+    if off["worker_cpu_us_per_event"] and on["worker_cpu_us_per_event"]:
+        cost = round(100 * (on["worker_cpu_us_per_event"] / off["worker_cpu_us_per_event"] - 1), 1)
+    return {
+        "bench": "e2e-console-recording",
+        **{k: first[k] for k in ("agents", "calls_per_second", "seconds", "workers", "ordered", "cores")},
+        "off": off,
+        "on": on,
+        "throughput_ratio_on_off": (
+            round(on["delivered_per_s"] / off["delivered_per_s"], 3) if off["delivered_per_s"] else None
+        ),
+        "worker_cpu_cost_pct": cost,
+    }
 
 
 if __name__ == "__main__":

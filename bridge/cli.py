@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "worker": ("bridge.processes.worker", "deliver queued events (Celery worker on Redis)"),
     "receiver": ("bridge.processes.receiver", "receive signed commands (JSON, CTI) and perform them on GWS"),
+    "console": ("bridge.processes.console", "serve the operator console (admin API and pages) for browsers"),
     "run": (
         "bridge.processes.run",
         "run a single node: subscriber, worker(s) and receiver as supervised child processes",
@@ -52,7 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dlq": ("bridge.processes.dlq", "list, show, replay and purge dead-lettered deliveries"),
     "destinations": (
         "bridge.processes.destinations",
-        "show delivery destinations and their health; enable a disabled one",
+        "show delivery destinations and their health; enable, disable or test one",
     ),
     "check-config": (
         "bridge.processes.check_config",

@@ -74,22 +74,35 @@ class GwsTransportError(GwsError):
 
 
 class DeliveryError(BridgeError):
-    """A connector failed to deliver an event."""
+    """A connector failed to deliver an event.
+
+    ``status`` (the receiver's HTTP status) and ``excerpt`` (the start of its answer) are shown
+    in the operator console; neither may hold a secret.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, excerpt: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.excerpt = excerpt
 
 
 class RetryableDeliveryError(DeliveryError):
     """Delivery failed in a way worth retrying; ``retry_after`` (seconds) overrides the schedule."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None, excerpt: str = ""
+    ) -> None:
+        super().__init__(message, status=status, excerpt=excerpt)
         self.retry_after = retry_after
 
 
 class PermanentDeliveryError(DeliveryError):
     """Delivery can never succeed as is (e.g. HTTP 410); the event is dead-lettered."""
 
-    def __init__(self, message: str, *, disable_destination: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, disable_destination: bool = False, status: int | None = None, excerpt: str = ""
+    ) -> None:
+        super().__init__(message, status=status, excerpt=excerpt)
         self.disable_destination = disable_destination
 
 

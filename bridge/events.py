@@ -137,6 +137,7 @@ class EventType(str, Enum):
     USER_PASSWORD_CHANGED = "user.password_changed", "A password change succeeded or failed"
     # the bridge itself
     DESTINATION_DISABLED = "destination.disabled", "A delivery destination was disabled after failures"
+    DESTINATION_TEST = "destination.test", "A test event an operator sent to one destination"
     DELIVERY_DEAD_LETTERED = "delivery.dead_lettered", "An event could not be delivered and was dead-lettered"
     MOBILE_TOKEN_INVALIDATED = "mobile.token_invalidated", "A push token was rejected and removed"
     # fallback

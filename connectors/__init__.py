@@ -36,8 +36,10 @@ class Connector(Protocol):
 
     kind: str
 
-    async def send(self, event: Event) -> None:
-        """Deliver one event; raise a ``DeliveryError`` subclass on failure."""
+    async def send(self, event: Event) -> int | None:
+        """Deliver one event; raise a ``DeliveryError`` subclass on failure.
+
+        May return the receiver's HTTP status (shown in the operator console)."""
 
     async def aclose(self) -> None:
         """Release connections; the connector is not used afterwards."""

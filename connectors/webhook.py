@@ -38,6 +38,8 @@ from connectors import parse_retry_after, register_connector
 __all__ = ["WebhookConnector", "parse_retry_after", "signature_headers"]
 
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+#: how much of a failed answer is kept (in the console's attempt record)
+EXCERPT_BYTES = 200
 
 
 class _Signer:
@@ -106,12 +108,16 @@ class WebhookConnector:
             self._session = aiohttp.ClientSession()
         return self._session
 
-    async def send(self, event: Event) -> None:
-        """POST ``event``; returns on 2xx, raises ``RetryableDeliveryError`` / ``PermanentDeliveryError``."""
-        await self.send_json(event.id, event.to_json())
+    async def send(self, event: Event) -> int:
+        """POST ``event``; returns the 2xx status; raises ``Retryable``/``PermanentDeliveryError``."""
+        return await self.send_json(event.id, event.to_json())
 
-    async def send_json(self, event_id: str, body: bytes) -> None:
-        """:meth:`send` for an already serialized event (``Event.to_json()``), as delivery holds it."""
+    async def send_json(self, event_id: str, body: bytes) -> int:
+        """:meth:`send` for an already serialized event (``Event.to_json()``), as delivery holds it.
+
+        A failure carries the status and the first :data:`EXCERPT_BYTES` of the answer (for the
+        operator console).
+        """
         headers = dict(self._headers)
         timestamp = int(time.time())
         if self._signers:
@@ -127,18 +133,23 @@ class WebhookConnector:
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
-                await response.read()
+                answer = await response.read()
                 status = response.status
                 retry_after = response.headers.get("retry-after")
         except (TimeoutError, aiohttp.ClientError) as exc:
             # The URL may carry a token (Slack-style webhook URLs): name the error class only.
             raise RetryableDeliveryError(f"{self.name}: {type(exc).__name__}") from exc
         if 200 <= status < 300:
-            return
+            return status
+        excerpt = answer[:EXCERPT_BYTES].decode("utf-8", errors="replace")
         if status == 410:
-            raise PermanentDeliveryError(f"{self.name}: HTTP 410 Gone", disable_destination=True)
+            raise PermanentDeliveryError(
+                f"{self.name}: HTTP 410 Gone", disable_destination=True, status=status, excerpt=excerpt
+            )
         delay = parse_retry_after(retry_after) if status in _RETRY_AFTER_STATUSES else None
-        raise RetryableDeliveryError(f"{self.name}: HTTP {status}", retry_after=delay)
+        raise RetryableDeliveryError(
+            f"{self.name}: HTTP {status}", retry_after=delay, status=status, excerpt=excerpt
+        )
 
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None:

@@ -4,14 +4,15 @@
 <bridge.config.Settings.keys>` builds the :class:`Keys` every process uses, so two bridges can
 share one Redis under different prefixes. Each owner has its namespace: ``lease:`` (agent
 leases), ``state:`` (last-known agent state), ``mobile:`` (device registry), ``slack:`` (the
-Slack connector and receiver), ``in:`` (the command receiver) and the delivery keys below.
+Slack connector and receiver), ``in:`` (the command receiver), ``console:`` (what the operator
+console reads and keeps) and the delivery keys below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_KEYS", "InboundKeys", "Keys", "SlackKeys"]
+__all__ = ["DEFAULT_KEYS", "ConsoleKeys", "InboundKeys", "Keys", "SlackKeys"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,37 @@ class InboundKeys:
         """String: the status record of an accepted command (``GET /v1/commands/{id}``)."""
         return f"{self.prefix}:in:cmd:{command_id}"
 
+    @property
+    def command_index(self) -> str:
+        """Sorted set: command id -> time it was last updated (bounded: ``[console] recent_commands``)."""
+        return f"{self.prefix}:in:cmd-index"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleKeys:
+    """What the operator console reads and keeps (``{prefix}:console:…``)."""
+
+    prefix: str = "gwsb"
+
+    @property
+    def attempts(self) -> str:
+        """Stream: one entry per delivery attempt (bounded by length and age; the live tail reads it)."""
+        return f"{self.prefix}:console:attempts"
+
+    @property
+    def agents(self) -> str:
+        """Hash: agent -> JSON status record published by the subscriber that holds it."""
+        return f"{self.prefix}:console:agents"
+
+    def session(self, token_hash: str) -> str:
+        """String: a signed-in browser session (JSON {name, role, csrf}), expiring on its own."""
+        return f"{self.prefix}:console:session:{token_hash}"
+
+    @property
+    def audit(self) -> str:
+        """Stream: every operator action, with who did it (bounded)."""
+        return f"{self.prefix}:console:audit"
+
 
 @dataclass(frozen=True, slots=True)
 class Keys:
@@ -88,6 +120,10 @@ class Keys:
     @property
     def inbound(self) -> InboundKeys:
         return InboundKeys(self.prefix)
+
+    @property
+    def console(self) -> ConsoleKeys:
+        return ConsoleKeys(self.prefix)
 
     @property
     def retry(self) -> str:

@@ -6,7 +6,7 @@ keys use ``__``, e.g. ``GWSB_GWS__BASE_URL``. Every option is documented in
 ``config/bridge.example.toml``.
 
 Each section's model has its own module beside this one (``gws.py``, ``subscriber.py``,
-``delivery.py``, ``inbound.py``, ``slack.py``).
+``delivery.py``, ``inbound.py``, ``slack.py``, ``console.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bridge.config.console import ConsoleSettings
 from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteConfig
 from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundSettings
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     destinations: list[DestinationConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=list)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     _toml_file: ClassVar[Path | None] = None
 

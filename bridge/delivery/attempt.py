@@ -18,8 +18,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
@@ -35,6 +35,9 @@ from bridge.delivery.ratelimit import TokenBucket
 from bridge.delivery.retries import RetrySchedule
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from connectors import Connector
+
+if TYPE_CHECKING:
+    from bridge.delivery.recording import AttemptLog
 
 __all__ = [
     "DEADLINE_DETAIL",
@@ -66,6 +69,12 @@ class Result:
     reason: str = ""
     disable: bool = False  # the connector asked to disable the destination
     attempted: bool = True
+    # for the console (bridge.delivery.recording): when the attempt began, how long it took, the
+    # HTTP status (when the connector reports one) and the start of the receiver's answer on failure
+    started: float = 0.0
+    latency: float = 0.0
+    status: int | None = None
+    excerpt: str = ""
 
 
 class DeliveryContext:
@@ -82,8 +91,10 @@ class DeliveryContext:
         keys: Keys,
         enqueue: Enqueue,
         source: str,
+        attempt_log: AttemptLog | None = None,
     ) -> None:
         self.settings = settings
+        self.attempt_log = attempt_log  # the console's record of attempts (None: not recorded)
         self.destinations = destinations
         self.connectors = connectors
         self.routes = routes
@@ -116,8 +127,13 @@ class Attempter:
     async def attempt(
         self, connector: Connector, delivery: QueuedDelivery, deadline: float | None = None
     ) -> Result:
-        """One send; with ``deadline`` (loop time) the send is cut off there and counts as failed."""
+        """One send; with ``deadline`` (loop time) the send is cut off there and counts as failed.
+
+        A connector's ``send``/``send_json`` may return the HTTP status it got, and its errors may
+        carry ``status`` and ``excerpt``: the result keeps them, with the latency, for the console.
+        """
         now = time.time()
+        began = time.perf_counter()
         send_json = getattr(connector, "send_json", None)
         if send_json is not None:  # the connector takes the CloudEvent JSON we already hold
             sending = send_json(delivery.event_id, delivery.event_json.encode())
@@ -128,27 +144,37 @@ class Attempter:
                 record = AttemptRecord(
                     now, "failed", f"stored event is invalid: {exc.error_count()} error(s)"
                 )
-                return Result(delivery.with_attempt(record), Outcome.DEAD, reason="invalid event")
+                return Result(
+                    delivery.with_attempt(record), Outcome.DEAD, reason="invalid event", started=now
+                )
             sending = connector.send(event)
         try:
             if deadline is None:
-                await sending
+                status = await sending
             else:
                 async with asyncio.timeout_at(deadline):
-                    await sending
+                    status = await sending
         except RetryableDeliveryError as exc:
-            return self.failed(delivery, now, str(exc), exc.retry_after)
+            result = self.failed(delivery, now, str(exc), exc.retry_after)
+            return replace(
+                result, latency=time.perf_counter() - began, status=exc.status, excerpt=exc.excerpt
+            )
         except PermanentDeliveryError as exc:
             record = AttemptRecord(now, "failed", str(exc))
             return Result(
-                delivery.with_attempt(record), Outcome.DEAD, reason=str(exc), disable=exc.disable_destination
-            )
+                delivery.with_attempt(record), Outcome.DEAD, reason=str(exc),
+                disable=exc.disable_destination, started=now, latency=time.perf_counter() - began,
+                status=exc.status, excerpt=exc.excerpt,
+            )  # fmt: skip
         except TimeoutError:
-            return self.failed(delivery, now, DEADLINE_DETAIL)
+            return replace(self.failed(delivery, now, DEADLINE_DETAIL), latency=time.perf_counter() - began)
         except Exception as exc:  # a connector bug must not lose the event: retry it, visibly
             logger.exception("connector raised", extra={"destination": delivery.destination})
             return self.failed(delivery, now, f"connector error {type(exc).__name__}")
-        return Result(delivery, Outcome.DELIVERED)
+        return Result(
+            delivery, Outcome.DELIVERED, started=now, latency=time.perf_counter() - began,
+            status=status if isinstance(status, int) else None,
+        )  # fmt: skip
 
     def failed(
         self, delivery: QueuedDelivery, at: float, detail: str, retry_after: float | None = None
@@ -164,5 +190,5 @@ class Attempter:
             rng=self._rng,
         )
         if delay is None:
-            return Result(failed, Outcome.DEAD, reason=f"attempts exhausted; last: {detail}")
-        return Result(failed, Outcome.RETRY, due=time.time() + delay, reason=detail)
+            return Result(failed, Outcome.DEAD, reason=f"attempts exhausted; last: {detail}", started=at)
+        return Result(failed, Outcome.RETRY, due=time.time() + delay, reason=detail, started=at)

@@ -36,6 +36,7 @@ from bridge.delivery.items import Outcome, QueuedDelivery
 from bridge.delivery.journal import BatchState
 from bridge.delivery.metrics import DELIVERIES
 from bridge.delivery.outcomes import Recorder
+from bridge.delivery.recording import AttemptLog
 from bridge.delivery.subjects import SubjectDelivery
 from bridge.events import Event
 from connectors import Connector
@@ -64,10 +65,11 @@ class Deliverer:
         enqueue: Enqueue,
         source: str,
         rng: random.Random | None = None,
+        attempt_log: AttemptLog | None = None,
     ) -> None:
         context = DeliveryContext(
             settings=settings, destinations=destinations, connectors=connectors, routes=routes,
-            redis=redis, keys=keys, enqueue=enqueue, source=source,
+            redis=redis, keys=keys, enqueue=enqueue, source=source, attempt_log=attempt_log,
         )  # fmt: skip
         attempter, recorder = Attempter(settings, rng), Recorder(context)
         self._batches = BatchDelivery(context, attempter, recorder)

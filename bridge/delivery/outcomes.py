@@ -1,9 +1,10 @@
 """Recording what became of deliveries: retries, deferrals, dead letters, health, metrics.
 
 The results of a batch or of a FIFO head are persisted in one Redis transaction (a
-journaled batch's completion joins it), then destination health and the metrics are
-updated, and the bridge announces dead letters and disabled destinations as its own
-events (``delivery.dead_lettered``, ``destination.disabled``) to wherever routes send them.
+journaled batch's completion and the console's record of the attempts join it), then
+destination health and the metrics are updated, and the bridge announces dead letters and
+disabled destinations as its own events (``delivery.dead_lettered``, ``destination.disabled``)
+to wherever routes send them.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Recorder:
         name = config.name
         dead = [r for r in results if r.outcome is Outcome.DEAD]
         later = [r for r in results if r.outcome in (Outcome.RETRY, Outcome.DEFERRED)] if schedule else []
+        log = context.attempt_log
         if dead or later or finish is not None:
             async with self._context.redis.pipeline(transaction=True) as pipe:
                 if later:
@@ -62,7 +64,11 @@ class Recorder:
                     context.dead_letters.add_to(pipe, r.delivery, r.reason)
                 if finish is not None:
                     finish(pipe)
+                if log is not None:  # the console's record rides along: no extra round trip
+                    log.add_to(pipe, name, results)
                 await pipe.execute()
+        elif log is not None:
+            await log.add(name, results)
         now = time.time()
         counts: dict[Outcome, int] = {}
         for r in results:

@@ -37,6 +37,7 @@ from bridge.delivery.metrics import (
     RETRY_SCHEDULE_DEPTH,
 )
 from bridge.delivery.ordering import FifoStore
+from bridge.delivery.recording import AttemptLog
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
 from bridge.events import Event
 from connectors import Connector, connector_class
@@ -105,6 +106,7 @@ class DeliveryRuntime:
             keys=self._keys,
             enqueue=self._enqueue,
             source=settings.normalizer.source,
+            attempt_log=AttemptLog.from_settings(self._redis, self._keys.console, settings.console),
         )
         self._poller = asyncio.create_task(self._poll_retries())
 

@@ -38,6 +38,7 @@ from bridge.event_data.interactions import (
 from bridge.event_data.others import (
     DeliveryDeadLettered,
     DestinationDisabled,
+    DestinationTest,
     MobileTokenInvalidated,
     PasswordChanged,
     ServiceStateChanged,
@@ -91,6 +92,7 @@ CONTRACTS: dict[EventType, Contract] = {
     E.SERVICE_STATE_CHANGED: Contract(ServiceStateChanged),
     E.USER_PASSWORD_CHANGED: Contract(PasswordChanged),
     E.DESTINATION_DISABLED: Contract(DestinationDisabled),
+    E.DESTINATION_TEST: Contract(DestinationTest),
     E.DELIVERY_DEAD_LETTERED: Contract(DeliveryDeadLettered),
     E.MOBILE_TOKEN_INVALIDATED: Contract(MobileTokenInvalidated),
     E.GWS_UNRECOGNIZED: Contract(Unrecognized),

@@ -9,6 +9,7 @@ from bridge.event_data.base import EventData, GwsEventData
 __all__ = [
     "DeliveryDeadLettered",
     "DestinationDisabled",
+    "DestinationTest",
     "MobileTokenInvalidated",
     "PasswordChanged",
     "ServiceStateChanged",
@@ -67,6 +68,19 @@ class Unrecognized(GwsEventData):
     """Why it was not understood."""
     raw: Any
     """The message itself (always present here)."""
+
+
+class DestinationTest(EventData):
+    """Sent by an operator (console or ``gws-bridge destinations test``) to check one destination."""
+
+    subject_pattern = r"^destination/.+$"
+
+    destination: str
+    """The destination's name."""
+    kind: str
+    """Its kind: ``webhook``, ``slack``, ``apns``, ``fcm``, ``console``."""
+    requested_by: str
+    """Who sent it (the console key's name, or ``cli``)."""
 
 
 class DestinationDisabled(EventData):

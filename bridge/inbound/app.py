@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
         redis_url=settings.redis_url,
         store=store,
         keys=settings.keys.inbound,
+        command_index=settings.console.recent_commands,
     )
     limit = settings.inbound.max_body_bytes
 

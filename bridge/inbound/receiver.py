@@ -76,12 +76,13 @@ class Receiver:
         redis_url: str | None = None,
         store: CommandStore | None = None,
         keys: InboundKeys = DEFAULT_KEYS.inbound,
+        command_index: int = 2000,
     ) -> None:
         self.settings = inbound
         self.metrics = ReceiverMetrics()
         if store is None:
             store = (
-                RedisCommandStore(redis_url, keys=keys)
+                RedisCommandStore(redis_url, keys=keys, index_size=command_index)
                 if inbound.store == "redis" and redis_url
                 else MemoryCommandStore()
             )

@@ -97,12 +97,20 @@ class RedisCommandStore:
     commands costs a few round trips instead of three or four each.
     """
 
-    def __init__(self, url: str, *, keys: InboundKeys = DEFAULT_KEYS.inbound, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        keys: InboundKeys = DEFAULT_KEYS.inbound,
+        timeout: float = 5.0,
+        index_size: int = 2000,
+    ) -> None:
         # One deadline per pipeline (``timeout`` s) instead of redis-py's socket_timeout, which
         # arms a timer around every reply read: ~25% of the store's CPU per command.
         self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=min(2.0, timeout))
         self._keys = keys
         self._timeout = timeout
+        self._index_size = index_size  # recent command ids kept for the operator console
         self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -160,7 +168,13 @@ class RedisCommandStore:
         return bool(await self._call("SET", name, b"1", "NX", "PX", int(ttl * 1000)))
 
     async def save_status(self, record: dict[str, Any], ttl: float) -> None:
-        await self._call("SET", self._keys.command(record["id"]), orjson.dumps(record), "PX", int(ttl * 1000))
+        """Store the record; its id joins the bounded index of recent commands (same pipeline)."""
+        index = self._keys.command_index
+        await asyncio.gather(
+            self._call("SET", self._keys.command(record["id"]), orjson.dumps(record), "PX", int(ttl * 1000)),
+            self._call("ZADD", index, repr(time.time()), record["id"]),
+            self._call("ZREMRANGEBYRANK", index, 0, -self._index_size - 1),
+        )
 
     async def load_status(self, command_id: str) -> dict[str, Any] | None:
         raw = await self._call("GET", self._keys.command(command_id))

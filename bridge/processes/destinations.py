@@ -1,19 +1,19 @@
-"""``gws-bridge destinations list|enable``: endpoint health, and restoring a disabled endpoint."""
+"""``gws-bridge destinations list|enable|disable|test``: endpoint health, restoring a disabled
+endpoint, disabling one by hand, and sending it a ``destination.test`` event.
+
+A client of :class:`~bridge.delivery.admin.DeliveryAdmin`, like the console's admin API.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
 import orjson
 from redis.asyncio import Redis
 
 from bridge.config import load_settings
-from bridge.delivery.deadletters import DeadLetterStore
-from bridge.delivery.health import HealthStore
-from bridge.delivery.ordering import FifoStore
-from bridge.delivery.retries import FifoKick, RetrySchedule
+from bridge.delivery.admin import AdminError, DeliveryAdmin
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -30,57 +30,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     enable = sub.add_parser("enable", help="enable a destination and resend the events it kept")
     _config_option(enable)
     enable.add_argument("name", help="destination name")
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+    disable = sub.add_parser("disable", help="disable a destination by hand (its events are kept)")
+    _config_option(disable)
+    disable.add_argument("name", help="destination name")
+    disable.add_argument("--reason", default="disabled by an operator (cli)", help="shown in list")
+    test = sub.add_parser("test", help="send a destination.test event through the worker")
+    _config_option(test)
+    test.add_argument("name", help="destination name")
 
 
 async def run(args: argparse.Namespace) -> int:
-    """List or enable; 1 on an unknown destination, ``ConfigError`` on a configuration error."""
+    """List, enable, disable or test; 1 on an unknown destination, ``ConfigError`` on a configuration error."""
     settings = load_settings(args.config)
-    keys = settings.keys
     redis = Redis.from_url(settings.redis_url)
+    admin = DeliveryAdmin(settings, redis)
     try:
-        health = HealthStore(redis, keys)
-        fifo = FifoStore(redis, keys)
-        names = {d.name: d for d in settings.destinations}
         if args.action == "list":
-            disabled = await health.disabled()
-            letters = await DeadLetterStore(redis, keys).select()
-            for dest in settings.destinations:
-                info = disabled.get(dest.name)
-                row = {
-                    "name": dest.name,
-                    "kind": dest.kind,
-                    "ordered": dest.ordered,
-                    "state": "disabled" if info else "enabled",
-                    "disabled_reason": info.reason if info else None,
-                    "disabled_at": _when(info.at) if info else None,
-                    "parked": await health.parked_count(dest.name),
-                    "recent_failures": await health.failure_count(dest.name),
-                    "dead_letters": sum(1 for x in letters if x.delivery.destination == dest.name),
-                }
+            for row in await admin.destination_rows():
                 if args.json:
                     print(orjson.dumps(row).decode())
-                else:
-                    extra = f" since {row['disabled_at']} ({row['disabled_reason']})" if info else ""
-                    print(
-                        f"{dest.name:<20} {dest.kind:<8} {row['state']}{extra}; parked={row['parked']} "
-                        f"recent_failures={row['recent_failures']} dead_letters={row['dead_letters']}"
-                    )
-            for name in sorted(set(disabled) - set(names)):
+                    continue
+                since = row["disabled_at"]
+                extra = f" since {since} ({row['disabled_reason']})" if since else ""
+                print(
+                    f"{row['name']:<20} {row['kind']:<8} {row['state']}{extra}; parked={row['parked']} "
+                    f"recent_failures={row['recent_failures']} dead_letters={row['dead_letters']}"
+                )
+            for name in await admin.unconfigured_disabled():
                 print(f"{name:<20} (not in config) disabled", file=sys.stderr)
             return 0
-        if args.name not in names:
-            print(f"gws-bridge destinations: unknown destination {args.name!r}", file=sys.stderr)
+        try:
+            if args.action == "enable":
+                moved, kicks = await admin.enable(args.name)
+                print(f"{args.name}: enabled; {moved} kept event(s) and {kicks} ordered subject(s) rescheduled")
+            elif args.action == "disable":
+                changed = await admin.disable(args.name, args.reason)
+                print(f"{args.name}: {'disabled' if changed else 'already disabled'}")
+            else:
+                event = await admin.send_test(args.name, requested_by="cli")
+                print(f"{args.name}: test event {event.id} scheduled")
+        except AdminError as exc:
+            print(f"gws-bridge destinations: {exc}", file=sys.stderr)
             return 1
-        moved = await health.enable(args.name)
-        kicks = [FifoKick(args.name, s).to_wire() for s in await fifo.subjects(args.name)]
-        if kicks:
-            now = datetime.now(UTC).timestamp()
-            await RetrySchedule(redis, keys).add((wire, now) for wire in kicks)
-        print(f"{args.name}: enabled; {moved} kept event(s) and {len(kicks)} ordered subject(s) rescheduled")
         return 0
     finally:
         await redis.aclose()

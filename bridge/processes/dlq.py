@@ -1,40 +1,32 @@
 """``gws-bridge dlq list|show|replay|purge``: the dead letters, by id, destination or time range.
 
 Times are ISO 8601 (``2026-11-23T14:00:00Z``), Unix seconds, or an age such
-as ``90s``, ``15m``, ``2h``, ``3d`` (meaning "that long ago").
+as ``90s``, ``15m``, ``2h``, ``3d`` (meaning "that long ago"). A client of
+:class:`~bridge.delivery.admin.DeliveryAdmin`, like the console's admin API.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import UTC, datetime
 
 import orjson
 from redis.asyncio import Redis
 
 from bridge.config import load_settings
-from bridge.delivery.deadletters import DeadLetter, DeadLetterStore
+from bridge.delivery.admin import AdminError, DeliveryAdmin, LetterFilter
+from bridge.delivery.admin import parse_time as admin_parse_time
+from bridge.delivery.deadletters import DeadLetter
 from bridge.errors import ConfigError
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_time(value: str) -> float:
     """Unix seconds from ISO 8601, Unix seconds or an age (``15m``); raises ``ArgumentTypeError``."""
-    text = value.strip()
     try:
-        if text[-1:] in _UNITS and text[:-1].replace(".", "", 1).isdigit():
-            return time.time() - float(text[:-1]) * _UNITS[text[-1]]
-        if text.replace(".", "", 1).isdigit():
-            return float(text)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return admin_parse_time(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a time: {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -77,32 +69,33 @@ async def run(args: argparse.Namespace) -> int:
     """0 on success, 1 on an unknown id; ``ConfigError`` for a bad config or an unfiltered replay/purge."""
     settings = load_settings(args.config)
     redis = Redis.from_url(settings.redis_url)
-    store = DeadLetterStore(redis, settings.keys)
+    admin = DeliveryAdmin(settings, redis)
     try:
         if args.action == "show":
-            letter = await store.get(args.id)
+            letter = await admin.dead_letter(args.id)
             if letter is None:
                 print(f"gws-bridge dlq: no dead letter {args.id!r}", file=sys.stderr)
                 return 1
             print(orjson.dumps(letter.to_dict(), option=orjson.OPT_INDENT_2).decode())
             return 0
-        unfiltered = not (args.ids or args.destination or args.since or args.until)
-        if args.action != "list" and unfiltered and not args.all:
-            raise ConfigError(f"{args.action}: give ids or filters, or --all")
-        letters = await store.select(
-            ids=args.ids, destination=args.destination, since=args.since, until=args.until, limit=args.limit
-        )
+        selection = LetterFilter(
+            ids=tuple(args.ids), destination=args.destination, since=args.since, until=args.until,
+            limit=args.limit,
+        )  # fmt: skip
         if args.action == "list":
-            for letter in letters:
+            for letter in await admin.dead_letters(selection):
                 print(orjson.dumps(letter.to_dict()).decode() if args.json else _summary(letter))
             return 0
-        missing = set(args.ids) - {letter.id for letter in letters}
-        for letter_id in sorted(missing):
+        try:
+            if args.action == "replay":
+                result = await admin.replay(selection, everything=args.all)
+            else:
+                result = await admin.purge(selection, everything=args.all)
+        except AdminError as exc:
+            raise ConfigError(f"{args.action}: give ids or filters, or --all") from exc
+        for letter_id in result.missing:
             print(f"gws-bridge dlq: no dead letter {letter_id!r}", file=sys.stderr)
-        if args.action == "replay":
-            print(f"replayed {await store.replay(letters)} dead letter(s)")
-        else:
-            print(f"purged {await store.purge(letters)} dead letter(s)")
-        return 1 if missing else 0
+        print(f"{'replayed' if args.action == 'replay' else 'purged'} {result.count} dead letter(s)")
+        return 1 if result.missing else 0
     finally:
         await redis.aclose()

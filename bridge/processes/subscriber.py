@@ -16,8 +16,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
@@ -25,7 +27,7 @@ from bridge.config import Settings, load_settings
 from bridge.config.subscriber import SubscriberSettings
 from bridge.errors import ConfigError
 from bridge.events import EventSink
-from bridge.gws.pool import SessionPool
+from bridge.gws.pool import PoolStatus, SessionPool
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
 
@@ -179,7 +181,7 @@ async def run(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    reporter = exporter = heartbeat = None
+    reporter = exporter = heartbeat = publisher = None
     try:
         await pool.start()
         if options.metrics_port:
@@ -192,10 +194,16 @@ async def run(args: argparse.Namespace) -> int:
             heartbeat = asyncio.create_task(Heartbeat().run())
         if options.status_interval > 0:
             reporter = asyncio.create_task(_report_status(pool, options.status_interval))
+        if settings.console.agent_status_interval > 0:
+            publisher = asyncio.create_task(
+                _publish_agent_status(
+                    pool, redis, settings.keys.console.agents, settings.console.agent_status_interval
+                )
+            )
         await stop.wait()
         logger.info("stopping subscriber")
     finally:
-        for task in (reporter, exporter, heartbeat):
+        for task in (reporter, exporter, heartbeat, publisher):
             if task is not None:
                 task.cancel()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -221,6 +229,40 @@ async def _export_status(pool: SessionPool, interval: float = 2.0) -> None:
         held.set(status.owned)
         connected.set(status.connected)
         members.set(status.members)
+        await asyncio.sleep(interval)
+
+
+def agent_status_records(status: PoolStatus, now: float) -> dict[str, bytes]:
+    """One JSON record per held agent, for the operator console (``{prefix}:console:agents``)."""
+    records = {}
+    for session in status.sessions:
+        if session.connected:
+            state = "connected"
+        elif session.last_error:
+            state = "failing"
+        else:
+            state = "recovering" if session.recoveries or session.reconnects else "connecting"
+        records[session.agent] = orjson.dumps(
+            {
+                "agent": session.agent, "owner": status.owner, "session": state,
+                "connected": session.connected, "last_message_at": session.last_message_at,
+                "last_error": session.last_error, "reconnects": session.reconnects,
+                "recoveries": session.recoveries, "messages": session.messages,
+                "events": session.events, "at": now,
+            }
+        )  # fmt: skip
+    return records
+
+
+async def _publish_agent_status(pool: SessionPool, redis: Redis, key: str, interval: float) -> None:
+    """Every ``interval`` s: the held agents' session status into one Redis hash (best effort)."""
+    while True:
+        records = agent_status_records(pool.status(), time.time())
+        if records:
+            try:
+                await redis.hset(key, mapping=records)  # type: ignore[arg-type]
+            except Exception as exc:  # the console's view only; never stop the subscriber for it
+                logger.warning("agent status not published", extra={"error": type(exc).__name__})
         await asyncio.sleep(interval)
 
 

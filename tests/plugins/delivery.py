@@ -46,6 +46,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    body: bytes = b"ok"
 
 
 @dataclass
@@ -95,7 +96,7 @@ class WebhookSink:
         record.status = reply.status
         if reply.delay:
             await asyncio.sleep(reply.delay)
-        return web.Response(status=reply.status, headers=reply.headers, text="ok")
+        return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
 
     async def start(self) -> None:
         app = web.Application()

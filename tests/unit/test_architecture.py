@@ -29,6 +29,7 @@ LEVELS: dict[str, int] = {
     "bridge.delivery": 6,
     "bridge.commands": 7,
     "bridge.inbound": 8,
+    "bridge.console": 8,
     "bridge.processes": 9,
     "bridge.demo": 10,
     "bridge.cli": 11,

@@ -32,6 +32,7 @@ EXAMPLE_TIME = datetime(2026, 1, 15, 9, 30, 0, tzinfo=UTC)
 _DELIVERY = "emitted by the delivery layer (`bridge/delivery/`), not by the normalizer"
 NOT_FROM_GWS = {
     EventType.DESTINATION_DISABLED: _DELIVERY,
+    EventType.DESTINATION_TEST: "sent by an operator (`gws-bridge destinations test`, the console)",
     EventType.DELIVERY_DEAD_LETTERED: _DELIVERY,
     EventType.MOBILE_TOKEN_INVALIDATED: "emitted by the push connector (`connectors/`)",
 }

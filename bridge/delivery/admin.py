@@ -1,0 +1,214 @@
+"""What an operator may do to the delivery side, in one place: ``gws-bridge dlq`` / ``destinations``
+and the console's admin API are both clients of :class:`DeliveryAdmin`.
+
+Dead letters are chosen by a :class:`LetterFilter` (ids, destination, time range, limit). Replay
+and purge refuse a filter that selects nothing in particular unless ``everything`` is asked for,
+like ``--all`` on the command line. Destinations: health rows, enable (forget failures, resend
+parked events, kick FIFO subjects), disable by hand, and a test event sent through the normal
+delivery path (the due-retry schedule, so the worker's usual attempt, recording and retries apply).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bridge.config import Settings
+from bridge.config.delivery import DestinationConfig
+from bridge.delivery.deadletters import DeadLetter, DeadLetterStore
+from bridge.delivery.health import HealthStore
+from bridge.delivery.items import QueuedDelivery
+from bridge.delivery.ordering import FifoStore
+from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
+from bridge.errors import BridgeError
+from bridge.events import Event, EventType
+
+__all__ = ["AdminError", "BulkResult", "DeliveryAdmin", "LetterFilter", "parse_time"]
+
+#: above this many scheduled retries, per-destination depths are not counted (one ZCARD instead)
+_DEPTH_SCAN_LIMIT = 20_000
+
+
+class AdminError(BridgeError):
+    """An operator request that cannot be done as asked; ``status`` is its HTTP status."""
+
+    def __init__(self, message: str, *, status: int = 400, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class LetterFilter:
+    """Which dead letters: these ``ids``, or all narrowed by destination and time (Unix seconds)."""
+
+    ids: tuple[str, ...] = ()
+    destination: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int | None = None
+
+    @property
+    def unfiltered(self) -> bool:
+        return not (self.ids or self.destination or self.since is not None or self.until is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """How many letters a replay or purge moved, and the asked-for ids that do not exist."""
+
+    count: int
+    missing: list[str] = field(default_factory=list)
+
+
+class DeliveryAdmin:
+    """Operator actions on dead letters and destinations, over one Redis client."""
+
+    def __init__(self, settings: Settings, redis: Redis) -> None:
+        keys = settings.keys
+        self._settings = settings
+        self.destinations_by_name: dict[str, DestinationConfig] = {d.name: d for d in settings.destinations}
+        self.letters = DeadLetterStore(redis, keys)
+        self.health = HealthStore(redis, keys)
+        self.fifo = FifoStore(redis, keys)
+        self.retries = RetrySchedule(redis, keys)
+        self._redis = redis
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    async def dead_letters(self, selection: LetterFilter) -> list[DeadLetter]:
+        """The letters ``selection`` names, oldest first."""
+        return await self.letters.select(
+            ids=selection.ids, destination=selection.destination, since=selection.since,
+            until=selection.until, limit=selection.limit,
+        )  # fmt: skip
+
+    async def dead_letter(self, letter_id: str) -> DeadLetter | None:
+        return await self.letters.get(letter_id)
+
+    async def _chosen(
+        self, action: str, selection: LetterFilter, everything: bool
+    ) -> tuple[list[DeadLetter], list[str]]:
+        if selection.unfiltered and not everything:
+            raise AdminError(f"{action}: give ids or filters, or all", field="all")
+        letters = await self.dead_letters(selection)
+        missing = sorted(set(selection.ids) - {letter.id for letter in letters})
+        return letters, missing
+
+    async def replay(self, selection: LetterFilter, *, everything: bool = False) -> BulkResult:
+        """Move the chosen letters back into the retry schedule (fresh attempt log), atomically."""
+        letters, missing = await self._chosen("replay", selection, everything)
+        return BulkResult(await self.letters.replay(letters), missing)
+
+    async def purge(self, selection: LetterFilter, *, everything: bool = False) -> BulkResult:
+        """Delete the chosen letters for good."""
+        letters, missing = await self._chosen("purge", selection, everything)
+        return BulkResult(await self.letters.purge(letters), missing)
+
+    # -- destinations ----------------------------------------------------------------------------
+
+    def _config(self, name: str) -> DestinationConfig:
+        config = self.destinations_by_name.get(name)
+        if config is None:
+            raise AdminError(f"unknown destination {name!r}", status=404, field="name")
+        return config
+
+    async def retry_depths(self) -> tuple[int, dict[str, int] | None]:
+        """Scheduled retries in all, and per destination (``None`` when too many to count cheaply)."""
+        total = await self.retries.depth()
+        if total > _DEPTH_SCAN_LIMIT:
+            return total, None
+        per: Counter[str] = Counter()
+        for wire, _ in await self.retries.entries():
+            try:
+                item = parse_scheduled(wire)
+            except (ValueError, KeyError, TypeError):
+                continue
+            per[item.destination] += 1
+        return total, dict(per)
+
+    async def destination_rows(self) -> list[dict[str, Any]]:
+        """One row per configured destination: kind, state and why, parked, failures, letters, retries."""
+        disabled = await self.health.disabled()
+        letters = Counter(letter.delivery.destination for letter in await self.letters.select())
+        _, depths = await self.retry_depths()
+        rows = []
+        for dest in self._settings.destinations:
+            info = disabled.get(dest.name)
+            rows.append(
+                {
+                    "name": dest.name,
+                    "kind": dest.kind,
+                    "ordered": dest.ordered,
+                    "state": "disabled" if info else "enabled",
+                    "disabled_reason": info.reason if info else None,
+                    "disabled_at": _when(info.at) if info else None,
+                    "parked": await self.health.parked_count(dest.name),
+                    "recent_failures": await self.health.failure_count(dest.name),
+                    "dead_letters": letters.get(dest.name, 0),
+                    "retries_scheduled": None if depths is None else depths.get(dest.name, 0),
+                }
+            )
+        return rows
+
+    async def unconfigured_disabled(self) -> list[str]:
+        """Destinations marked disabled in Redis that the configuration no longer has."""
+        return sorted(set(await self.health.disabled()) - set(self.destinations_by_name))
+
+    async def enable(self, name: str) -> tuple[int, int]:
+        """Enable ``name``: ``(kept events rescheduled, ordered subjects kicked)``."""
+        self._config(name)
+        moved = await self.health.enable(name)
+        kicks = [FifoKick(name, s).to_wire() for s in await self.fifo.subjects(name)]
+        if kicks:
+            now = time.time()
+            await self.retries.add((wire, now) for wire in kicks)
+        return moved, len(kicks)
+
+    async def disable(self, name: str, reason: str) -> bool:
+        """Disable ``name`` by hand (its deliveries are parked); False if it was disabled already."""
+        self._config(name)
+        return await self.health.disable(name, reason)
+
+    async def send_test(self, name: str, requested_by: str) -> Event:
+        """Schedule a ``destination.test`` event for ``name`` now; the worker delivers it as any other."""
+        config = self._config(name)
+        now = datetime.now(UTC)
+        millis = int(now.timestamp() * 1000)
+        event = Event(
+            id=f"{EventType.DESTINATION_TEST.value}:{name}:{millis}",
+            source=f"{self._settings.normalizer.source}/console",
+            type=EventType.DESTINATION_TEST.value,
+            subject=f"destination/{name}",
+            time=now,
+            data={"destination": name, "kind": config.kind, "requested_by": requested_by},
+            sequence=millis,
+            partitionkey=name,
+        )
+        await self.retries.add([(QueuedDelivery.for_event(event, name).to_wire(), time.time())])
+        return event
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_time(value: str) -> float:
+    """Unix seconds from ISO 8601, Unix seconds or an age (``15m``: that long ago); ``ValueError`` if none."""
+    text = value.strip()
+    if text[-1:] in _UNITS and text[:-1].replace(".", "", 1).isdigit():
+        return time.time() - float(text[:-1]) * _UNITS[text[-1]]
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
