@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: test demo setup lint typecheck pytest bench clean interop-deps lock
+.PHONY: test demo setup lint typecheck pytest bench clean interop-deps lock browser
 
 test: setup lint typecheck pytest
 
 demo: setup
 	$(BIN)/gws-bridge demo
 
-setup: $(VENV)/.installed redis-binary interop-deps
+setup: $(VENV)/.installed redis-binary interop-deps browser
 
 # The environment is exactly requirements/dev.lock: every package pinned and hashed, so this
 # machine, CI and a fresh clone run the same versions (the Dockerfile installs run.lock, its
@@ -46,6 +46,18 @@ redis-binary:
 		else \
 			echo "redis-server is missing: install it (e.g. 'sudo apt-get install redis-server') and re-run"; \
 			exit 1; \
+		fi; \
+	}
+
+# tests/e2e/test_console_browser.py drives Debian's headless chromium over the DevTools protocol
+# (no chromedriver needed); without it that test is skipped and says so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (Debian package)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "chromium is missing: the console's browser test will be skipped"; \
 		fi; \
 	}
 

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.plugins.slack",
     "tests.plugins.e2e",
     "tests.plugins.tls",
+    "tests.plugins.browser",
 ]

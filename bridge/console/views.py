@@ -194,8 +194,9 @@ class ConsoleData:
             }
         return result
 
-    async def series(self, minutes: int = 15) -> list[dict[str, Any]]:
-        """Per minute over the last ``minutes``: events seen, attempts delivered and failed."""
+    async def series(self, minutes: int = 15) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """Per minute over the last ``minutes``: events seen, attempts delivered and failed; and
+        the same three counts over the last 60 seconds."""
         now = time.time()
         start_minute = int(now // 60) - minutes + 1
         rows: Any = await self.redis.xrange(
@@ -208,20 +209,23 @@ class ConsoleData:
             for i in range(minutes)
         ]
         seen: set[bytes] = set()
+        recent = {"events": 0, "delivered": 0, "failed": 0}
+        last_minute = int((now - 60) * 1000)
         for entry_id, fields in rows:
-            index = int(entry_id.split(b"-")[0]) // 60_000 - start_minute
+            millis = int(entry_id.split(b"-")[0])
+            index = millis // 60_000 - start_minute
             if not 0 <= index < minutes:
                 continue
             meta = orjson.loads(fields[b"m"])
-            bucket = buckets[index]
-            if meta["o"] == "delivered":
-                bucket["delivered"] += 1
-            else:
-                bucket["failed"] += 1
-            if meta["n"] == 1 and meta["i"].encode() not in seen:
+            counted = [buckets[index], recent] if millis >= last_minute else [buckets[index]]
+            kind = "delivered" if meta["o"] == "delivered" else "failed"
+            first = meta["n"] == 1 and meta["i"].encode() not in seen
+            if first:
                 seen.add(meta["i"].encode())
-                bucket["events"] += 1
-        return buckets
+            for bucket in counted:
+                bucket[kind] += 1
+                bucket["events"] += 1 if first else 0
+        return buckets, recent
 
     # -- agents ----------------------------------------------------------------------------------
 
@@ -305,10 +309,9 @@ class ConsoleData:
 
     async def overview(self) -> dict[str, Any]:
         agents = await self.agents()
-        series = await self.series()
+        series, last = await self.series()
         rows = await self.admin.destination_rows()
         depth, _ = await self.admin.retry_depths()
-        last = series[-2] if len(series) > 1 else series[-1]  # the last complete minute
         return {
             "agents": {
                 "configured": len(agents),
@@ -318,7 +321,7 @@ class ConsoleData:
             },
             "events_per_s": round(last["events"] / 60, 2),
             "deliveries_per_s": round(last["delivered"] / 60, 2),
-            "failures_last_minute": last["failed"],
+            "failures_last_minute": last["failed"],  # the last 60 seconds
             "dead_letters": await self.admin.letters.count(),
             "retries_scheduled": depth,
             "destinations": {

@@ -6,7 +6,8 @@ One command starts, all on loopback:
 - Redis: ``--redis-url`` / ``REDIS_URL`` if given, else a private ``redis-server`` child
   (no persistence; see :mod:`bridge.demo.stack` for why there is no in-process broker);
 - the real bridge processes, exactly as production runs them: ``gws-bridge subscriber``,
-  ``gws-bridge worker`` and ``gws-bridge receiver`` on a generated configuration;
+  ``gws-bridge worker``, ``gws-bridge receiver`` and ``gws-bridge console`` on a generated
+  configuration (the console's URL and a viewer and an operator key for this run are printed);
 - a "CRM" (in this process) that verifies every Standard Webhooks signature.
 
 Then it plays a day in the contact center: agents start their shift through ``/v1/commands``,
@@ -29,6 +30,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -78,6 +80,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # -- start, run, stop --------------------------------------------------------------------------------
+
+
+def _console_port() -> int:
+    """8090 (the console's default) when it is free, so the URL is the same run after run; else any."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", 8090))
+        except OSError:
+            return free_port()
+    return 8090
 
 
 class _Interrupted(Exception):
@@ -145,6 +157,7 @@ async def run(args: argparse.Namespace) -> int:
     logs = Path(workdir.name)
     crm_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     api_key = secrets.token_urlsafe(24)
+    viewer_key, operator_key = f"viewer-{secrets.token_urlsafe(12)}", f"operator-{secrets.token_urlsafe(12)}"
     sink = CrmSink(crm_secret, on_event=terminal.delivered)
     supervisor = Supervisor()
     embedded: EmbeddedRedis | None = None
@@ -179,13 +192,15 @@ async def run(args: argparse.Namespace) -> int:
         sim_url = sim_config.url()
         sink_url = await sink.start()
         receiver_port = free_port()
+        console_port = _console_port()
         config_path = logs / "bridge.toml"
         config_path.write_text(
             render_config(
                 DemoConfig(
                     redis_url=redis_url, gws_url=sim_url, agents=agents, sink_url=sink_url,
                     receiver_port=receiver_port, api_key_hash=hash_api_key(api_key),
-                    password_env=_PASSWORD_ENV, secret_env=_SECRET_ENV,
+                    password_env=_PASSWORD_ENV, secret_env=_SECRET_ENV, console_port=console_port,
+                    console_key_hashes=(hash_api_key(viewer_key), hash_api_key(operator_key)),
                 )
             ),
             encoding="utf-8",
@@ -203,6 +218,7 @@ async def run(args: argparse.Namespace) -> int:
                       logs / "worker.log", True),
             ChildSpec("subscriber", bridge_command("subscriber", *quiet), env, logs / "subscriber.log", True),
             ChildSpec("receiver", bridge_command("receiver", *quiet), env, logs / "receiver.log", True),
+            ChildSpec("console", bridge_command("console", *quiet), env, logs / "console.log", True),
         ]  # fmt: skip
         children = [supervisor.start(spec) for spec in specs]
         terminal.line(f"started {', '.join(f'{c.name} (pid {c.pid})' for c in children)}; logs in {logs}")
@@ -218,18 +234,29 @@ async def run(args: argparse.Namespace) -> int:
             async with session.get(f"{receiver_url}/healthz") as reply:
                 return reply.status == 200
 
+        console_url = f"http://127.0.0.1:{console_port}"
+
+        async def console_ready() -> bool:
+            async with session.get(f"{console_url}/healthz") as reply:
+                return reply.status == 200
+
         async def subscriber_ready() -> bool:
             return int(simulator.status()["cometdClients"]) >= len(agents)
 
         try:
             await _wait_until("waiting for the worker", worker_ready, 60, children, stop)
             await _wait_until("waiting for the receiver", receiver_ready, 60, children, stop)
+            await _wait_until("waiting for the console", console_ready, 60, children, stop)
             await _wait_until(
                 "waiting for the subscriber's CometD sessions", subscriber_ready, 60, children, stop
             )
         finally:
             await redis.aclose()
-        terminal.line("the bridge is up: subscriber, worker and receiver are running")
+        terminal.line("the bridge is up: subscriber, worker, receiver and console are running")
+        terminal.line(
+            f"operator console: {console_url}/  (viewer key {viewer_key}, operator key {operator_key};"
+            " valid for this run only)"
+        )
 
         day = ScriptedDay(http, sim_url, receiver_url, api_key, agents, sink, terminal)
         pause = max(0.3, min(1.2, args.duration / 30))

@@ -123,6 +123,8 @@ class DemoConfig:
     api_key_hash: str
     password_env: str
     secret_env: str
+    console_port: int = 8090
+    console_key_hashes: tuple[str, str] | None = None  # (viewer, operator)
 
 
 def _q(value: str) -> str:
@@ -169,7 +171,19 @@ def render_config(config: DemoConfig) -> str:
         "[[routes]]",
         'events = ["*"]',
         'destinations = ["crm"]',
+        "",
+        "[console]",
+        'host = "127.0.0.1"',
+        f"port = {config.console_port}",
+        "agent_status_interval = 2.0",
+        'masked_keys = ["CreditCard"]',
     ]
+    if config.console_key_hashes is not None:
+        for name, role, key_hash in zip(
+            ("demo-viewer", "demo-operator"), ("viewer", "operator"), config.console_key_hashes, strict=True
+        ):
+            lines += ["", "[[console.keys]]", f"name = {_q(name)}", f"role = {_q(role)}",
+                      f"api_key_hash = {_q(key_hash)}"]  # fmt: skip
     for agent in config.agents:
         lines += ["", "[[agents]]", f"username = {_q(agent)}", f"password_env = {_q(config.password_env)}"]
     return "\n".join(lines) + "\n"

@@ -102,6 +102,8 @@ def test_demo_plays_the_day_through_the_bridge_and_prints_a_summary() -> None:
     assert "0 repeated deliveries, 0 bad signatures" in summary
     assert "0 refused" in stdout
     assert "NOT durable" in stdout
+    console = r"operator console: http://127\.0\.0\.1:\d+/ +\(viewer key viewer-\S+, operator key operator-"
+    assert any(re.search(console, line) for line in lines)
     assert "Traceback" not in stderr
     assert not _wait_gone(_started_pids(lines), 5)
 

@@ -68,7 +68,9 @@ class BridgeStack:
         self.sink = sink
         self.tmp_path = tmp_path
         self.api_key = secrets.token_urlsafe(16)
+        self.viewer_key, self.operator_key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         self.receiver_port = free_port()
+        self.console_port = free_port()
         self.children: list[ChildProcess] = []
         self.env: dict[str, str] = {}  # added to the children's environment (secret references)
         self.config = tmp_path / "bridge.toml"
@@ -79,6 +81,7 @@ class BridgeStack:
         *,
         destinations: list[dict[str, Any]] | None = None,
         routes: list[dict[str, Any]] | None = None,
+        console: dict[str, Any] | None = None,
         **delivery: Any,
     ) -> None:
         """(Re)write the configuration: the ``crm`` webhook plus ``destinations``; ``routes`` replace
@@ -97,6 +100,14 @@ class BridgeStack:
             "inbound": {
                 "host": "127.0.0.1", "port": self.receiver_port, "outcome_timeout": 5.0,
                 "clients": [{"name": "crm", "api_key_hashes": [hash_api_key(self.api_key)], "agents": ["*"]}],
+            },
+            "console": {
+                "host": "127.0.0.1", "port": self.console_port, "agent_status_interval": 1.0,
+                "keys": [
+                    {"name": "vera", "role": "viewer", "api_key_hash": hash_api_key(self.viewer_key)},
+                    {"name": "otto", "role": "operator", "api_key_hash": hash_api_key(self.operator_key)},
+                ],
+                **(console or {}),
             },
         }  # fmt: skip
         self.config.write_text(to_toml(config), encoding="utf-8")
@@ -132,6 +143,24 @@ class BridgeStack:
 
     def start_receiver(self) -> ChildProcess:
         return self._start("receiver", "--config", str(self.config), "--log-level", "WARNING")
+
+    def start_console(self) -> ChildProcess:
+        """``gws-bridge console`` on :attr:`console_url`; :meth:`wait_ready` waits for it."""
+        return self._start("console", "--config", str(self.config), "--log-level", "INFO")
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+    async def console_healthy(self) -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
+                http.get(f"{self.console_url}/healthz") as reply,
+            ):
+                return reply.status == 200
+        except aiohttp.ClientError:
+            return False
 
     @property
     def receiver_url(self) -> str:
@@ -178,6 +207,8 @@ class BridgeStack:
                 await self.wait_until(f"{child.name} to poll", lambda c=child: self.worker_ready(c), within)
             elif child.name == "receiver":
                 await self.wait_until("the receiver", self.receiver_healthy, within)
+            elif child.name == "console":
+                await self.wait_until("the console", self.console_healthy, within)
 
         async def connected() -> bool:
             return int((await self.sim.status())["cometdClients"]) >= expected
