@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """List, enable, disable or test; 1 on an unknown destination, ``ConfigError`` on a configuration error."""
+    """List, enable, disable or test; 1 on an unknown destination; ``ConfigError`` on a bad config."""
     settings = load_settings(args.config)
     redis = Redis.from_url(settings.redis_url)
     admin = DeliveryAdmin(settings, redis)
@@ -62,7 +62,9 @@ async def run(args: argparse.Namespace) -> int:
         try:
             if args.action == "enable":
                 moved, kicks = await admin.enable(args.name)
-                print(f"{args.name}: enabled; {moved} kept event(s) and {kicks} ordered subject(s) rescheduled")
+                print(
+                    f"{args.name}: enabled; {moved} kept event(s) and {kicks} ordered subject(s) rescheduled"
+                )
             elif args.action == "disable":
                 changed = await admin.disable(args.name, args.reason)
                 print(f"{args.name}: {'disabled' if changed else 'already disabled'}")
