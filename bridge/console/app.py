@@ -149,9 +149,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError as exc:
-        raise Problem(400, "body is not JSON", kind="malformed") from exc
+        raise Problem(400, "body is not JSON", kind="malformed-body") from exc
     if not isinstance(body, dict):
-        raise Problem(400, "body must be a JSON object", kind="malformed")
+        raise Problem(400, "body must be a JSON object", kind="malformed-body")
     return body
 
 

@@ -66,9 +66,8 @@ class Recorder:
                     finish(pipe)
                 if log is not None:  # the console's record rides along: no extra round trip
                     log.add_to(pipe, name, results)
+                    log = None
                 await pipe.execute()
-        elif log is not None:
-            await log.add(name, results)
         now = time.time()
         counts: dict[Outcome, int] = {}
         for r in results:
@@ -99,6 +98,8 @@ class Recorder:
             await self._announce_dead(name, dead)
         if tripped:
             await self._announce_disabled(config, reason)
+        if log is not None:  # nothing else to write: the console's record goes last, on its own
+            await log.add(name, results)
 
     async def record_unknown(
         self, destination: str, deliveries: list[QueuedDelivery], finish: Finish | None = None
