@@ -132,21 +132,47 @@ class AgentEngine:
         user.device.supervisor_monitoring = None
         self.publish_device(user)
 
+    # -- device availability ----------------------------------------------------------------------
+
+    def set_device_state(self, user: User, device_state: str) -> None:
+        """``deviceState`` ``Active`` / ``Inactive``; a DeviceStateChangeMessage when it changes."""
+        if user.device.state == device_state:
+            return
+        user.device.state = device_state
+        self.publish_device(user)
+
+    def set_voice_available(self, available: bool) -> None:
+        """The Voice service went down or came back: the devices in use go Inactive / Active.
+
+        ``/v2/me/devices`` is where GWS reports "the availability of a user's devices"
+        (003:4776); a device no session uses (after EndContactCenterSession) stays Inactive.
+        """
+        for user in self.state.users.values():
+            if not user.device.assigned:
+                continue  # not in use: stays Inactive, nothing to tell
+            self.set_device_state(user, "Active" if available else "Inactive")
+
     # -- session and password ---------------------------------------------------------------------
 
     def start_session(self, user: User) -> None:
-        """Log the agent in (NotReady) when logged out; nothing when already logged in."""
+        """Assign the device (Active) and log the agent in (NotReady) when logged out; nothing
+        is published when the agent was logged in already (002:10281)."""
         if user.device.user_state.state == "LoggedOut":
+            user.device.assigned = True
+            user.device.state = "Active"
             state = agent_state_by_operation("NotReady")
             assert state is not None
             self.set_voice_state(user, state)
 
     @staticmethod
     def end_session(user: User) -> None:
-        """Log the device out; GWS sends no notification for EndContactCenterSession."""
+        """Log the device out and unassign it (Inactive); GWS sends no notification for
+        EndContactCenterSession (002:10358)."""
         state = agent_state_by_operation("Offline")
         assert state is not None
         user.device.user_state = state
+        user.device.assigned = False
+        user.device.state = "Inactive"
 
     def change_password(self, user: User, body: dict[str, Any]) -> None:
         """Check ``oldPassword`` (base64) and set ``newPassword``; the outcome goes to ``/v2/me``."""

@@ -151,7 +151,7 @@ class MessageBuilder:
         device: Device = user.device
         body: dict[str, Any] = {
             "id": device.id,
-            "deviceState": "Active",
+            "deviceState": device.state,
             "userState": device.user_state.as_json(),
             "phoneNumber": device.phone_number,
             "e164Number": device.phone_number,

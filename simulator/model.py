@@ -93,6 +93,10 @@ class Device:
     id: str
     phone_number: str
     user_state: UserState
+    # deviceState (003:4781, "Active, or Inactive"): whether the device is available — in service
+    # and assigned to the agent's session. Going Offline leaves it Active (the Offline sample).
+    state: str = "Active"
+    assigned: bool = True  # to the agent's contact-center session (EndContactCenterSession unassigns)
     do_not_disturb: bool = False
     forward_to: str | None = None
     telephony_network: str = "Private"

@@ -104,6 +104,8 @@ class Simulator:
         service_id, name = SERVICES[canonical]
         message = self.builder.service_message(service_id, name, canonical, state)
         self.publish(TOPIC_SERVICES, message, None)
+        if canonical == "Voice":
+            self.agents.set_voice_available(self.service_available("Voice"))
         return message["service"]
 
     def service_available(self, service_type: str) -> bool:

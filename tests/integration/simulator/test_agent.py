@@ -258,3 +258,33 @@ async def test_dnd_per_channel_and_voice_channel_read(simulator, agent):
     assert devices(simulator)[-1]["data"]["devices"][0]["doNotDisturb"] == "On"
     status, voice = await agent.get("/me/channels/voice")
     assert status == 200 and voice["channel"]["userState"]["state"] == "NotReady"
+
+
+async def test_device_state_follows_the_voice_service_and_the_session(simulator, agent):
+    # Offline keeps the device Active (cometd_device_DeviceStateChange_Offline.json)
+    await agent.post("/me/channels/voice", {"operationName": "Offline"})
+    assert devices(simulator)[-1]["data"]["devices"][0]["deviceState"] == "Active"
+    published = len(devices(simulator))
+    await simulator.set_service("Voice", "Inactive")
+    down = devices(simulator)[published:]
+    assert [m["data"]["devices"][0]["deviceState"] for m in down] == ["Inactive"]
+    assert_same_shape(down[0], "cometd_device_DeviceStateChange_Offline")
+    assert {m["data"]["devices"][0]["deviceState"] for m in devices(simulator, "agent0002")} == {"Inactive"}
+    await simulator.set_service("Voice", "Inactive")  # unchanged: nothing more
+    assert len(devices(simulator)) == published + 1
+    await simulator.set_service("Voice", "Active")
+    assert devices(simulator)[-1]["data"]["devices"][0]["deviceState"] == "Active"
+
+    await agent.post("/me", {"operationName": "EndContactCenterSession"})
+    async with simulator.agent_client("agent0001") as again:
+        await again.login()
+        _, body = await again.get("/me/devices?fields=*")
+        assert body["devices"][0]["deviceState"] == "Inactive"  # unassigned, as in the devices listing
+        published = len(devices(simulator))
+        await simulator.set_service("Voice", "Inactive")
+        await simulator.set_service("Voice", "Active")
+        assert len(devices(simulator)) == published  # a device nobody uses tells nothing
+        await again.post("/me", {"operationName": "StartContactCenterSession", "channels": ["voice"]})
+        (login,) = devices(simulator)[published:]
+        assert login["data"]["devices"][0]["deviceState"] == "Active"
+        assert login["data"]["devices"][0]["userState"]["state"] == "NotReady"
