@@ -103,6 +103,7 @@ class EventType(str, Enum):
     CALL_DATA_CHANGED = "call.data_changed", "Attached data (userData) on a call changed"
     CALL_DTMF_SENT = "call.dtmf_sent", "DTMF digits were sent on a call"
     CALL_RECORDING_CHANGED = "call.recording_changed", "Call recording started, paused, resumed or stopped"
+    CALL_MUTE_CHANGED = "call.mute_changed", "The agent muted or unmuted their side of a call (MuteCall)"
     CALL_MONITORING_CHANGED = "call.monitoring_changed", "Supervisor monitoring of a call changed"
     CALL_DISPOSITION_SET = "call.disposition_set", "A disposition code was set on a call (SetCallDisposition)"
     CALL_ERROR = "call.error", "GWS reported an asynchronous error for a call operation"

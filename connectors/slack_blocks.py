@@ -163,6 +163,7 @@ _CALL_LINES = {
     "call.data_changed": (":memo:", "Call data changed"),
     "call.dtmf_sent": (":1234:", "DTMF sent"),
     "call.recording_changed": (":red_circle:", "Recording"),
+    "call.mute_changed": (":mute:", "Mute"),
     "call.monitoring_changed": (":eyes:", "Monitoring changed"),
     "call.disposition_set": (":label:", "Disposition set"),
     "call.error": (":warning:", "Call error"),
@@ -238,6 +239,8 @@ def _render_call_line(event: Event) -> SlackMessage:
         detail = escape(data.get("recording_state") or "")
     elif event.type == "call.disposition_set":
         detail = escape(data.get("disposition") or "")
+    elif event.type == "call.mute_changed":
+        detail = "on" if data.get("muted") else "off"
     elif event.type == "call.error":
         detail = escape(data.get("error_message") or data.get("message") or data.get("error") or "")
     text = f"{emoji} *{label}*" + (f" — {detail}" if detail else "")

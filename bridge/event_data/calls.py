@@ -19,6 +19,7 @@ __all__ = [
     "CallError",
     "CallEstablished",
     "CallHeld",
+    "CallMuteChanged",
     "CallRecordingChanged",
     "CallReleased",
     "CallRetrieved",
@@ -169,6 +170,13 @@ class CallRecordingChanged(CallData):
     """The new recording state."""
     previous_recording_state: str | None
     """The recording state before; ``null`` if it was never reported."""
+
+
+class CallMuteChanged(CallData):
+    muted: bool
+    """The agent's side is muted now: the other parties cannot hear the agent."""
+    previous_muted: bool
+    """``muted`` before."""
 
 
 class CallError(GwsEventData):

@@ -3,8 +3,8 @@
 One call message can carry several changes at once; each becomes its own
 event, in this order: the state transition (``call.dialing`` … ``call.held``,
 Held → Established is ``call.retrieved``), participants, attached data (and a
-disposition), recording, monitoring, DTMF, an error carried on the call — and
-``call.released`` last, so that a call's final event is always its release.
+disposition), recording, the agent's mute, monitoring, DTMF, an error carried on
+the call — and ``call.released`` last, so that a call's final event is always its release.
 
 A call first seen past its start (Established, Held or Released: its earlier
 notifications never reached us, e.g. GWS published them while the CometD
@@ -61,7 +61,8 @@ def _stale(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return state in _EARLY and old_state in ("Established", "Held")
 
 
-_MONITORING_KEYS = ("muted", "supervisor_listening_in", "monitored_user_muted", "monitoring")
+# The agent's own mute (``mute``, MuteCall / UnmuteCall) is call.mute_changed, not monitoring.
+_MONITORING_KEYS = ("supervisor_listening_in", "monitored_user_muted", "monitoring")
 
 
 def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False) -> bool:
@@ -155,6 +156,17 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
             subject,
             {**base, "previous_recording_state": old.get("recording_state")},
             change=str(base["recording_state"]),
+            record=record,
+        )
+
+    old_muted, muted = old.get("muted"), base["muted"]
+    if known and old_muted is not None and muted is not None and muted != old_muted and state != "Released":
+        # a value learnt for the first time is not a change; a call's mute ends with the call
+        ctx.emit(
+            EventType.CALL_MUTE_CHANGED,
+            subject,
+            {**base, "previous_muted": old_muted},
+            change=str(muted),
             record=record,
         )
 

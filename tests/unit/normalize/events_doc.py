@@ -58,6 +58,13 @@ def _inactive_device() -> list[Event]:
     return _feed(message, inactive)
 
 
+def _muted_call() -> list[Event]:
+    answered = _load("cometd_call_StatusChange_Established_Answer.json")
+    muted = copy.deepcopy(answered)
+    muted["data"]["call"]["mute"] = "On"  # type: ignore[index]
+    return _feed(answered, muted)
+
+
 def _completed_after_recovery() -> list[Event]:
     state = MemoryState()
     for name in ("cometd_interaction_email_invited.json", "synthetic_interaction_email_accepted.json"):
@@ -112,6 +119,10 @@ SCENARIOS: dict[EventType, tuple[str, Steps]] = {
             CALL + "CallRecordingStateChange_Recording_Start.json",
             CALL + "CallRecordingStateChange_Paused_Pause.json",
         ],
+    ),
+    EventType.CALL_MUTE_CHANGED: (
+        "`…Established_Answer.json`, then the same call with mute On (no MuteCall sample)",
+        _muted_call,
     ),
     EventType.CALL_MONITORING_CHANGED: (
         "`…SwitchToBargeIn.json` then `…MonitoredUserMutedStateChange_Mute.json`",

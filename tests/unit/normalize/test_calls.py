@@ -206,6 +206,32 @@ def test_mute_then_unmute_monitored_user(state: MemoryState) -> None:
     assert [e.data["monitored_user_muted"] for e in events[1:]] == [True, False]
 
 
+def test_agent_mute_is_call_mute_changed_not_monitoring(state: MemoryState) -> None:
+    # the seeds document MuteCall without its notification: the call resource's "mute" flips
+    answered = _message("cometd_call_StatusChange_Established_Answer.json")
+    assert answered["data"]["call"]["mute"] == "Off"
+    muted = copy.deepcopy(answered)
+    muted["data"]["call"]["mute"] = "On"
+    events = []
+    for message in (answered, muted, muted, answered):
+        events += normalize(message, agent=AGENT, state=state)
+    assert [e.type for e in events] == ["call.established", "call.mute_changed", "call.mute_changed"]
+    on, off = events[1:]
+    assert (on.data["previous_muted"], on.data["muted"]) == (False, True)
+    assert (off.data["previous_muted"], off.data["muted"]) == (True, False)
+    assert on.id != off.id
+    assert not normalize(muted, agent=AGENT, state=MemoryState())[1:]  # first sight: nothing changed
+
+
+def test_monitored_user_mute_does_not_look_like_the_agents_own_mute(state: MemoryState) -> None:
+    events = feed(
+        state,
+        "cometd_call_StatusChange_Established_SwitchToBargeIn.json",
+        "cometd_call_MonitoredUserMutedStateChange_Mute.json",
+    )
+    assert "call.mute_changed" not in [e.type for e in events]
+
+
 def test_8_5_1_participants_spell_e164_as_e164digits() -> None:
     (event,) = feed(MemoryState(), "cometd_call_StatusChange_Dialing_003.json")
     assert event.data["participants"] == [{"number": "2", "e164": "2", "formatted": "2"}]
