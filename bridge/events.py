@@ -126,6 +126,10 @@ class EventType(str, Enum):
         "interaction.reply_created",
         "An outbound e-mail (a reply, or a new e-mail) was created for the agent to compose",
     )
+    INTERACTION_QUEUED = (
+        "interaction.queued",
+        "The agent placed an e-mail or chat in a queue (PlaceInQueue): it is no longer theirs",
+    )
     INTERACTION_UPDATED = "interaction.updated", "Properties or data of an interaction changed"
     INTERACTION_COMPLETED = "interaction.completed", "An interaction was completed"
     CHAT_MESSAGE = "chat.message", "A new entry appeared in a chat transcript"

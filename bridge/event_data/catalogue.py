@@ -85,6 +85,7 @@ CONTRACTS: dict[EventType, Contract] = {
     E.INTERACTION_ACCEPTED: Contract(InteractionLifecycle),
     E.INTERACTION_REVOKED: Contract(InteractionLifecycle),
     E.INTERACTION_REPLY_CREATED: Contract(InteractionLifecycle),
+    E.INTERACTION_QUEUED: Contract(InteractionLifecycle),
     E.INTERACTION_UPDATED: Contract(InteractionUpdated),
     E.INTERACTION_COMPLETED: Contract(InteractionLifecycle),
     E.CHAT_MESSAGE: Contract(ChatMessage),

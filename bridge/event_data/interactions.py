@@ -75,8 +75,8 @@ class InteractionData(InteractionFields):
 
 class InteractionLifecycle(InteractionData):
     state: str
-    """The lifecycle state, as GWS spells it (``Invited``; ``Completed``, ``Closed``, ``Stopped``
-    or ``Done`` for ``interaction.completed``)."""
+    """The lifecycle state, as GWS spells it (``Invited``; ``Queued`` for ``interaction.queued``;
+    ``Completed``, ``Closed``, ``Stopped`` or ``Done`` for ``interaction.completed``)."""
 
 
 class InteractionUpdated(InteractionData):

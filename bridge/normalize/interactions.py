@@ -5,7 +5,8 @@ Nested: ``data.interaction{…}``; flat: the interaction's fields straight in
 ``content`` or ``email_object`` (C3). Subject: ``interaction/<id>``.
 
 Lifecycle states map to ``interaction.invited`` / ``accepted`` / ``revoked``
-/ ``reply_created`` / ``completed``; ``PropertiesChanged`` and any other state
+/ ``reply_created`` / ``queued`` / ``completed`` (the last three end the agent's
+hold on it: the record is closed); ``PropertiesChanged`` and any other state
 become ``interaction.updated`` when something actually changed. Chat transcript
 entries (``content.events[]``, resent whole and out of order, C6) become
 ``chat.message`` once each, in entry-id order: the seen entry ids are kept in
@@ -36,13 +37,14 @@ _LIFECYCLE: dict[str, EventType] = {
     "accepted": EventType.INTERACTION_ACCEPTED,
     "revoked": EventType.INTERACTION_REVOKED,
     "replycreated": EventType.INTERACTION_REPLY_CREATED,
+    "queued": EventType.INTERACTION_QUEUED,  # PlaceInQueue ends the agent's ownership (003:2121)
     "completed": EventType.INTERACTION_COMPLETED,
     "closed": EventType.INTERACTION_COMPLETED,
     "stopped": EventType.INTERACTION_COMPLETED,
     "done": EventType.INTERACTION_COMPLETED,
 }
 _STICKY = ("channel", "subject", "from_address", "to_address", "interaction_type", "interaction_subtype")
-TERMINAL = frozenset({"revoked", "completed", "closed", "stopped", "done"})
+TERMINAL = frozenset({"revoked", "queued", "completed", "closed", "stopped", "done"})
 
 
 def _first_str(source: dict[str, Any], *keys: str) -> str | None:

@@ -106,6 +106,7 @@ _INTERACTION_NOTIFICATION = {
     "interaction.accepted": "Accepted",
     "interaction.revoked": "Revoked",
     "interaction.reply_created": "ReplyCreated",
+    "interaction.queued": "Queued",
     "interaction.updated": "PropertiesChanged",
     "interaction.completed": "Completed",
     "chat.message": "NewMessage",

@@ -177,6 +177,14 @@ SCENARIOS: dict[EventType, tuple[str, Steps]] = {
         "`…email_ReplyCreated_Reply.json`",
         [IX + "email_ReplyCreated_Reply.json"],
     ),
+    EventType.INTERACTION_QUEUED: (
+        "`…email_invited.json`, `synthetic_interaction_email_accepted.json`, then `…email_queued.json`",
+        [
+            IX + "email_invited.json",
+            "synthetic_interaction_email_accepted.json",
+            "synthetic_interaction_email_queued.json",
+        ],
+    ),
     EventType.INTERACTION_UPDATED: ("`…chat_PropertiesChanged.json`", [IX + "chat_PropertiesChanged.json"]),
     EventType.INTERACTION_COMPLETED: (
         "state recovery: an accepted e-mail no longer listed by GWS",

@@ -7,7 +7,7 @@ import random
 
 import orjson
 
-from bridge.normalize import MemoryState, normalize
+from bridge.normalize import MemoryState, Snapshot, normalize, normalize_snapshot
 
 from .conftest import AGENT, feed, fixture_bytes
 
@@ -111,3 +111,20 @@ def test_properties_changed_without_capabilities_is_not_a_change(state: MemorySt
     assert event.data["capabilities"] == ["Accept", "Reject"]
     assert event.data["data_changes"]["changed"] == {"Subject": "Billing"}
     assert event.data["previous_state"] == "Invited"
+
+
+def test_email_placed_in_a_queue_closes_its_record(state: MemoryState) -> None:
+    events = feed(
+        state,
+        "cometd_interaction_email_invited.json",
+        "synthetic_interaction_email_accepted.json",
+        "synthetic_interaction_email_queued.json",
+    )
+    assert [e.type for e in events] == ["interaction.invited", "interaction.accepted", "interaction.queued"]
+    queued = events[-1]
+    assert (queued.data["previous_state"], queued.data["state"]) == ("Accepted", "Queued")
+    assert queued.data["queue"] == "SimpleEmailSecondLineQueue"
+    assert "interaction/0000Ka8WP8G94H9A" in state.get("meta/finished")["q"]  # retired
+    assert feed(state, "synthetic_interaction_email_queued.json") == []  # a replay: nothing
+    # a recovery that no longer finds it reports nothing more (it is not "completed" by the agent)
+    assert normalize_snapshot(Snapshot(interactions={"interactions": []}), agent=AGENT, state=state) == []
