@@ -39,14 +39,16 @@ class AgentEngine:
     # -- agent state ------------------------------------------------------------------------------
 
     @staticmethod
-    def resolve_state(operation: str, body: dict[str, Any]) -> UserState:
-        """The userState for an agent-state operation (system or custom); OperationError 2 if unknown."""
+    def resolve_state(operation: str) -> UserState:
+        """The userState for an agent-state operation (system or custom); OperationError 2 if unknown.
+
+        Agent-state operations take no parameter but ``operationName`` (002:8884, 000:58): the
+        reason and work mode come from the operation's ``settings/agent-states`` definition; a
+        request's other attributes (``reasonCode``, …) are ignored.
+        """
         state = agent_state_by_operation(operation)
         if state is None:
             raise OperationError(2, f"Unknown agent state operation '{operation}'")
-        reason = body.get("reasonCode") or body.get("reason")
-        if reason:
-            state.reason = str(reason)
         return state
 
     def set_voice_state(self, user: User, new: UserState) -> bool:
@@ -68,12 +70,12 @@ class AgentEngine:
         self.publish(TOPIC_CHANNELS, self.builder.channels_message(user, [channel]), user.user_name)
         return True
 
-    def set_all_channels(self, user: User, operation: str, body: dict[str, Any]) -> None:
+    def set_all_channels(self, user: User, operation: str) -> None:
         """``POST /me`` Ready/NotReady: voice device and every media channel."""
-        self.set_voice_state(user, self.resolve_state(operation, body))
+        self.set_voice_state(user, self.resolve_state(operation))
         changed = []
         for channel in _MEDIA:
-            new = self.resolve_state(operation, body)
+            new = self.resolve_state(operation)
             if not _same(user.channels[channel].user_state, new):
                 user.channels[channel].user_state = new
                 changed.append(channel)

@@ -79,7 +79,7 @@ async def post_me(request: web.Request) -> web.Response:
             if name.startswith("DoNotDisturb"):
                 sim.agents.set_dnd(user, name == "DoNotDisturbOn")
             else:
-                sim.agents.set_all_channels(user, name, body)
+                sim.agents.set_all_channels(user, name)
         elif name == "StartContactCenterSession":
             channels = require(body, "channels")
             if not isinstance(channels, list):
@@ -113,13 +113,13 @@ async def post_channel(request: web.Request) -> web.Response:
             if name.startswith("DoNotDisturb"):
                 sim.agents.set_dnd(user, name == "DoNotDisturbOn", channels=False)
             else:
-                sim.agents.set_voice_state(user, sim.agents.resolve_state(name, body))
+                sim.agents.set_voice_state(user, sim.agents.resolve_state(name))
         elif channel not in user.channels:
             raise OperationError(6, f"Channel '{channel}' not found")
         elif name.startswith("DoNotDisturb"):
             sim.agents.set_channel_dnd(user, channel, name == "DoNotDisturbOn")
         else:
-            sim.agents.set_channel_state(user, channel, sim.agents.resolve_state(name, body))
+            sim.agents.set_channel_state(user, channel, sim.agents.resolve_state(name))
     except OperationError as error:
         return _fail(envelope, error)
     return _reply(envelope)
@@ -163,7 +163,7 @@ async def post_device(request: web.Request) -> web.Response:
         elif name == "Dial":
             sim.voice.dial(user, require_destination(body), body.get("userData"))
         else:
-            sim.agents.set_voice_state(user, sim.agents.resolve_state(name, body))
+            sim.agents.set_voice_state(user, sim.agents.resolve_state(name))
     except OperationError as error:
         return _fail(Envelope.S0, error)
     return _reply(Envelope.S0)

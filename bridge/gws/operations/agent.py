@@ -38,19 +38,15 @@ async def ready(client: GwsRestClient) -> Reply:
     return await client.perform(build.ready().request)
 
 
-async def not_ready(
-    client: GwsRestClient, *, reason: str | None = None, work_mode: str | None = None
-) -> Reply:
-    """Voice channel NotReady.
+async def not_ready(client: GwsRestClient) -> Reply:
+    """Voice channel NotReady, without a reason or work mode.
 
-    The seeds document NotReady without parameters; a reason is normally expressed as a custom
-    agent-state operation (:func:`agent_state_operation`). When ``reason`` / ``work_mode`` are
-    given they are sent as ``reasonCode`` / ``workMode`` (the attribute names of the 8.5.1
-    agent-state settings), which GWS passes to T-Server.
+    NotReady takes no parameter but ``operationName`` (002:8884-8960; on ``/me``, 000:58-89).
+    A reason code or work mode is an agent-state definition in ``settings/agent-states``
+    (e.g. ``AuxWork``, ``Training``): send its operation with :func:`agent_state_operation`,
+    as the ``agent.not_ready`` command does.
     """
-    if reason is None and work_mode is None:
-        return await client.perform(build.not_ready().request)
-    return await agent_state_operation(client, "NotReady", reasonCode=reason, workMode=work_mode)
+    return await client.perform(build.not_ready().request)
 
 
 async def after_call_work(client: GwsRestClient) -> Reply:

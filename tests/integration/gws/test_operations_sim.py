@@ -55,11 +55,11 @@ CASES: list[tuple[str, Run, str, str, dict[str, Any] | None, bool]] = [
     ("ready", lambda c: ops.ready(c.client), "POST", "/me/channels/voice", _op("Ready"), False),
     ("not_ready", lambda c: ops.not_ready(c.client), "POST", "/me/channels/voice", _op("NotReady"), False),
     (
-        "not_ready_reason",
-        lambda c: ops.not_ready(c.client, reason="Lunch", work_mode="AuxWork"),
+        "custom_agent_state",
+        lambda c: ops.agent_state_operation(c.client, "OutToLunch"),
         "POST",
         "/me/channels/voice",
-        _op("NotReady", reasonCode="Lunch", workMode="AuxWork"),
+        _op("OutToLunch"),
         False,
     ),
     (
@@ -570,10 +570,15 @@ async def test_call_flow_changes_state_in_gws(ctx: Ctx) -> None:
 
 
 async def test_agent_state_changes_in_gws(ctx: Ctx) -> None:
-    await ops.not_ready(ctx.client, reason="Lunch")
+    # a reason is an agent-state definition (settings/agent-states), not a NotReady parameter
+    await ops.agent_state_operation(ctx.client, "OutToLunch")
     (device,) = await ops.get_devices(ctx.client)
     assert device["userState"]["state"] == "NotReady"
-    assert device["userState"].get("reason") == "Lunch"
+    assert device["userState"].get("reason") == "OutToLunch"
+    await ops.not_ready(ctx.client)
+    (device,) = await ops.get_devices(ctx.client)
+    assert device["userState"]["state"] == "NotReady"
+    assert "reason" not in device["userState"]
     await ops.ready(ctx.client)
     (device,) = await ops.get_devices(ctx.client)
     assert device["userState"]["state"] == "Ready"

@@ -288,3 +288,14 @@ async def test_device_state_follows_the_voice_service_and_the_session(simulator,
         (login,) = devices(simulator)[published:]
         assert login["data"]["devices"][0]["deviceState"] == "Active"
         assert login["data"]["devices"][0]["userState"]["state"] == "NotReady"
+
+
+async def test_not_ready_takes_no_reason_parameter(simulator, agent):
+    # the seeds define no parameter on NotReady (002:8884, 000:58): a reason is an agent state
+    for path in ("/me/channels/voice", "/me"):
+        await agent.post(path, {"operationName": "Ready"})
+        await agent.post(path, {"operationName": "NotReady", "reasonCode": "Lunch", "workMode": "AuxWork"})
+        user_state = devices(simulator)[-1]["data"]["devices"][0]["userState"]
+        assert user_state == {"id": user_state["id"], "displayName": "Not Ready", "state": "NotReady"}
+    await agent.post("/me/channels/voice", {"operationName": "OutToLunch"})
+    assert devices(simulator)[-1]["data"]["devices"][0]["userState"]["reason"] == "OutToLunch"
