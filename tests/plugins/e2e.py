@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import secrets
 import signal
 import time
@@ -45,6 +46,8 @@ from tests.plugins.simulator import SimulatorHandle
 __all__ = ["BridgeStack", "CallReport", "Delivered", "VerifyingSink", "check_calls"]
 
 REPO = Path(__file__).resolve().parents[2]
+# what bridge.gws.session logs once an agent's session has subscribed and recovered its state
+_RECOVERED = re.compile(r"agent (\S+) state recovered")
 
 # Retries that outlast a few seconds of sink outage (≈ 25 s in all) and a short visibility
 # timeout, so a SIGKILLed worker's task comes back within the test.
@@ -200,7 +203,9 @@ class BridgeStack:
             await asyncio.sleep(0.1)
 
     async def wait_ready(self, *, agents: int | None = None, within: float = 40.0) -> None:
-        """Every started worker polls, the receiver answers, and ``agents`` CometD clients are connected."""
+        """Every started worker polls, the receiver answers, ``agents`` CometD clients are connected
+        and, with a subscriber started, that many agents' sessions have subscribed and recovered
+        (a client exists from its handshake on, before its subscriptions)."""
         expected = len(self.sim.agents) if agents is None else agents
         for child in self.children:
             if child.name == "worker":
@@ -214,6 +219,17 @@ class BridgeStack:
             return int((await self.sim.status())["cometdClients"]) >= expected
 
         await self.wait_until(f"{expected} CometD clients", connected, within)
+        if any(child.name == "subscriber" for child in self.children):
+            caught_up = lambda: len(self.recovered_agents()) >= expected  # noqa: E731
+            await self.wait_until(f"{expected} agent sessions caught up", caught_up, within)
+
+    def recovered_agents(self) -> set[str]:
+        """Agents whose session logged its first state recovery (it is subscribed by then)."""
+        found: set[str] = set()
+        for child in self.children:
+            if child.name == "subscriber" and child.spec.log is not None and child.spec.log.exists():
+                found.update(_RECOVERED.findall(child.spec.log.read_text(errors="replace")))
+        return found
 
     async def receiver_healthy(self) -> bool:
         try:
