@@ -3,7 +3,9 @@
 A request is authenticated by a live ``JSESSIONID`` cookie or by Basic credentials (which open
 a new session and set the cookie). CSRF tokens belong to the session: GET replies carry
 ``X-CSRF-HEADER``/``X-CSRF-TOKEN``; a POST/PUT/DELETE without the session's token gets 403 when
-CSRF is on. ``EndContactCenterSession`` and ``/sim/restart`` drop sessions.
+CSRF is on. ``EndContactCenterSession`` and ``/sim/restart`` drop sessions. A session also
+holds its workbin subscriptions (``Subscribe``): they end with it, so a new login must subscribe
+again.
 
 The middleware guards everything under ``/api/`` but the version resource — CometD included, as
 GWS's one security filter does: a CometD request without credentials gets the REST 401, and a
@@ -20,7 +22,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -29,6 +31,7 @@ from aiohttp import web
 from simulator.model import SimState, User
 
 __all__ = [
+    "ALL_WORKBINS",
     "COOKIE",
     "CSRF_HEADER",
     "SESSION_KEY",
@@ -54,12 +57,18 @@ class AuthConfig:
     session_idle_timeout: float = 1800.0
 
 
+#: what a workbin ``Subscribe`` without a workbin id (``POST /me/workbins``) subscribes to
+ALL_WORKBINS = "*"
+
+
 @dataclass(slots=True)
 class Session:
     id: str
     user_name: str
     csrf_token: str
     last_seen: float
+    # workbin ids this HTTP session subscribed to (SubscribeWorkbinEvents), or ALL_WORKBINS
+    workbins: set[str] = field(default_factory=set)
 
 
 class SessionStore:
@@ -115,6 +124,17 @@ class SessionStore:
         count = len(self.sessions)
         self.sessions.clear()
         return count
+
+    def subscribed_to_workbin(self, user_name: str, workbin_id: str) -> bool:
+        """True when a live session of ``user_name`` subscribed to the workbin (or to all of them)."""
+        now = time.monotonic()
+        limit = self.config.session_idle_timeout
+        return any(
+            session.user_name == user_name
+            and (workbin_id in session.workbins or ALL_WORKBINS in session.workbins)
+            and now - session.last_seen <= limit
+            for session in self.sessions.values()
+        )
 
     def live_count(self) -> int:
         now = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -44,11 +45,13 @@ class MediaEngine:
         publish: Publish,
         *,
         invite_timeout: float | None = None,
+        workbin_subscribed: Callable[[User, Workbin], bool] = lambda user, workbin: True,
     ) -> None:
         self.state = state
         self.builder = builder
         self.publish = publish
         self.invite_timeout = invite_timeout
+        self.workbin_subscribed = workbin_subscribed
         self._timers: set[asyncio.TimerHandle] = set()
 
     def cancel_timers(self) -> None:
@@ -351,8 +354,13 @@ class MediaEngine:
         workbin.interactions[interaction.id] = interaction
         message = self.builder.workbin_message(interaction, user, workbin.name, operation="Create",
                                                content_operation="PlacedIn")  # fmt: skip
-        self.publish(TOPIC_WORKBINS, message, user.user_name)
+        self._publish_workbin(user, workbin, message)
         return self.builder.workbin_interaction_uri(workbin.workbin_id, interaction.id)
+
+    def _publish_workbin(self, user: User, workbin: Workbin, message: dict[str, Any]) -> None:
+        """Workbin notifications reach only a client that subscribed (SubscribeWorkbinEvents, 003)."""
+        if self.workbin_subscribed(user, workbin):
+            self.publish(TOPIC_WORKBINS, message, user.user_name)
 
     def pull(self, user: User, uri: str) -> Interaction:
         """PullInteractionFromWorkbin: the interaction becomes the agent's again (state ``Pulled``)."""
@@ -365,7 +373,7 @@ class MediaEngine:
             raise OperationError(6, f"Interaction {parts[-1]} not found in workbin")
         message = self.builder.workbin_message(interaction, user, workbin.name, operation="Delete",
                                                content_operation="TakenOut")  # fmt: skip
-        self.publish(TOPIC_WORKBINS, message, user.user_name)
+        self._publish_workbin(user, workbin, message)
         interaction.workbin = None
         interaction.owner = user.user_name
         interaction.state = InteractionState.PULLED

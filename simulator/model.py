@@ -132,7 +132,6 @@ class User:
     # interaction id -> Interaction owned by or offered to this user
     interactions: dict[str, Interaction] = field(default_factory=dict)
     workbins: dict[str, Workbin] = field(default_factory=dict)
-    workbins_subscribed: bool = False
 
 
 @dataclass(slots=True)

@@ -65,7 +65,13 @@ class Simulator:
         )
         self.agents = AgentEngine(self.state, self.builder, self.publish)
         self.media = MediaEngine(
-            self.state, self.builder, self.publish, invite_timeout=config.interaction_invite_timeout
+            self.state,
+            self.builder,
+            self.publish,
+            invite_timeout=config.interaction_invite_timeout,
+            workbin_subscribed=lambda user, workbin: self.sessions.subscribed_to_workbin(
+                user.user_name, workbin.workbin_id
+            ),
         )
         self.published: list[dict[str, Any]] = []
         self.published_count = 0

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.auth import SESSION_KEY, user_of
+from simulator.auth import ALL_WORKBINS, SESSION_KEY, user_of
 from simulator.call_ops import perform_call_operation, require, require_destination, set_disposition
 from simulator.envelopes import Envelope, OperationError, failure_body, success_body
 from simulator.node import sim_of
@@ -262,17 +262,23 @@ async def post_workbin_interaction(request: web.Request) -> web.Response:
 
 
 async def post_workbin_subscription(request: web.Request) -> web.Response:
-    """Subscribe / Unsubscribe to workbin events (the seeds give no URI; both workbin paths accept it)."""
+    """Subscribe / Unsubscribe to workbin events, for this HTTP session (the seeds give no URI:
+    ``/me/workbins/{id}`` is one workbin, ``/me/workbins`` all of the agent's)."""
     sim, user = sim_of(request), user_of(request)
+    subscriptions = request[SESSION_KEY].workbins
     try:
         body = await _body(request)
         name = str(require(body, "operationName"))
+        key = ALL_WORKBINS
         if "workbin_id" in request.match_info:
-            sim.media.find_workbin(user, request.match_info["workbin_id"])
+            key = sim.media.find_workbin(user, request.match_info["workbin_id"]).workbin_id
         if name in ("Subscribe", "SubscribeWorkbinEvents"):
-            user.workbins_subscribed = True
+            subscriptions.add(key)
         elif name in ("Unsubscribe", "UnsubscribeWorkbinEvents"):
-            user.workbins_subscribed = False
+            if key == ALL_WORKBINS:
+                subscriptions.clear()
+            else:
+                subscriptions.discard(key)
         else:
             raise OperationError(2, f"Operation '{name}' is not supported on workbins")
     except OperationError as error:

@@ -158,3 +158,6 @@ class WorkbinData(InteractionFields):
     """Why it happened (``reasonInfo``); every key ``null`` when GWS did not say."""
     actor: WorkbinActor
     """Who did it (``actorInfo``); every key ``null`` when GWS did not say."""
+    recovered: bool = False
+    """Present, and ``true``, when state recovery derived the event from the workbin's content
+    after a reconnect (the interaction fields are then what the content lists)."""

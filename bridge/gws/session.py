@@ -9,9 +9,10 @@ Lifecycle (:meth:`AgentSession.run`, until :meth:`AgentSession.stop`):
    with an auth extension that sends Authorization, Cookie and the CSRF header
    on every Bayeux request, and subscribe to ``/v2/me`` (password changes: ``/v2/me/*``
    matches only the channels below it), ``/v2/me/*`` and ``/notifications/services``;
-4. recover state: ``GET /me?subresources=*``, ``/me/calls?fields=*``,
-   ``/me/interactions?fields=*`` → ``normalize_snapshot`` → events for what
-   changed since the last known state;
+4. recover state: send the workbin ``Subscribe`` for each of the agent's workbins (GWS
+   sends workbin notifications only to a client that did), then ``GET /me?subresources=*``,
+   ``/me/calls?fields=*``, ``/me/interactions?fields=*`` and each workbin's content →
+   ``normalize_snapshot`` → events for what changed since the last known state;
 5. for every message: ``normalize`` → ``sink.publish`` → ``state_store.save``.
    A message counts as handled only once the sink has returned. A session that
    has fallen behind takes the messages already queued (up to 64) together:
@@ -26,13 +27,16 @@ re-subscription, so that nothing GWS publishes after the state is read can
 miss us — or a reconnect-after-failure, step 4 runs again, after the messages
 already received have been handled. A re-subscription GWS refuses starts the
 session over. A Bayeux 401/403 makes
-aiocometd call :meth:`authenticate`, which logs in again. Anything worse (the
+aiocometd call :meth:`authenticate`, which logs in again; a CometD request that
+GWS refuses with HTTP 401/403 logs in again too, and step 4 follows (a new HTTP
+session has no workbin subscription). Anything worse (the
 transport gives up, GWS unreachable) closes everything and starts over from
 step 1 after a capped, jittered backoff.
 
 Events are deduplicated per session on their deterministic id, so a change
 seen live and again in a recovery snapshot is handed on once. The CometD client and auth extension
-are in ``cometd.py``, the message loop in ``message_loop.py``, ``Backoff`` in ``backoff.py``.
+are in ``cometd.py``, the message loop in ``message_loop.py``, what recovery reads in ``recovery.py``,
+``Backoff`` in ``backoff.py``.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient, GwsExtension, json_dumps
 from bridge.gws.message_loop import MessageLoop
 from bridge.gws.message_loop import describe_error as _describe
-from bridge.gws.operations import get_calls, get_interactions, get_me, start_contact_center_session
+from bridge.gws.operations import start_contact_center_session
+from bridge.gws.recovery import read_snapshot
 from bridge.gws.rest import GwsRestClient
 from bridge.gws.state_store import StateStore
 from bridge.normalize import Snapshot, normalize_snapshot
@@ -232,16 +237,16 @@ class AgentSession(MessageLoop):
 
         Calls that rang and ended while we were away come out through the
         normalizer's diff; anything already handed on keeps its id and is not
-        emitted again. Raises ``GwsError`` when GWS cannot be read.
+        emitted again. The workbins are subscribed to first (every recovery
+        follows a login or a CometD re-handshake or reconnect). Raises
+        ``GwsError`` when GWS cannot be read.
         """
         await self.apply_state(await self.read_state())
 
     async def read_state(self) -> Snapshot:
-        """``GET /me?subresources=*``, ``/me/calls``, ``/me/interactions``; raises ``GwsError``."""
-        me = await get_me(self.rest, subresources=True)
-        calls = await get_calls(self.rest)
-        interactions = await get_interactions(self.rest)
-        return Snapshot(me=me, calls=calls, interactions=interactions)
+        """The workbin ``Subscribe`` first, then ``GET /me?subresources=*``, ``/me/calls``,
+        ``/me/interactions`` and each workbin's content (``recovery.py``); raises ``GwsError``."""
+        return await read_snapshot(self.rest)
 
     async def apply_state(self, snapshot: Snapshot) -> None:
         """Hand on what differs between ``snapshot`` and the last known state (see :meth:`recover_state`)."""
@@ -356,6 +361,13 @@ class AgentSession(MessageLoop):
         except Exception as exc:  # the transport keeps retrying; run() starts over if it gives up
             self.status.last_error = _describe(exc)
             logger.warning("agent %s: logging in again failed: %s", self.username, self.status.last_error)
+            return
+        # GWS may have given us a new HTTP session: without its workbin subscription, and maybe
+        # after a gap. Recovery subscribes again and reads what was missed (not a reconnect).
+        if not self._recovery_reasons:
+            self._recovery_backlog = self._client.pending_count if self._client is not None else 0
+        self._recovery_reasons.append("login")
+        self._attention.set()
 
     def _request_recovery(self, reason: str) -> None:
         if not self._recovery_reasons:

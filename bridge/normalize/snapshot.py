@@ -4,12 +4,13 @@ The bodies are fed through the same family functions as live messages, so
 a change gives the same event (and the same id) whichever path sees it
 first, and nothing already seen is emitted again. What only recovery can
 tell — a call or interaction that ended while we were away and that GWS no
-longer lists — is reported from the last-known state.
+longer lists, an interaction that left a workbin — is reported from the last-known state.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from bridge.normalize.context import Context, as_dict, as_list, as_str, last_pat
 from bridge.normalize.devices import normalize_devices
 from bridge.normalize.interactions import interaction_fields, normalize_interaction, vanished_interaction
 from bridge.normalize.wire import jsonable, parse_wire
+from bridge.normalize.workbins import recover_workbin
 
 __all__ = ["Snapshot", "recover_snapshot"]
 
@@ -33,12 +35,15 @@ class Snapshot:
     ``me``: ``GET /api/v2/me?subresources=*`` (8.5.2 ``{user: {devices, calls, …}}``
     or the 8.5.1 bare ``{devices, channels}``); ``calls``:
     ``GET /api/v2/me/calls?fields=*`` (``{calls: […]}``); ``interactions``:
-    ``GET /api/v2/me/interactions?fields=*`` (``{interactions: […]}``).
+    ``GET /api/v2/me/interactions?fields=*`` (``{interactions: […]}``); ``workbins``: each
+    workbin's name (as notifications spell ``workbinTypeId``) → its
+    ``GET /api/v2/me/workbins/{id}/interactions?fields=*`` body (or the list of its items).
     """
 
     me: Any = None
     calls: Any = None
     interactions: Any = None
+    workbins: Mapping[str, Any] | None = None
 
 
 def _body(ctx: Context, name: str, value: Any) -> dict[str, Any] | None:
@@ -67,6 +72,8 @@ def recover_snapshot(ctx: Context, snapshot: Snapshot) -> None:
         _guarded(ctx, step, user)
     _guarded(ctx, _calls, user, calls_body)
     _guarded(ctx, _interactions, interactions_body)
+    for workbin, content in (snapshot.workbins or {}).items():
+        _guarded(ctx, _workbin, workbin, _body(ctx, "interactions", content))
 
 
 def _guarded(ctx: Context, step: Any, *args: Any) -> None:
@@ -112,6 +119,13 @@ def _calls(ctx: Context, user: dict[str, Any], calls_body: dict[str, Any] | None
             if record:
                 ctx.raw = None
                 released_from_record(ctx, subject, record)
+
+
+def _workbin(ctx: Context, workbin: str, body: dict[str, Any] | None) -> None:
+    if body is None or not isinstance(body.get("interactions"), list):
+        return
+    ctx.raw = body
+    recover_workbin(ctx, workbin, [item for item in body["interactions"] if isinstance(item, dict)])
 
 
 def _interactions(ctx: Context, body: dict[str, Any] | None) -> None:

@@ -10,7 +10,7 @@ GWS's reply body (``{"statusCode": 0}``, ``{"status": "ok"}``, …) and raises w
 ``GwsTransportError`` when it cannot be reached. Voice operations are asynchronous in GWS:
 success only means "accepted"; the outcome arrives on CometD.
 
-The functions live in ``agent``, ``calls``, ``interactions`` and ``reads``; import them from
+The functions live in ``agent``, ``calls``, ``interactions``, ``workbins`` and ``reads``; import them from
 here (``from bridge.gws import operations``; ``operations.ready(client)``).
 """
 
@@ -81,6 +81,12 @@ from bridge.gws.operations.reads import (
     get_me,
     get_voice_settings,
 )
+from bridge.gws.operations.workbins import (
+    get_workbin_content,
+    get_workbins,
+    subscribe_workbin,
+    unsubscribe_workbin,
+)
 
 __all__ = [
     "accept_interaction",
@@ -111,6 +117,8 @@ __all__ = [
     "get_interactions",
     "get_me",
     "get_voice_settings",
+    "get_workbin_content",
+    "get_workbins",
     "hangup",
     "hold",
     "initiate_conference",
@@ -135,9 +143,11 @@ __all__ = [
     "start_contact_center_session",
     "start_recording",
     "stop_recording",
+    "subscribe_workbin",
     "swap_calls",
     "transfer_interaction",
     "unmute_call",
+    "unsubscribe_workbin",
     "update_interaction_data",
     "update_user_data",
 ]

@@ -368,6 +368,32 @@ CASES: list[tuple[str, Run, str, str, dict[str, Any] | None, bool]] = [
         _op("UpdateUserData", userData={"Case": "7"}),
         True,
     ),
+    # workbins (§12)
+    ("get_workbins", lambda c: ops.get_workbins(c.client), "GET", "/me/workbins", None, False),
+    (
+        "get_workbin_content",
+        lambda c: ops.get_workbin_content(c.client, "TestWorkbin"),
+        "GET",
+        "/me/workbins/TestWorkbin/interactions",
+        None,
+        False,
+    ),
+    (
+        "subscribe_workbin",
+        lambda c: ops.subscribe_workbin(c.client, "TestWorkbin"),
+        "POST",
+        "/me/workbins/TestWorkbin",
+        _op("Subscribe"),
+        False,
+    ),
+    (
+        "unsubscribe_workbin",
+        lambda c: ops.unsubscribe_workbin(c.client, "TestWorkbin"),
+        "POST",
+        "/me/workbins/TestWorkbin",
+        _op("Unsubscribe"),
+        False,
+    ),
     # session
     (
         "start_session",
@@ -423,6 +449,7 @@ QUERIES = {
     "get_interactions": "fields=*",
     "get_devices": "fields=*",
     "get_disposition_groups": "subresources=**",
+    "get_workbin_content": "fields=*",
 }
 
 
@@ -514,6 +541,10 @@ def test_every_public_operation_has_a_case() -> None:
         "get_calls",
         "get_interactions",
         "get_devices",
+        "get_workbins",
+        "get_workbin_content",
+        "subscribe_workbin",
+        "unsubscribe_workbin",
     }
     generic = {"call_operation", "interaction_operation"}
     assert set(ops.__all__) == names | generic

@@ -314,3 +314,44 @@ async def test_cancel_a_reply_and_get_workbin_content_operation(simulator, agent
     )
     parked = interactions(simulator)[-1]["data"]["interaction"]
     assert parked["id"] == email and parked["state"] == "Queued"
+
+
+async def test_workbin_notifications_need_the_sessions_subscription(simulator, agent):
+    _, body = await agent.get("/me/workbins")
+    ids = {w["workbinName"]: w["workbinId"] for w in body["workbins"]}
+
+    async def park(workbin: str) -> None:
+        email = await simulator.send_interaction("agent0001", "email")
+        await op(agent, email, {"operationName": "Accept"})
+        await agent.post(f"/me/workbins/{ids[workbin]}/interactions", {"interactionId": email})
+
+    def published() -> list[str]:
+        return [
+            n["data"]["workbinInfo"]["workbinTypeId"]
+            for n in simulator.notifications("agent0001", "/v2/me/workbins")
+        ]
+
+    await park("TestWorkbin")
+    assert published() == []  # nobody subscribed: GWS sends nothing (SubscribeWorkbinEvents, 003)
+    await agent.post(f"/me/workbins/{ids['TestWorkbin']}", {"operationName": "Subscribe"})
+    await park("TestWorkbin")
+    await park("EmailWorkbinDraft")  # another workbin: not subscribed
+    assert published() == ["TestWorkbin"]
+    async with simulator.agent_client("agent0001") as other:  # a second HTTP session, subscribed to all
+        await other.login()
+        await other.post("/me/workbins", {"operationName": "Subscribe"})
+        await park("EmailWorkbinDraft")
+        assert published() == ["TestWorkbin", "EmailWorkbinDraft"]
+        await other.post("/me/workbins", {"operationName": "Unsubscribe"})
+    await agent.post(f"/me/workbins/{ids['TestWorkbin']}", {"operationName": "Unsubscribe"})
+    await park("TestWorkbin")
+    assert len(published()) == 2
+
+    await agent.post(f"/me/workbins/{ids['TestWorkbin']}", {"operationName": "Subscribe"})
+    await simulator.restart()  # the HTTP sessions end, and their subscriptions with them
+    async with simulator.agent_client("agent0001") as again:
+        await again.login()
+        email = await simulator.send_interaction("agent0001", "email")
+        await again.post(f"/me/interactions/{email}", {"operationName": "Accept"})
+        await again.post(f"/me/workbins/{ids['TestWorkbin']}/interactions", {"interactionId": email})
+    assert len(published()) == 2

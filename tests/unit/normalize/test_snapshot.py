@@ -172,3 +172,59 @@ def test_recovered_events_have_the_live_keys(state: MemoryState) -> None:
     live_keys = {e.type.split(".")[0]: set(e.data) for e in live}
     for event in recovered:
         assert set(event.data) - {"recovered"} == live_keys[event.type.split(".")[0]]
+
+
+PLACED = "cometd_workbin_placed_in.json"
+CONTENT = "rest_get_workbin_content_response.json"  # the seed's GetWorkbinContent sample
+
+
+def _workbin(name: str, body: object) -> Snapshot:
+    return Snapshot(workbins={name: body})
+
+
+def test_workbin_content_found_in_recovery_is_added_then_removed(state: MemoryState) -> None:
+    content = _message(CONTENT)
+    (added,) = normalize_snapshot(_workbin("FacebookWorkbinInProgress", content), agent=AGENT, state=state)
+    assert added.type == "workbin.interaction_added"
+    assert added.subject == f"workbin/{AGENT}/FacebookWorkbinInProgress"
+    assert added.data["recovered"] is True
+    assert added.data["interaction_id"] == "0000Aa8WRME43VG6"
+    assert (added.data["channel"], added.data["interaction_type"]) == ("email", "Inbound")
+    assert added.data["interaction_subtype"] == "InboundNew"
+    assert added.data["queue"] == "Facebook Workbin InProgress/PrivateQueue"
+    assert added.data["subject"] == "test_receive_invite_and_accept_updateproperites"
+    assert added.data["from_address"] == "qwerty@mcr812trywe"
+    assert added.data["workbin_agent_id"] == "MaratTest"
+    assert "InteractionId" not in added.data["user_data"] and added.data["user_data"]["ContactId"]
+    # the same content again: nothing; an empty workbin: the interaction left it
+    assert normalize_snapshot(_workbin("FacebookWorkbinInProgress", content), agent=AGENT, state=state) == []
+    empty = {"statusCode": 0, "interactions": []}
+    (removed,) = normalize_snapshot(_workbin("FacebookWorkbinInProgress", empty), agent=AGENT, state=state)
+    assert (removed.type, removed.data["interaction_id"]) == (
+        "workbin.interaction_removed",
+        "0000Aa8WRME43VG6",
+    )
+    assert removed.data["recovered"] is True
+
+
+def test_workbin_change_seen_live_or_in_recovery_has_one_id() -> None:
+    live, recovered = MemoryState(), MemoryState()
+    (seen_live,) = feed(live, PLACED)
+    item = {"InteractionId": "0000Ba8Y08X9001E", "MediaType": "email", "Queue": "TestWorkbin/PrivateQueue"}
+    (seen_in_recovery,) = normalize_snapshot(
+        _workbin("TestWorkbin", {"statusCode": 0, "interactions": [item]}), agent=AGENT, state=recovered
+    )
+    assert seen_live.id == seen_in_recovery.id
+    assert seen_live.subject == seen_in_recovery.subject
+    # live state: the recovery finds what it knows, and nothing is emitted twice
+    body = {"statusCode": 0, "interactions": [item]}
+    assert normalize_snapshot(_workbin("TestWorkbin", body), agent=AGENT, state=live) == []
+    # recovered state: the notification it missed arrives late (a replay): no second event
+    assert feed(recovered, PLACED) == []
+    changed = feed(recovered, "synthetic_workbin_changed.json")
+    assert [e.type for e in changed] == ["workbin.interaction_updated"]
+    (taken_out,) = feed(recovered, "synthetic_workbin_taken_out.json")
+    assert taken_out.type == "workbin.interaction_removed"
+    assert (
+        normalize_snapshot(_workbin("TestWorkbin", {"interactions": []}), agent=AGENT, state=recovered) == []
+    )
