@@ -5,14 +5,15 @@
 share one Redis under different prefixes. Each owner has its namespace: ``lease:`` (agent
 leases), ``state:`` (last-known agent state), ``mobile:`` (device registry), ``slack:`` (the
 Slack connector and receiver), ``in:`` (the command receiver), ``console:`` (what the operator
-console reads and keeps) and the delivery keys below.
+console reads and keeps), ``notes:`` (what the receiver tells the subscribers) and the delivery
+keys below.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_KEYS", "ConsoleKeys", "InboundKeys", "Keys", "SlackKeys"]
+__all__ = ["DEFAULT_KEYS", "ConsoleKeys", "InboundKeys", "Keys", "NoteKeys", "SlackKeys"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,22 @@ class ConsoleKeys:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteKeys:
+    """Notes the receiver files for the subscribers (``{prefix}:notes:…``, :mod:`bridge.gws.notes`)."""
+
+    prefix: str = "gwsb"
+
+    def inbox(self, agent: str) -> str:
+        """List: the notes waiting for ``agent``'s session, oldest first."""
+        return f"{self.prefix}:notes:{agent}"
+
+    @property
+    def filed(self) -> str:
+        """Pub/sub channel: an agent's name, published when a note was filed for it."""
+        return f"{self.prefix}:notes"
+
+
+@dataclass(frozen=True, slots=True)
 class Keys:
     """Key names under ``prefix``; the delivery layer's keys directly, other owners' by namespace."""
 
@@ -124,6 +141,10 @@ class Keys:
     @property
     def console(self) -> ConsoleKeys:
         return ConsoleKeys(self.prefix)
+
+    @property
+    def notes(self) -> NoteKeys:
+        return NoteKeys(self.prefix)
 
     @property
     def retry(self) -> str:

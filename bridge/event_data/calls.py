@@ -111,7 +111,8 @@ class CallData(GwsEventData):
     """The call is being monitored."""
     notification_type: str | None
     """The GWS ``notificationType`` of the message (``StatusChange``, ``AttachedDataChanged``, …);
-    ``null`` for what state recovery derived."""
+    ``null`` for what state recovery derived, and for what the bridge reported from a command
+    because GWS notifies nothing (a disposition on a released call)."""
     recovered: bool = False
     """Present, and ``true``, when the event was derived by state recovery after a reconnect."""
 
@@ -157,7 +158,8 @@ class CallDispositionSet(CallData):
     disposition: Any
     """The disposition code's value, as attached (usually a string)."""
     disposition_key: str
-    """The ``userData`` key it was attached under (``DispositionCode``)."""
+    """The ``userData`` key it was attached under (``DispositionCode``, or the ``key`` the
+    command named)."""
 
 
 class CallDtmfSent(CallData):

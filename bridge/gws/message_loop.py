@@ -4,7 +4,8 @@
 that turns received CometD messages into events: ``normalize`` → one
 ``sink.publish`` per batch (retried until it succeeds, each event id once) →
 one ``state_store.save``. A session that has fallen behind takes the messages
-already queued (up to 64) together. ``AgentSession`` owns the state this
+already queued (up to 64) together. Notes filed for the agent (``bridge.gws.notes``) are
+handled the same way, between messages. ``AgentSession`` owns the state this
 mixin works on (declared below) and provides ``_relogin``, ``read_state`` and ``apply_state``.
 """
 
@@ -21,6 +22,7 @@ from bridge.errors import BridgeError
 from bridge.events import Event, EventSink
 from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient
+from bridge.gws.notes import AgentNotes, NotesError
 from bridge.normalize import Snapshot, normalize
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ class MessageLoop:
     _recovery_backlog: int
     _attention: asyncio.Event
     _stopping: asyncio.Event
+    _notes: AgentNotes | None
+    _notes_waiting: bool
 
     if TYPE_CHECKING:
 
@@ -80,6 +84,8 @@ class MessageLoop:
             while True:
                 if self._recovery_reasons:
                     await self._recover(client)
+                if self._notes_waiting:
+                    await self._take_notes()
                 if self._receive_task is None:
                     self._receive_task = asyncio.ensure_future(client.receive())
                 if attention_task is None:
@@ -129,6 +135,28 @@ class MessageLoop:
             # restart): log in again so REST and CometD share one fresh session.
             await self._relogin("re-handshake")
         return await self.read_state()
+
+    async def _take_notes(self) -> None:
+        """Handle the notes filed for this agent (``bridge.gws.notes``) like messages, oldest
+        first; each leaves the list once its events are handed on and the state saved."""
+        self._notes_waiting = False
+        notes = self._notes
+        if notes is None:
+            return
+        try:
+            while batch := await notes.peek(self.username, _MAX_MESSAGES_PER_HANDOFF):
+                await self._handle_messages(batch)
+                await notes.drop(self.username, len(batch))
+                if len(batch) < _MAX_MESSAGES_PER_HANDOFF:
+                    return
+        except NotesError as exc:  # the pool's next tick finds them still waiting
+            self.status.last_error = describe_error(exc)
+            logger.warning(
+                "agent %s: notes not taken: %s",
+                self.username,
+                self.status.last_error,
+                extra={"agent": self.username, "error": self.status.last_error},
+            )
 
     async def _drain_received(self, client: CometdClient) -> None:
         """Handle what was received before recovery was asked for: it is older than the snapshot to come.

@@ -11,7 +11,9 @@ Every ``tick`` (a third of the lease TTL) the pool:
    cleanly and releases their leases so the newcomer can take them;
 4. holding fewer, it claims free leases and starts those agents' sessions.
    A new holder loads the agent's last known state from Redis and recovers
-   the rest from GWS, so a dead process's agents carry on where it stopped.
+   the rest from GWS, so a dead process's agents carry on where it stopped;
+5. wakes the sessions whose agents have notes from the receiver waiting
+   (``notes.py``; a filed note also wakes its session at once).
 
 All sessions share one aiohttp connector. A clean :meth:`SessionPool.stop`
 stops the sessions, releases every lease and leaves the membership, so the
@@ -35,6 +37,7 @@ from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.keys import DEFAULT_KEYS
 from bridge.events import EventSink
 from bridge.gws.leases import LeaseError, LeaseManager, fair_shares, make_owner_token
+from bridge.gws.notes import AgentNotes, NotesError
 from bridge.gws.session import DEFAULT_CHANNELS, AgentSession, SessionStatus
 from bridge.gws.state_store import StateStore
 
@@ -84,6 +87,7 @@ class SessionPool:
         subscriptions: Sequence[str] = DEFAULT_CHANNELS,
         max_concurrent_starts: int = 32,
         stop_timeout: float = 5.0,
+        notes: AgentNotes | None = None,
     ) -> None:
         names = [agent.username for agent in agents]
         if len(set(names)) != len(names):
@@ -106,6 +110,8 @@ class SessionPool:
         self._subscriptions = list(subscriptions)
         self._start_gate = asyncio.Semaphore(max(1, max_concurrent_starts))
         self._stop_timeout = stop_timeout
+        self._notes = notes
+        self._notes_task: asyncio.Task[None] | None = None
         self.tick = lease_ttl / 3
         self._sessions: dict[str, AgentSession] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -156,6 +162,8 @@ class SessionPool:
             },
         )
         self._loop_task = asyncio.create_task(self._manage(), name="session-pool")
+        if self._notes is not None:
+            self._notes_task = asyncio.create_task(self._notes.listen(self._note_filed), name="agent-notes")
 
     async def wait(self) -> None:
         """Return when the pool has stopped."""
@@ -163,10 +171,11 @@ class SessionPool:
 
     async def stop(self) -> None:
         """Stop every session, release every lease, leave the membership, close the connector."""
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
-            self._loop_task = None
+        for task in (self._loop_task, self._notes_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._loop_task = self._notes_task = None
         held = list(self._sessions)
         await self._stop_sessions(held)
         if self._retiring:  # sessions a cancelled hand-over was still stopping
@@ -209,7 +218,28 @@ class SessionPool:
                 await self._reap_finished()
             except LeaseError as exc:
                 logger.warning("lease release failed", extra={"owner": self.owner, "error": str(exc)})
+            await self._look_for_notes()
             await asyncio.sleep(self.tick)
+
+    # -- notes ----------------------------------------------------------------------------------
+
+    def _note_filed(self, agent: str) -> None:
+        session = self._sessions.get(agent)
+        if session is not None:
+            session.note_filed()
+
+    async def _look_for_notes(self) -> None:
+        """Wake the sessions whose agent has notes waiting (a wake-up lost while Redis's pub/sub
+        reconnected, or one published before the session started)."""
+        if self._notes is None or not self._sessions:
+            return
+        try:
+            waiting = await self._notes.waiting(sorted(self._sessions))
+        except NotesError as exc:
+            logger.warning("notes not counted", extra={"owner": self.owner, "error": str(exc)})
+            return
+        for agent in waiting:
+            self._note_filed(agent)
 
     async def _rebalance(self) -> None:
         members = await self.leases.heartbeat(self.capacity)
@@ -268,6 +298,7 @@ class SessionPool:
             channels=self._channels,
             subscriptions=self._subscriptions,
             start_gate=self._start_gate,
+            notes=self._notes,
         )
         self._sessions[agent.username] = session
         self._tasks[agent.username] = asyncio.create_task(

@@ -13,7 +13,8 @@ Lifecycle (:meth:`AgentSession.run`, until :meth:`AgentSession.stop`):
    sends workbin notifications only to a client that did), then ``GET /me?subresources=*``,
    ``/me/calls?fields=*``, ``/me/interactions?fields=*`` and each workbin's content →
    ``normalize_snapshot`` → events for what changed since the last known state;
-5. for every message: ``normalize`` → ``sink.publish`` → ``state_store.save``.
+5. for every message (and every note the receiver filed for the agent, ``notes.py``):
+   ``normalize`` → ``sink.publish`` → ``state_store.save``.
    A message counts as handled only once the sink has returned. A session that
    has fallen behind takes the messages already queued (up to 64) together:
    normalized in order, their events handed on in one ``publish``, then one
@@ -58,6 +59,7 @@ from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient, GwsExtension, json_dumps
 from bridge.gws.message_loop import MessageLoop
 from bridge.gws.message_loop import describe_error as _describe
+from bridge.gws.notes import AgentNotes
 from bridge.gws.operations import start_contact_center_session
 from bridge.gws.recovery import read_snapshot
 from bridge.gws.rest import GwsRestClient
@@ -107,7 +109,8 @@ class AgentSession(MessageLoop):
     from and saved to after every message (``None``: in memory only).
     ``channels``: media channels for ``StartContactCenterSession``; empty means
     no contact-center session is started. ``start_gate``: limits how many
-    sessions log in and handshake at the same time.
+    sessions log in and handshake at the same time. ``notes``: where the
+    receiver files notes for the agent (:meth:`note_filed` says one is waiting).
 
     :meth:`run` holds the session once; it closes the REST client when it
     returns, so a new holder makes a new ``AgentSession``. ``status`` is live
@@ -134,6 +137,7 @@ class AgentSession(MessageLoop):
         backoff_initial: float = 0.5,
         backoff_cap: float = 30.0,
         start_gate: asyncio.Semaphore | None = None,
+        notes: AgentNotes | None = None,
     ) -> None:
         self.base_url = gws.base_url.rstrip("/")
         self.username = username
@@ -149,6 +153,8 @@ class AgentSession(MessageLoop):
         self._close_timeout = close_timeout
         self._backoff = Backoff(backoff_initial, backoff_cap)
         self._start_gate = start_gate
+        self._notes = notes
+        self._notes_waiting = False
         self.rest = GwsRestClient.from_settings(gws, username, password, connector=connector)
         self.status = SessionStatus(agent=username)
         self._state: Any = None
@@ -232,6 +238,12 @@ class AgentSession(MessageLoop):
         """Ask :meth:`run` to finish after the message in hand has been handled."""
         self._stopping.set()
 
+    def note_filed(self) -> None:
+        """A note was filed for this agent (``bridge.gws.notes``): take it after the message in hand."""
+        if self._notes is not None:
+            self._notes_waiting = True
+            self._attention.set()
+
     async def recover_state(self) -> None:
         """Fetch the agent's current state from GWS and hand on what changed since the last known state.
 
@@ -255,6 +267,7 @@ class AgentSession(MessageLoop):
             source=self._source, include_raw=self._include_raw,
         )  # fmt: skip
         await self._emit(events)
+        self._notes_waiting = self._notes is not None  # filed while nobody held the agent, maybe
         self.status.recoveries += 1
         logger.info(
             "agent %s state recovered (%d events)",

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bridge.config import Settings
+from bridge.gws.notes import AgentNotes
 from bridge.inbound.http import InboundRequest
 from bridge.inbound.mobile import add_mobile_routes
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal
@@ -40,6 +41,9 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
 
 def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.Application:
     """The receiver as an aiohttp application (its resources close with the app)."""
+    # Redis also holds the mobile device registry (beside the push connectors that read it) and
+    # the notes the receiver files for the subscribers.
+    redis = aioredis.Redis.from_url(settings.redis_url)
     receiver = Receiver(
         settings.inbound,
         settings.gws,
@@ -48,6 +52,7 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
         store=store,
         keys=settings.keys.inbound,
         command_index=settings.console.recent_commands,
+        notes=AgentNotes(redis, settings.keys.notes),
     )
     limit = settings.inbound.max_body_bytes
 
@@ -67,19 +72,16 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
         headers = dict(response.headers, **{"Content-Type": response.content_type})
         return web.Response(status=response.status, body=response.body, headers=headers)
 
-    # The mobile device registry lives in Redis, beside the push connectors that read it.
-    registry_redis = aioredis.Redis.from_url(settings.redis_url)
-
     async def close(app: web.Application) -> None:
         await receiver.aclose()
-        await registry_redis.aclose()
+        await redis.aclose()
 
     app = web.Application(client_max_size=limit + 1, middlewares=[access_log_middleware, problem_middleware])
     app[RECEIVER_KEY] = receiver
     install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
     add_mobile_routes(  # /v1/mobile/devices, same authentication as /v1/commands
         app,
-        DeviceRegistry(registry_redis, prefix=settings.keys.mobile),
+        DeviceRegistry(redis, prefix=settings.keys.mobile),
         receiver.verify,
         authorize=lambda verified, agent: receiver.authorize(verified.client, agent),
     )

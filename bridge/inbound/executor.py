@@ -2,9 +2,12 @@
 
 Steps: fetch what the translation needs (cached), :func:`translate`, make sure
 the agent's outcome listener is subscribed and register the pending outcome,
-send the one GWS request, record ``accepted`` (or ``succeeded`` for operations
-GWS settles synchronously), then settle the status in the background from
-CometD (``succeeded`` / ``failed`` / ``unknown`` after ``outcome_timeout``).
+send the one GWS request, file the translation's note for the agent's
+subscriber when it has one (a change GWS may not notify: the subscriber
+reports it, ``bridge.gws.notes``), record ``accepted`` (or ``succeeded`` for
+operations GWS settles synchronously), then settle the status in the
+background from CometD (``succeeded`` / ``failed`` / ``unknown`` after
+``outcome_timeout``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.commands import Command, Need, requirements, translate
 from bridge.config.inbound import InboundSettings
 from bridge.errors import CommandError, GwsError
+from bridge.gws.notes import AgentNotes, NotesError
 from bridge.inbound.listener import ListenerPool
 from bridge.inbound.metrics import ReceiverMetrics
 from bridge.inbound.outcomes import CommandOutcome, CommandStatus, OutcomeTracker, Pending
@@ -58,8 +63,10 @@ class CommandExecutor:
         *,
         tracker: OutcomeTracker | None = None,
         listeners: ListenerPool | None = None,
+        notes: AgentNotes | None = None,
     ) -> None:
         self.sessions = sessions
+        self.notes = notes
         self.tracker = tracker or OutcomeTracker()
         self.listeners = listeners or ListenerPool(self.tracker, idle_timeout=settings.listener_idle_timeout)
         self._store = store
@@ -115,6 +122,8 @@ class CommandExecutor:
             raise problem from exc
         if command.action in {"session.start", "session.end"}:
             self.sessions.forget(command.agent, Need.DEVICE)
+        if rule.note is not None:
+            await self._file_note(command, rule.note)
         record.update(updated_at=_now(), gws_reply=reply)
         if rule.synchronous:
             record["status"] = CommandStatus.SUCCEEDED.value
@@ -135,6 +144,24 @@ class CommandExecutor:
                    "status": record["status"], "client": client},
         )  # fmt: skip
         return Execution(record, pending)
+
+    async def _file_note(self, command: Command, note: Mapping[str, Any]) -> None:
+        """Tell the agent's subscriber what GWS may never notify; the command has succeeded
+        whatever happens here, so a failure is logged, not raised."""
+        if self.notes is None:
+            logger.warning(
+                "no note store: a change GWS does not notify is not reported",
+                extra={"command_id": command.id, "agent": command.agent, "action": command.action},
+            )
+            return
+        try:
+            await self.notes.file(command.agent, dict(note))
+        except NotesError as exc:
+            logger.warning(
+                "note not filed: %s",
+                exc,
+                extra={"command_id": command.id, "agent": command.agent, "action": command.action},
+            )
 
     async def wait(self, execution: Execution, seconds: float) -> CommandOutcome | None:
         """The outcome of ``execution`` if it settles within ``seconds`` (None if not, or nothing pending)."""

@@ -22,6 +22,7 @@ from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundClient, InboundSettings, hash_api_key
 from bridge.config.keys import DEFAULT_KEYS, InboundKeys
 from bridge.errors import CommandError
+from bridge.gws.notes import AgentNotes
 from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
@@ -77,6 +78,7 @@ class Receiver:
         store: CommandStore | None = None,
         keys: InboundKeys = DEFAULT_KEYS.inbound,
         command_index: int = 2000,
+        notes: AgentNotes | None = None,
     ) -> None:
         self.settings = inbound
         self.metrics = ReceiverMetrics()
@@ -92,7 +94,7 @@ class Receiver:
         sessions = CommandSessions(
             gws, agents, cache_ttl=inbound.settings_cache_ttl, disposition_groups=inbound.disposition_groups
         )
-        self.executor = CommandExecutor(sessions, store, inbound, self.metrics)
+        self.executor = CommandExecutor(sessions, store, inbound, self.metrics, notes=notes)
         self._cti = CtiDialect(self.executor, inbound)
         self._gws = gws
 

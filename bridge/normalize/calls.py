@@ -31,6 +31,12 @@ from bridge.normalize.context import (
     last_path_segment,
     text,
 )
+from bridge.normalize.dispositions import (
+    disposition_keys,
+    emit_disposition,
+    forget_dispositions,
+    report_pending_dispositions,
+)
 
 __all__ = ["CALL_STATES", "normalize_call", "normalize_call_error", "released_from_record"]
 
@@ -41,7 +47,6 @@ CALL_STATES: dict[str, EventType] = {
     "Held": EventType.CALL_HELD,
     "Released": EventType.CALL_RELEASED,
 }
-_DISPOSITION_KEYS = ("DispositionCode",)
 _EARLY = frozenset({"Dialing", "Ringing"})
 _LATE = frozenset({"Established", "Held", "Released"})
 
@@ -137,16 +142,10 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
                 change=digest(base["user_data"]),
                 record=record,
             )
-            for key in _DISPOSITION_KEYS:
+            forget_dispositions(record, changes["removed"])
+            for key in disposition_keys(record):
                 if key in changes["added"] or key in changes["changed"]:
-                    disposition = base["user_data"][key]
-                    ctx.emit(
-                        EventType.CALL_DISPOSITION_SET,
-                        subject,
-                        {**base, "disposition": disposition, "disposition_key": key},
-                        change=digest(disposition),
-                        record=record,
-                    )
+                    emit_disposition(ctx, subject, record, base, key, base["user_data"][key])
 
     if (known or notification == "CallRecordingStateChange") and base["recording_state"] != old.get(
         "recording_state"
@@ -201,6 +200,9 @@ def normalize_call(ctx: Context, msg: dict[str, Any], *, recovered: bool = False
     if text(msg.get("errorMessage")) is not None:  # 8.5.1: errors as extra attributes of a call notification
         _emit_call_error(ctx, subject, record, _error_fields(ctx, call_id, msg, base), msg)
 
+    if state == "Released" and record.get("pd"):
+        # dispositions GWS had not confirmed: it will not now; reported before the release
+        base = report_pending_dispositions(ctx, subject, record, base)
     if released:
         ctx.emit(EventType.CALL_RELEASED, subject, base, change="Released", record=record)
         ctx.retire(subject)
@@ -234,6 +236,8 @@ def _emit_call_error(
     if record.get("err") == error:
         return
     record["err"] = error
+    # A disposition waiting for GWS's confirmation is most likely what failed: it is not reported.
+    record.pop("pd", None)
     ctx.emit(EventType.CALL_ERROR, subject, data, change=error, record=record)
 
 
@@ -261,8 +265,10 @@ def released_from_record(ctx: Context, subject: str, record: dict[str, Any]) -> 
     data = {**old, "state": "Released", "previous_state": old.get("state"), "recovered": True}
     data["capabilities"] = []
     data["notification_type"] = None
+    if new_record.get("pd"):
+        data = report_pending_dispositions(ctx, subject, new_record, data)
     ctx.emit(EventType.CALL_RELEASED, subject, data, change="Released", record=new_record)
     ctx.retire(subject)
-    stored = {**old, "state": "Released"}
+    stored = {**old, "state": "Released", "user_data": data["user_data"]}
     new_record["d"] = stored
     ctx.state.set(subject, new_record)

@@ -18,6 +18,7 @@ from bridge.normalize.calls import normalize_call, normalize_call_error
 from bridge.normalize.channels import channel_items, normalize_channels
 from bridge.normalize.context import Context, as_list, as_str
 from bridge.normalize.devices import normalize_device_error, normalize_devices
+from bridge.normalize.dispositions import normalize_disposition_note
 from bridge.normalize.interactions import normalize_interaction
 from bridge.normalize.services import normalize_service
 from bridge.normalize.users import PASSWORD_NOTIFICATIONS, normalize_user
@@ -49,6 +50,7 @@ _FAMILIES: dict[str, Callable[[Context, dict[str, Any]], bool]] = {
     "interactionstatemessages": normalize_interaction,
     "workbinnotificationresource": normalize_workbin,
     "workbinnotificationresourcemessage": normalize_workbin,
+    "gwsbridgenote": normalize_disposition_note,  # the bridge's own notes, never from GWS
 }
 
 

@@ -27,6 +27,7 @@ from bridge.config import Settings, load_settings
 from bridge.config.subscriber import SubscriberSettings
 from bridge.errors import ConfigError
 from bridge.events import EventSink
+from bridge.gws.notes import AgentNotes
 from bridge.gws.pool import PoolStatus, SessionPool
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
@@ -176,6 +177,7 @@ async def run(args: argparse.Namespace) -> int:
         include_raw=settings.normalizer.include_raw,
         channels=options.channels,
         max_concurrent_starts=options.max_concurrent_starts,
+        notes=AgentNotes(redis, settings.keys.notes),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,6 +8,7 @@ the notification the rule describes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -49,6 +50,10 @@ class OutcomeRule:
     one without ``callUri`` fails the oldest pending command whose rule has
     ``device_errors``. A rule that names nothing to wait for (GWS documents no
     notification) is settled ``unknown`` unless an ``ErrorMessage`` fails it.
+
+    ``note``, when set, is filed for the agent's subscriber once GWS has accepted the
+    request: it tells of a change GWS may never notify (a disposition on a released call),
+    which the subscriber then reports itself (``bridge.normalize.dispositions``).
     """
 
     synchronous: bool = False
@@ -63,6 +68,7 @@ class OutcomeRule:
     channel: str | None = None
     device_attribute: tuple[str, Any] | None = None
     device_errors: bool = False
+    note: Mapping[str, Any] | None = None
 
 
 SYNC = OutcomeRule(synchronous=True)

@@ -555,6 +555,33 @@ def test_disposition_is_not_checked_when_gws_defines_none() -> None:
     assert request.body is not None and request.body["disposition"] == "Any"
 
 
+def test_a_disposition_files_a_note_naming_the_call_and_the_key() -> None:
+    # GWS sends no notification for a disposition on a released call: the subscriber reports it
+    command = build_command(
+        agent="a",
+        action="call.set_disposition",
+        params={"call_uuid": "UUID1", "disposition": "IssueResolved"},
+    )
+    _, rule = translate(command, CONTEXT)
+    assert rule.note is not None
+    assert rule.note["data"] == {
+        "messageType": "GwsBridgeNote",
+        "note": "DispositionSet",
+        "callId": None,
+        "callUuid": "UUID1",
+        "dispositionKey": "DispositionCode",
+        "disposition": "IssueResolved",
+    }
+    keyed = build_command(
+        agent="a",
+        action="call.set_disposition",
+        params={"call_id": "c1", "disposition": "Any", "key": "WrapUp"},
+    )
+    _, rule = translate(keyed, AgentContext(base_url="http://g"))
+    assert rule.note is not None and rule.note["data"]["dispositionKey"] == "WrapUp"
+    assert rule.note["data"]["callId"] == "c1"
+
+
 def test_not_ready_with_an_unknown_reason_is_refused() -> None:
     command = build_command(agent="a", action="agent.not_ready", params={"reason": "Coffee"})
     with pytest.raises(CommandError, match="Coffee"):

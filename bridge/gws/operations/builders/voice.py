@@ -21,6 +21,7 @@ from bridge.gws.operations.request import (
     phone_number,
     segment,
 )
+from bridge.normalize.dispositions import disposition_note
 
 __all__ = [
     "answer",
@@ -206,7 +207,8 @@ def delete_user_data_pair(call_id: str, key: str) -> Operation:
     "call.SetCallDisposition",
     "POST",
     _CALL,
-    confirms=f"{_CALLS} AttachedDataChanged while the call is active; nothing once it is released",
+    confirms=f"{_CALLS} AttachedDataChanged while the call is active; nothing once it is released "
+    "(the agent's subscriber then reports it from the command's note)",
     source="002:5504-5623",
     alternate_path="/me/devices/{device}",
 )
@@ -236,8 +238,10 @@ def set_call_disposition(
         path = _call_path(call_id)
     else:
         raise ValueError("SetCallDisposition needs a call id or a device id")
-    # A released call gets no notification (GWS sends EventUserEvent to reporting only).
-    rule = OutcomeRule(call_id=call_id, notification_types=_DATA)
+    # A released call gets no notification (GWS sends EventUserEvent to reporting only): the
+    # note lets the agent's subscriber report the disposition when GWS does not.
+    note = disposition_note(call_id=call_id, call_uuid=call_uuid, disposition=disposition, key=key)
+    rule = OutcomeRule(call_id=call_id, notification_types=_DATA, note=note)
     return Operation(GwsRequest("POST", path, body), rule)
 
 
