@@ -55,14 +55,18 @@ def _stale(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """A message older than what we know (a replay after a reconnect): it must change nothing.
 
     GWS call durations only grow; a released call never comes back; a call
-    never goes back to Ringing/Dialing once connected.
+    never goes back to Ringing/Dialing once connected. What a recovery reads of
+    a call known as released tells nothing either: GWS notifies nothing after
+    the release, and whether the wrap-up data it takes without a notification
+    (a disposition, which the bridge reports from its command) shows in the
+    released call is not documented.
     """
     old_duration, duration = old.get("duration"), new["duration"]
     if isinstance(old_duration, int) and isinstance(duration, int) and duration < old_duration:
         return True
     old_state, state = old.get("state"), new["state"]
     if old_state == "Released":
-        return state != "Released" or new["notification_type"] == "StatusChange"
+        return state != "Released" or new["notification_type"] in (None, "StatusChange")
     return state in _EARLY and old_state in ("Established", "Held")
 
 

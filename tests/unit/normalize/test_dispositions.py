@@ -67,6 +67,9 @@ def test_a_disposition_after_release_is_reported_from_the_note(state: MemoryStat
     listed = copy.deepcopy(_released()["data"]["call"])
     listed["userData"] = {"DispositionCode": "Sold"}
     assert normalize_snapshot(Snapshot(calls={"calls": [listed]}), agent=AGENT, state=state) == []
+    # …and so does one whose released call does not show it (GWS does not document either)
+    listed["userData"] = {}
+    assert normalize_snapshot(Snapshot(calls={"calls": [listed]}), agent=AGENT, state=state) == []
 
 
 def test_one_disposition_has_one_id_whichever_path_reports_it() -> None:
