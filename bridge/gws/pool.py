@@ -121,6 +121,7 @@ class SessionPool:
         self._members = 1
         self._last_renewed = time.monotonic()
         self._stopped = asyncio.Event()
+        self._stopping = False
 
     @property
     def owner(self) -> str:
@@ -171,6 +172,9 @@ class SessionPool:
 
     async def stop(self) -> None:
         """Stop every session, release every lease, leave the membership, close the connector."""
+        # The flag ends the lease loop even when its cancellation is swallowed: redis-py can turn
+        # a cancelled command into a RedisError (a LeaseError here), which the loop survives.
+        self._stopping = True
         for task in (self._loop_task, self._notes_task):
             if task is not None:
                 task.cancel()
@@ -202,7 +206,7 @@ class SessionPool:
     # -- lease management -----------------------------------------------------------------------
 
     async def _manage(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._rebalance()
             except LeaseError as exc:
