@@ -25,6 +25,10 @@ keeps every process's log and the raw figures for a post-mortem.
 
 ``--recording compare`` runs the whole bench four times (console recording off, on, off, on) and
 prints one line comparing throughput and worker CPU per delivered event.
+
+``--tracing on`` turns ``[tracing]`` on in every bridge process, exporting over OTLP/HTTP to a
+collector stand-in (``--serve-collector``: it decodes each export and counts the spans);
+``--tracing both`` runs the pipeline twice, off then on, and adds the on/off ratios.
 """
 
 from __future__ import annotations
@@ -144,6 +148,35 @@ def serve_sink(port: int, secret: str) -> None:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", receive)
+    app.router.add_get("/stats", stats)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- the OTLP collector stand-in (child process) ----------------------------------------------------
+
+
+def serve_collector(port: int) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+        ExportTraceServiceResponse,
+    )
+
+    counts = {"exports": 0, "spans": 0}
+    reply = ExportTraceServiceResponse().SerializeToString()
+
+    async def export(request: web.Request) -> web.Response:
+        message = ExportTraceServiceRequest.FromString(await request.read())
+        counts["exports"] += 1
+        counts["spans"] += sum(
+            len(scope.spans) for resource in message.resource_spans for scope in resource.scope_spans
+        )
+        return web.Response(body=reply, content_type="application/x-protobuf")
+
+    async def stats(_: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps(counts), content_type="application/json")
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/v1/traces", export)
     app.router.add_get("/stats", stats)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
@@ -339,7 +372,9 @@ async def inject_faults(
             next_drop = now + args.drop_cometd_every
 
 
-def write_config(path: Path, args: argparse.Namespace, redis_url: str, sim_url: str, sink_url: str) -> None:
+def write_config(
+    path: Path, args: argparse.Namespace, redis_url: str, sim_url: str, sink_url: str, collector: str = ""
+) -> None:
     agents = "".join(
         f'\n[[agents]]\nusername = "agent{n:04d}"\npassword = "password"\n' for n in range(1, args.agents + 1)
     )
@@ -353,7 +388,8 @@ def write_config(path: Path, args: argparse.Namespace, redis_url: str, sim_url: 
         + f'[[destinations]]\nname = "crm"\nkind = "webhook"\nurl = "{sink_url}"\n'
         'secrets = ["env:BENCH_SECRET"]\n'
         f"ordered = {'true' if args.ordered else 'false'}\nmax_in_flight = 64\n"
-        f'[[routes]]\nevents = ["call.*"]\ndestinations = ["crm"]\n{agents}',
+        f'[[routes]]\nevents = ["call.*"]\ndestinations = ["crm"]\n{agents}'
+        + (f'[tracing]\nenabled = true\nendpoint = "{collector}/v1/traces"\n' if collector else ""),
         encoding="utf-8",
     )
 
@@ -361,7 +397,8 @@ def write_config(path: Path, args: argparse.Namespace, redis_url: str, sim_url: 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="gwsb-bench-e2e-"))
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    redis_port, sim_port, sink_port = free_port(), free_port(), free_port()
+    redis_port, sim_port, sink_port, collector_port = free_port(), free_port(), free_port(), free_port()
+    collector_url = f"http://127.0.0.1:{collector_port}" if args.tracing == "on" else ""
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     sim_url, sink_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{sink_port}"
     me = [sys.executable, str(SELF)]
@@ -382,8 +419,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             simulator += ["--trail", str(workdir / "published.jsonl")]
         start("simulator", simulator)
         start("sink", [*me, "--serve-sink", str(sink_port), secret])
+        if collector_url:
+            start("collector", [*me, "--serve-collector", str(collector_port)])
         config = workdir / "bridge.toml"
-        write_config(config, args, redis_url, sim_url, f"{sink_url}/hooks")
+        write_config(config, args, redis_url, sim_url, f"{sink_url}/hooks", collector_url)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
 
             async def up(url: str) -> bool:
@@ -392,6 +431,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
             await wait_for("the simulator", lambda: up(f"{sim_url}/sim/status"), 30)
             await wait_for("the sink", lambda: up(f"{sink_url}/stats"), 30)
+            if collector_url:
+                await wait_for("the collector", lambda: up(f"{collector_url}/stats"), 30)
             for n in range(1, args.workers + 1):
                 worker = [
                     "--config",
@@ -450,6 +491,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             if args.keep_logs:
                 (workdir / "arrivals.json").write_bytes(orjson.dumps(stats["arrivals"]))
                 (workdir / "faults.json").write_bytes(orjson.dumps(FAULT_TIMES))
+            if collector_url:
+                await asyncio.sleep(6.0)  # the BatchSpanProcessor exports every 5 s
+                exported = await get_json(http, f"{collector_url}/stats")
         arrivals = stats["arrivals"]
         first: dict[str, Delivery] = {}
         for webhook_id, subject, *rest in arrivals:
@@ -515,6 +559,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 for name, cpu in used.items()
             },
             "cores": os.cpu_count(),
+            "tracing": args.tracing,
+            **(
+                {"spans_exported": exported["spans"], "otlp_exports": exported["exports"]}
+                if collector_url
+                else {}
+            ),
         }
     finally:
         for process in [*processes.values(), *RETIRED]:
@@ -564,7 +614,12 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--serve-simulator", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--trail", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tracing", choices=("off", "on", "both"), default="off",
+        help="[tracing] in the bridge processes (OTLP to a local collector stand-in); both: off, then on",
+    )  # fmt: skip
     parser.add_argument("--serve-sink", nargs=2, metavar=("PORT", "SECRET"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-collector", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_simulator:
         serve_simulator(args.serve_simulator, args.agents, args.trail)
@@ -572,8 +627,15 @@ def main() -> None:
     if args.serve_sink:
         serve_sink(int(args.serve_sink[0]), args.serve_sink[1])
         return
+    if args.serve_collector:
+        serve_collector(args.serve_collector)
+        return
     if args.profile_subscriber:
         args.profile_subscriber = os.path.abspath(args.profile_subscriber)
+    if args.tracing == "both":
+        args.record = args.recording == "on"
+        print(orjson.dumps(compare_tracing(args)).decode(), flush=True)
+        return
     if args.recording != "compare":
         args.record = args.recording == "on"
         print(orjson.dumps(asyncio.run(bench(args))).decode(), flush=True)
@@ -618,6 +680,50 @@ def compare_recording(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             round(on["delivered_per_s"] / off["delivered_per_s"], 3) if off["delivered_per_s"] else None
         ),
         "worker_cpu_cost_pct": cost,
+    }
+
+
+_COMPARED = (
+    "delivered_per_s",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "to_subscriber_p50_ms",
+    "to_subscriber_p99_ms",
+)
+
+
+def _cpu_ms_per_event(result: dict[str, Any], prefix: str) -> float | None:
+    cpu = sum(p["cpu_s"] for name, p in result["processes"].items() if name.startswith(prefix))
+    return round(1000 * cpu / result["events_delivered"], 4) if result["events_delivered"] else None
+
+
+def compare_tracing(args: argparse.Namespace) -> dict[str, Any]:
+    """The pipeline with tracing off, then on, in one run: the figures and their on/off ratios."""
+    runs = {}
+    for mode in ("off", "on"):
+        args.tracing = mode
+        FAULTS.clear()
+        log(f"tracing {mode}")
+        result = asyncio.run(bench(args))
+        for role in ("subscriber", "worker"):
+            result[f"{role}_cpu_ms_per_event"] = _cpu_ms_per_event(result, role)
+        runs[mode] = result
+    keys = [*_COMPARED, "subscriber_cpu_ms_per_event", "worker_cpu_ms_per_event"]
+    ratios = {
+        key: round(runs["on"][key] / runs["off"][key], 3)
+        if runs["off"].get(key) and runs["on"].get(key)
+        else None
+        for key in keys
+    }
+    return {
+        "bench": "e2e-tracing",
+        **{key: runs["off"][key] for key in ("agents", "calls_per_second", "seconds", "workers", "ordered")},
+        "off": {key: runs["off"][key] for key in [*keys, "events_delivered", "events_lost"]},
+        "on": {
+            key: runs["on"].get(key) for key in [*keys, "events_delivered", "events_lost", "spans_exported"]
+        },
+        "on_over_off": ratios,
+        "cores": os.cpu_count(),
     }
 
 

@@ -2,7 +2,9 @@
 
 An :class:`Event` is a CloudEvents 1.0 event in structured form, plus two
 extensions: ``sequence`` (the CloudEvents sequence extension: monotonic per
-``subject``) and ``partitionkey`` (the agent). ``id`` is deterministic: the
+``subject``) and ``partitionkey`` (the agent); and, when tracing is on, a third:
+``traceparent`` (the distributed-tracing extension: the W3C trace context of
+the subscriber span that enqueued it; absent otherwise). ``id`` is deterministic: the
 same underlying GWS change always produces the same id, so a message replayed
 after a reconnect, or re-derived by state recovery, is recognised downstream
 (it is sent as ``webhook-id``).
@@ -42,6 +44,7 @@ __all__ = [
     "SEQUENCE_DIGITS",
     "STRUCTURED_CONTENT_TYPE",
     "TIME_PATTERN",
+    "TRACEPARENT_PATTERN",
     "Event",
     "EventSink",
     "EventType",
@@ -150,6 +153,20 @@ class EventType(str, Enum):
 
 
 _EVENT_TYPES = frozenset(t.value for t in EventType)
+_UNTRACED = {"traceparent"}
+
+
+#: a W3C ``traceparent`` (version 00): version, trace id, parent span id, flags
+TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+
+
+def _optional_traceparent(schema: dict[str, Any]) -> None:
+    # Absent, never null, when tracing is off: not required, and a string when present.
+    schema["required"] = [name for name in schema.get("required", []) if name != "traceparent"]
+    prop = schema["properties"]["traceparent"]
+    prop.pop("anyOf", None)
+    prop.pop("default", None)
+    prop.update(type="string", pattern=TRACEPARENT_PATTERN)
 
 
 #: RFC 3339 in UTC, as ``Event.to_json`` writes ``time`` (fractional seconds only when non-zero)
@@ -164,6 +181,7 @@ class Event(BaseModel):
         extra="forbid",
         use_attribute_docstrings=True,
         json_schema_serialization_defaults_required=True,
+        json_schema_extra=_optional_traceparent,
     )
 
     specversion: Literal["1.0"] = "1.0"
@@ -188,6 +206,10 @@ class Event(BaseModel):
     compare as strings (or as integers: the same order)."""
     partitionkey: str = Field(min_length=1)
     """CloudEvents partitioning extension: the agent (the bridge's own events: the destination)."""
+    traceparent: str | None = Field(default=None, pattern=TRACEPARENT_PATTERN)
+    """CloudEvents distributed-tracing extension, only when tracing is on: the W3C trace context
+    of the span that enqueued the event (the webhook request's own ``traceparent`` header names
+    the delivery attempt, a child of it)."""
 
     @field_serializer("sequence", when_used="json")
     def _sequence_on_the_wire(self, number: int) -> str:
@@ -202,6 +224,8 @@ class Event(BaseModel):
 
     def to_json(self) -> bytes:
         """The CloudEvent as compact JSON bytes (``time`` in RFC 3339, ``sequence`` a digit string)."""
+        if self.traceparent is None:
+            return orjson.dumps(self.model_dump(mode="json", exclude=_UNTRACED))
         return orjson.dumps(self.model_dump(mode="json"))
 
     @classmethod

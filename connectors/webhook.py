@@ -9,7 +9,8 @@ Headers on every request:
 - ``webhook-id``: the event id, the same on every retry (receivers dedupe on it);
 - ``webhook-timestamp``: Unix seconds of this attempt;
 - ``webhook-signature``: ``v1,<base64 HMAC-SHA256>`` per configured ``whsec_`` secret,
-  space-separated, so a receiver can rotate its secret without losing events.
+  space-separated, so a receiver can rotate its secret without losing events;
+- ``traceparent`` (tracing on): the W3C trace context of this delivery attempt.
 
 Only 2xx is success. 410 is permanent and asks for the destination to be
 disabled; every other status (3xx included: redirects are not followed) and
@@ -29,6 +30,7 @@ import aiohttp
 from aiohttp.payload import BytesPayload
 from standardwebhooks.webhooks import Webhook
 
+from bridge import tracing
 from bridge.config.delivery import DestinationConfig
 from bridge.config.secret_refs import resolve_secret
 from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
@@ -125,6 +127,7 @@ class WebhookConnector:
         else:
             headers["webhook-id"] = event_id
             headers["webhook-timestamp"] = str(timestamp)
+        tracing.inject(headers)
         try:
             async with self._client().post(
                 self._url,
@@ -139,6 +142,7 @@ class WebhookConnector:
         except (TimeoutError, aiohttp.ClientError) as exc:
             # The URL may carry a token (Slack-style webhook URLs): name the error class only.
             raise RetryableDeliveryError(f"{self.name}: {type(exc).__name__}") from exc
+        tracing.set_attribute("http.response.status_code", status)
         if 200 <= status < 300:
             return status
         excerpt = answer[:EXCERPT_BYTES].decode("utf-8", errors="replace")

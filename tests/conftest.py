@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.plugins.e2e",
     "tests.plugins.tls",
     "tests.plugins.browser",
+    "tests.plugins.tracing",
 ]

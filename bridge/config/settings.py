@@ -6,7 +6,7 @@ keys use ``__``, e.g. ``GWSB_GWS__BASE_URL``. Every option is documented in
 ``config/bridge.example.toml``.
 
 Each section's model has its own module beside this one (``gws.py``, ``subscriber.py``,
-``delivery.py``, ``inbound.py``, ``slack.py``, ``console.py``).
+``delivery.py``, ``inbound.py``, ``slack.py``, ``console.py``, ``tracing.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundSettings
 from bridge.config.keys import Keys
 from bridge.config.subscriber import SubscriberSettings
+from bridge.config.tracing import TracingSettings
 from bridge.errors import ConfigError
 
 __all__ = ["NormalizerSettings", "Settings", "format_validation_error", "load_settings"]
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     routes: list[RouteConfig] = Field(default_factory=list)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     _toml_file: ClassVar[Path | None] = None
 

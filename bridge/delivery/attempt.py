@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from bridge import tracing
 from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteConfig
 from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
@@ -131,7 +132,29 @@ class Attempter:
 
         A connector's ``send``/``send_json`` may return the HTTP status it got, and its errors may
         carry ``status`` and ``excerpt``: the result keeps them, with the latency, for the console.
+        With tracing on, in a span ``deliver <destination>``, child of the event's ``traceparent``.
         """
+        with tracing.span(
+            f"deliver {delivery.destination}", kind=tracing.SpanKind.CLIENT, traceparent=delivery.traceparent
+        ) as span:
+            result = await self._attempt(connector, delivery, deadline)
+            if span is not None:
+                span.set_attributes({
+                    "gwsb.destination": delivery.destination,
+                    "gwsb.destination.kind": getattr(connector, "kind", ""),
+                    "gwsb.event.id": delivery.event_id,
+                    "gwsb.attempt": len(delivery.attempts) + 1,
+                    "gwsb.outcome": result.outcome.value,
+                })  # fmt: skip
+                if result.status is not None:
+                    span.set_attribute("http.response.status_code", result.status)
+                if result.outcome is not Outcome.DELIVERED:
+                    tracing.mark_failed(span, result.reason)
+            return result
+
+    async def _attempt(
+        self, connector: Connector, delivery: QueuedDelivery, deadline: float | None
+    ) -> Result:
         now = time.time()
         began = time.perf_counter()
         send_json = getattr(connector, "send_json", None)

@@ -45,7 +45,10 @@ class AttemptRecord:
 
 @dataclass(frozen=True, slots=True)
 class QueuedDelivery:
-    """``event_json`` for ``destination``, after ``attempts`` tries, first queued at ``queued_at``."""
+    """``event_json`` for ``destination``, after ``attempts`` tries, first queued at ``queued_at``.
+
+    ``traceparent`` is the event's (tracing on): the parent of each attempt's span.
+    """
 
     destination: str
     event_json: str
@@ -54,6 +57,7 @@ class QueuedDelivery:
     sequence: int
     queued_at: float
     attempts: tuple[AttemptRecord, ...] = field(default=())
+    traceparent: str | None = None
 
     @classmethod
     def for_event(
@@ -67,6 +71,7 @@ class QueuedDelivery:
             subject=event.subject,
             sequence=event.sequence,
             queued_at=time.time() if now is None else now,
+            traceparent=event.traceparent,
         )
 
     def event(self) -> Event:
@@ -81,17 +86,18 @@ class QueuedDelivery:
         return replace(self, attempts=(), queued_at=time.time())
 
     def to_wire(self) -> str:
-        return orjson.dumps(
-            {
-                "d": self.destination,
-                "e": self.event_json,
-                "i": self.event_id,
-                "s": self.subject,
-                "q": self.sequence,
-                "t": self.queued_at,
-                "a": [[r.at, r.outcome, r.detail] for r in self.attempts],
-            }
-        ).decode()
+        wire: dict[str, Any] = {
+            "d": self.destination,
+            "e": self.event_json,
+            "i": self.event_id,
+            "s": self.subject,
+            "q": self.sequence,
+            "t": self.queued_at,
+            "a": [[r.at, r.outcome, r.detail] for r in self.attempts],
+        }
+        if self.traceparent is not None:
+            wire["p"] = self.traceparent
+        return orjson.dumps(wire).decode()
 
     @classmethod
     def from_wire(cls, wire: str | bytes) -> QueuedDelivery:
@@ -105,6 +111,7 @@ class QueuedDelivery:
             sequence=int(raw["q"]),
             queued_at=float(raw["t"]),
             attempts=tuple(AttemptRecord(float(a[0]), str(a[1]), str(a[2])) for a in raw["a"]),
+            traceparent=raw.get("p"),
         )
 
 

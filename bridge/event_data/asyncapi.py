@@ -16,7 +16,7 @@ from typing import Any
 
 from bridge.event_data.catalogue import CONTRACTS
 from bridge.event_data.schemas import ENVELOPE_FILE, ENVELOPE_VERSION, schema_file
-from bridge.events import STRUCTURED_CONTENT_TYPE, EventType
+from bridge.events import STRUCTURED_CONTENT_TYPE, TRACEPARENT_PATTERN, EventType
 
 __all__ = ["ASYNCAPI_FILE", "HEADERS", "asyncapi_document", "contract_version"]
 
@@ -43,6 +43,12 @@ HEADERS: dict[str, Any] = {
             "type": "string",
             "pattern": "^[0-9]+$",
             "description": "Unix seconds when this attempt was signed; refuse it when far from now.",
+        },
+        "traceparent": {
+            "type": "string",
+            "pattern": TRACEPARENT_PATTERN,
+            "description": "Only with tracing on (`[tracing]`): the W3C trace context of this delivery "
+            "attempt, a child of the event's own `traceparent` attribute.",
         },
         "webhook-signature": {
             "type": "string",

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bridge import tracing
 from bridge.errors import BridgeError
 from bridge.events import Event, EventSink
 from bridge.gws.backoff import Backoff
@@ -205,6 +206,9 @@ class MessageLoop:
             raise failure
         return len(messages)
 
+    @tracing.traced("cometd message", kind=tracing.SpanKind.CONSUMER, attributes=lambda self, messages: {
+        "gwsb.agent": self.username, "gwsb.cometd.channel": str(messages[0].get("channel")),
+        "messaging.batch.message_count": len(messages)})  # fmt: skip
     async def _handle_messages(self, messages: Sequence[dict[str, Any]]) -> None:
         """Normalize ``messages`` in order, hand their events on in one publish, then save the state once."""
         events: list[Event] = []
@@ -227,6 +231,7 @@ class MessageLoop:
             normalized += 1
         if not normalized:
             return
+        tracing.set_attribute("gwsb.events", len(events))
         await self._emit(events)
         self.status.messages += normalized
         self.status.last_message_at = time.time()
@@ -253,8 +258,14 @@ class MessageLoop:
         if self._store is not None:
             await self._store.save(self.username, self._state)
 
+    @tracing.traced("publish events", kind=tracing.SpanKind.PRODUCER, attributes=lambda self, events: {
+        "gwsb.agent": self.username, "gwsb.events": len(events)})  # fmt: skip
     async def _publish(self, events: Sequence[Event]) -> None:
-        """``sink.publish`` until it succeeds: an event is never dropped because the sink hiccuped."""
+        """``sink.publish`` until it succeeds: an event is never dropped because the sink hiccuped.
+
+        With tracing on, the events carry this span as their ``traceparent``.
+        """
+        events = tracing.stamp(events)
         backoff = Backoff(0.2, 10.0)
         while True:
             try:

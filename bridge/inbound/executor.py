@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bridge import tracing
 from bridge.commands import Command, Need, requirements, translate
 from bridge.config.inbound import InboundSettings
 from bridge.errors import CommandError, GwsError
@@ -76,6 +77,9 @@ class CommandExecutor:
         # Counted when /metrics is scraped, not per command (running() walks every listener).
         metrics.listeners.set_function(lambda: len(self.listeners.running()))
 
+    @tracing.traced("command", attributes=lambda self, command, client: {
+        "gwsb.command.id": command.id, "gwsb.command.action": command.action, "gwsb.agent": command.agent,
+        "gwsb.command.dialect": command.dialect.value, "gwsb.client": client})  # fmt: skip
     async def execute(self, command: Command, client: str) -> Execution:
         """Perform ``command`` for ``client``; raises :class:`Problem` when it is refused.
 
@@ -111,7 +115,12 @@ class CommandExecutor:
             "created_at": _now(),
         }
         try:
-            reply = await rest.perform(request)
+            with tracing.span(f"GWS {request.method}", kind=tracing.SpanKind.CLIENT) as span:
+                if span is not None:
+                    span.set_attributes(
+                        {"http.request.method": request.method, "url.path": "/api/v2" + request.path}
+                    )
+                reply = await rest.perform(request)
         except GwsError as exc:
             if pending is not None:
                 self.tracker.discard(pending)
@@ -172,8 +181,10 @@ class CommandExecutor:
         except TimeoutError:
             return None
 
+    @tracing.traced("command outcome")
     async def _settle(self, record: dict[str, Any], pending: Pending) -> None:
         outcome = await self.tracker.wait(pending, self._settings.outcome_timeout)
+        tracing.set_attribute("gwsb.command.status", outcome.status.value)
         settled = dict(record, status=outcome.status.value, updated_at=_now())
         if outcome.error:
             settled["error"] = {"detail": outcome.error, "gws_message": outcome.error}

@@ -20,6 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from bridge import __version__
 from bridge.commands import ACTIONS, ActionSpec, Dialect
+from bridge.events import TRACEPARENT_PATTERN
 from bridge.inbound.cti import CtiEnvelope
 from bridge.inbound.json_dialect import AGENT_PATTERN
 from bridge.inbound.mobile import DeviceRegistration
@@ -269,6 +270,12 @@ def _parameters() -> dict[str, Any]:
             "(`Idempotent-Replayed: true`) and makes no second GWS call.",
             {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
         ),
+        "Traceparent": header(
+            "traceparent",
+            "W3C trace context: with tracing on (`[tracing]`), the receiver's spans of this request "
+            "continue the caller's trace; a malformed value starts a new one.",
+            {"type": "string", "pattern": TRACEPARENT_PATTERN},
+        ),
         "WebhookId": header(
             "webhook-id", "Standard Webhooks: the message id (with `webhook-signature`).", {"type": "string"}
         ),
@@ -352,7 +359,8 @@ def _paths() -> dict[str, Any]:
         {"$ref": "#/components/parameters/WebhookId"},
         {"$ref": "#/components/parameters/WebhookTimestamp"},
     ]
-    idempotent = [{"$ref": "#/components/parameters/IdempotencyKey"}, *signed]
+    traced = {"$ref": "#/components/parameters/Traceparent"}
+    idempotent = [{"$ref": "#/components/parameters/IdempotencyKey"}, traced, *signed]
     cti_refusals = _refusals(*every_refusal)
     for status in ("422", "502"):
         cti_refusals[status] = {

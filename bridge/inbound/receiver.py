@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 
+from bridge import tracing
 from bridge.commands import Command
 from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundClient, InboundSettings, hash_api_key
@@ -41,6 +42,7 @@ __all__ = ["InboundRequest", "InboundResponse", "Receiver", "client_may_act_for"
 logger = logging.getLogger(__name__)
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _COMMAND_PATH = re.compile(r"^/v1/commands/([A-Za-z0-9_-]{1,64})$")
 
 
@@ -104,9 +106,21 @@ class Receiver:
         await self.store.aclose()
 
     async def handle(self, request: InboundRequest) -> InboundResponse:
-        """Answer one request; never raises."""
-        started = time.perf_counter()
+        """Answer one request; never raises. With tracing on: in a span continuing its ``traceparent``."""
         route = self._route_name(request.path)
+        method = request.method.upper() if request.method.upper() in _METHODS else "HTTP"
+        parent = request.headers.get("traceparent")
+        with tracing.span(f"{method} {route}", kind=tracing.SpanKind.SERVER, traceparent=parent) as span:
+            response = await self._answer(request, route)
+            if span is not None:
+                span.set_attributes({"http.request.method": method, "http.route": route,
+                                     "http.response.status_code": response.status})  # fmt: skip
+                if response.status >= 500:
+                    tracing.mark_failed(span, f"HTTP {response.status}")
+        return response
+
+    async def _answer(self, request: InboundRequest, route: str) -> InboundResponse:
+        started = time.perf_counter()
         try:
             response = await self._dispatch(request)
         except (Problem, CommandError) as exc:

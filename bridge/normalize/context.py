@@ -223,6 +223,7 @@ class Context:
                 "data": data,
                 "sequence": self.state.next_sequence(subject),
                 "partitionkey": self.agent,
+                "traceparent": None,  # the subscriber's span, set when it hands the event on
             },
         )
         _object_setattr(event, "__pydantic_fields_set__", _FIELDS_SET)

@@ -15,6 +15,7 @@ from aiohttp import web
 from bridge.config import load_settings
 from bridge.inbound.app import create_app
 from bridge.inbound.server import ReceiverRunner
+from bridge.processes.tracing import start_tracing
 
 __all__ = ["add_arguments", "run"]
 
@@ -61,6 +62,7 @@ async def serve(args: argparse.Namespace) -> int:
     host = args.host or settings.inbound.host
     port = args.port if args.port is not None else settings.inbound.port
     app = create_app(settings)
+    stop_tracing = start_tracing(settings.tracing, "receiver")
     runner = ReceiverRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -78,4 +80,5 @@ async def serve(args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         await runner.cleanup()
+        stop_tracing()
     return 0

@@ -31,6 +31,7 @@ from bridge.gws.notes import AgentNotes
 from bridge.gws.pool import PoolStatus, SessionPool
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
+from bridge.processes.tracing import start_tracing
 
 __all__ = ["add_arguments", "run"]
 
@@ -159,6 +160,7 @@ async def run(args: argparse.Namespace) -> int:
         raise ConfigError("no agents configured: give --agent USER:PASSWORD or agents in --config")
     sink = build_sink(args, settings)
     options = settings.subscriber
+    stop_tracing = start_tracing(settings.tracing, "subscriber")
 
     # aiocometd logs every open/subscribe/close at INFO: thousands of lines for a big pool.
     library_logger = logging.getLogger("aiocometd_noloop")
@@ -216,6 +218,7 @@ async def run(args: argparse.Namespace) -> int:
             with contextlib.suppress(Exception):
                 await close()
         await redis.aclose()
+        stop_tracing()
     return 0
 
 

@@ -17,6 +17,7 @@ from bridge.delivery.app import RunnerSlot, make_celery_app
 from bridge.delivery.runtime import DeliveryRuntime
 from bridge.delivery.validation import delivery_config_problems
 from bridge.errors import ConfigError
+from bridge.processes.tracing import start_tracing
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     hostname = args.hostname or f"gwsb-{socket.gethostname()}-{os.getpid()}"
     slot = RunnerSlot()
     app = make_celery_app(settings, slot)
+    stop_tracing = start_tracing(settings.tracing, "worker")
     runtime = DeliveryRuntime(settings, app, hostname=hostname)
     runtime.start()
     slot.runner = runtime
@@ -69,3 +71,4 @@ def run(args: argparse.Namespace) -> int:
         return int(worker.exitcode or 0)
     finally:
         runtime.close()
+        stop_tracing()

@@ -20,6 +20,7 @@ LEVELS: dict[str, int] = {
     "bridge.errors": 1,
     "bridge.events": 1,
     "bridge.event_data": 1,
+    "bridge.tracing": 1,
     "bridge.config": 2,
     "bridge.normalize": 3,
     "bridge.routing": 3,
