@@ -111,15 +111,18 @@ def make_celery_app(settings: Settings, slot: RunnerSlot | None = None) -> Celer
         task_send_sent_event=False,
     )
 
-    @app.task(name=DELIVER_BATCH)
+    # shared=False: each task belongs to this app only. Shared (Celery's default), every app made
+    # in the process would register every other app's closures when it is finalized, and the
+    # first one registered wins: a worker's app could run a producer's tasks, whose slot is empty.
+    @app.task(name=DELIVER_BATCH, shared=False)
     def deliver_batch(destination: str, wires: list[str]) -> None:
         _run(lambda: slot.require().deliver_batch(destination, wires), destination)
 
-    @app.task(name=DELIVER_JOURNALED)
+    @app.task(name=DELIVER_JOURNALED, shared=False)
     def deliver_journaled(destination: str, batch_id: str) -> None:
         _run(lambda: slot.require().deliver_journaled(destination, batch_id), destination)
 
-    @app.task(name=DELIVER_SUBJECT)
+    @app.task(name=DELIVER_SUBJECT, shared=False)
     def deliver_subject(destination: str, subject: str) -> None:
         _run(lambda: slot.require().deliver_subject(destination, subject), destination)
 

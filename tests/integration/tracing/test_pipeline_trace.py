@@ -65,8 +65,9 @@ async def pipeline(
     simulator: SimulatorHandle, redis_url: str, webhook_sink: WebhookSink, spans: InMemorySpanExporter
 ) -> AsyncIterator[WebhookSink]:
     settings = _settings(simulator, redis_url, webhook_sink)
+    make_celery_app(settings).finalize()  # another app in the process (one finalized) must not matter
     slot = RunnerSlot()
-    app = make_celery_app(settings, slot)  # one app in this process: the sink's and the worker's
+    app = make_celery_app(settings, slot)  # the sink's and the worker's
     redis = Redis.from_url(redis_url)
     destinations = {d.name: d for d in settings.destinations}
     enqueuer = Enqueuer(app, redis, settings.keys, destinations, batch_size=10, queue=settings.delivery.queue)
