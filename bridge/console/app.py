@@ -332,20 +332,23 @@ async def _bulk(request: web.Request, action: str) -> web.Response:
     body = await _body(request)
     selection = _filter(body)
     everything = body.get("all") is True
+    dry_run = body.get("dry_run") is True
     admin = request.app[ADMIN]
     target = ",".join(selection.ids) or (
         f"destination={selection.destination} since={selection.since} until={selection.until}"
         if not selection.unfiltered else "all"
     )  # fmt: skip
     try:
-        result = await (admin.replay if action == "replay" else admin.purge)(selection, everything=everything)
+        # The same streaming code as `gws-bridge dlq`: batches, bounded memory, and the dry run.
+        bulk = admin.replay if action == "replay" else admin.purge
+        result = await bulk(selection, everything=everything, dry_run=dry_run)
     except AdminError as exc:
         await request.app[AUDIT].record(identity, f"dead-letters.{action}", target, f"refused: {exc}")
         raise
-    await request.app[AUDIT].record(
-        identity, f"dead-letters.{action}", target, f"{result.count} letter(s)", missing=result.missing
-    )
-    return _json({"count": result.count, "missing": result.missing})
+    outcome = f"{'dry run: would ' + action + ' ' if dry_run else ''}{result.count} letter(s)"
+    audit = request.app[AUDIT]
+    await audit.record(identity, f"dead-letters.{action}", target, outcome, missing=result.missing)
+    return _json({"count": result.count, "missing": result.missing, "dry_run": dry_run})
 
 
 async def replay(request: web.Request) -> web.Response:

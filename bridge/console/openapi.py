@@ -88,6 +88,7 @@ _FILTER = {
         "until": {"type": ["string", "number"]},
         "limit": {"type": "integer", "minimum": 1},
         "all": {"type": "boolean", "description": "required to act on every letter with no filter"},
+        "dry_run": {"type": "boolean", "description": "only count what would be done; change nothing"},
     },
 }
 

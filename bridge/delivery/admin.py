@@ -3,15 +3,20 @@ and the console's admin API are both clients of :class:`DeliveryAdmin`.
 
 Dead letters are chosen by a :class:`LetterFilter` (ids, destination, time range, limit). Replay
 and purge refuse a filter that selects nothing in particular unless ``everything`` is asked for,
-like ``--all`` on the command line. Destinations: health rows, enable (forget failures, resend
-parked events, kick FIFO subjects), disable by hand, and a test event sent through the normal
-delivery path (the due-retry schedule, so the worker's usual attempt, recording and retries apply).
+like ``--all`` on the command line; they stream the selection ``batch_size`` letters at a time
+(read, act, move on: memory stays bounded), report each batch to an optional callback (the CLI's
+progress line), and with ``dry_run`` only count what they would do.
+
+Destinations: health rows, enable (forget failures, resend parked events, kick FIFO subjects),
+disable by hand, and a test event sent through the normal delivery path (the due-retry
+schedule, so the worker's usual attempt, recording and retries apply).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +33,22 @@ from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
 from bridge.errors import BridgeError
 from bridge.events import Event, EventType
 
-__all__ = ["AdminError", "BulkResult", "DeliveryAdmin", "LetterFilter", "parse_time"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "AdminError",
+    "BatchCallback",
+    "BulkResult",
+    "DeliveryAdmin",
+    "LetterFilter",
+    "parse_time",
+]
+
+#: dead letters read and acted on per round trip by a replay or purge
+DEFAULT_BATCH_SIZE = 500
+
+#: ``callback(batch, done, expected)`` after each batch: the letters just handled, how many so far,
+#: and how many the selection may hold at most (for a progress line)
+BatchCallback = Callable[[list[DeadLetter], int, int], None]
 
 #: above this many scheduled retries, per-destination depths are not counted (one ZCARD instead)
 _DEPTH_SCAN_LIMIT = 20_000
@@ -91,24 +111,45 @@ class DeliveryAdmin:
     async def dead_letter(self, letter_id: str) -> DeadLetter | None:
         return await self.letters.get(letter_id)
 
-    async def _chosen(
-        self, action: str, selection: LetterFilter, everything: bool
-    ) -> tuple[list[DeadLetter], list[str]]:
+    async def replay(
+        self, selection: LetterFilter, *, everything: bool = False, dry_run: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE, on_batch: BatchCallback | None = None,
+    ) -> BulkResult:  # fmt: skip
+        """Move the chosen letters back into the retry schedule (fresh attempt log), a batch at a time."""
+        return await self._bulk("replay", selection, everything, dry_run, batch_size, on_batch)
+
+    async def purge(
+        self, selection: LetterFilter, *, everything: bool = False, dry_run: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE, on_batch: BatchCallback | None = None,
+    ) -> BulkResult:  # fmt: skip
+        """Delete the chosen letters for good, a batch at a time."""
+        return await self._bulk("purge", selection, everything, dry_run, batch_size, on_batch)
+
+    async def _bulk(
+        self, action: str, selection: LetterFilter, everything: bool, dry_run: bool, batch_size: int,
+        on_batch: BatchCallback | None,
+    ) -> BulkResult:  # fmt: skip
         if selection.unfiltered and not everything:
             raise AdminError(f"{action}: give ids or filters, or all", field="all")
-        letters = await self.dead_letters(selection)
-        missing = sorted(set(selection.ids) - {letter.id for letter in letters})
-        return letters, missing
-
-    async def replay(self, selection: LetterFilter, *, everything: bool = False) -> BulkResult:
-        """Move the chosen letters back into the retry schedule (fresh attempt log), atomically."""
-        letters, missing = await self._chosen("replay", selection, everything)
-        return BulkResult(await self.letters.replay(letters), missing)
-
-    async def purge(self, selection: LetterFilter, *, everything: bool = False) -> BulkResult:
-        """Delete the chosen letters for good."""
-        letters, missing = await self._chosen("purge", selection, everything)
-        return BulkResult(await self.letters.purge(letters), missing)
+        if batch_size < 1:
+            raise AdminError(f"{action}: batch size must be at least 1", field="batch_size")
+        act = self.letters.replay if action == "replay" else self.letters.purge
+        expected = len(set(selection.ids)) if selection.ids else await self.letters.count_between(
+            selection.since, selection.until
+        )  # fmt: skip
+        if selection.limit is not None:
+            expected = min(expected, selection.limit)
+        done, handled = 0, set[str]()
+        async for batch in self.letters.batches(
+            batch_size=batch_size, ids=selection.ids, destination=selection.destination,
+            since=selection.since, until=selection.until, limit=selection.limit, consuming=not dry_run,
+        ):  # fmt: skip
+            done += len(batch) if dry_run else await act(batch)
+            if selection.ids:
+                handled.update(letter.id for letter in batch)
+            if on_batch is not None:
+                on_batch(batch, done, max(expected, done))
+        return BulkResult(done, sorted(set(selection.ids) - handled))
 
     # -- destinations ----------------------------------------------------------------------------
 

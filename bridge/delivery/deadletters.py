@@ -3,13 +3,15 @@
 A dead letter's id is ``<destination>:<event id>``, so the same event dying
 twice for one destination is stored once (the latest attempt log wins).
 Replaying moves letters back into the due-retry schedule with a fresh attempt
-log, atomically: a replayed letter is either still in the store or scheduled.
+log, atomically per batch: a replayed letter is either still in the store or scheduled.
+:meth:`DeadLetterStore.batches` walks a selection a batch at a time (bounded memory), so a
+replay or purge of a million letters reads, acts and moves on.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +58,25 @@ class DeadLetter:
         return cls(data["id"], float(data["dead_at"]), data["reason"], QueuedDelivery.from_wire(data["wire"]))
 
 
+def _bounds(since: float | None, until: float | None) -> tuple[str, str]:
+    return ("-inf" if since is None else repr(since), "+inf" if until is None else repr(until))
+
+
+def _matching(
+    letters: list[DeadLetter], destination: str | None, since: float | None, until: float | None
+) -> list[DeadLetter]:
+    return sorted(
+        (
+            letter
+            for letter in letters
+            if (destination is None or letter.delivery.destination == destination)
+            and (since is None or letter.dead_at >= since)
+            and (until is None or letter.dead_at <= until)
+        ),
+        key=lambda letter: letter.dead_at,
+    )
+
+
 def dead_letter_id(delivery: QueuedDelivery) -> str:
     return f"{delivery.destination}:{delivery.event_id}"
 
@@ -97,27 +118,84 @@ class DeadLetterStore:
         """Letters oldest first: the given ``ids``, or all, narrowed by destination and time range."""
         wanted = list(ids)
         if not wanted:
-            low = "-inf" if since is None else repr(since)
-            high = "+inf" if until is None else repr(until)
             wanted = [
-                text(i) for i in await self._redis.zrangebyscore(self._keys.dead_letter_index, low, high)
+                text(i)
+                for i in await self._redis.zrangebyscore(self._keys.dead_letter_index, *_bounds(since, until))
             ]
         if not wanted:
             return []
         rows = await self._redis.hmget(self._keys.dead_letters, wanted)
-        letters = [DeadLetter.from_json(raw) for raw in rows if raw is not None]
-        letters = [
-            letter
-            for letter in letters
-            if (destination is None or letter.delivery.destination == destination)
-            and (since is None or letter.dead_at >= since)
-            and (until is None or letter.dead_at <= until)
-        ]
-        letters.sort(key=lambda letter: letter.dead_at)
+        letters = _matching(
+            [DeadLetter.from_json(r) for r in rows if r is not None], destination, since, until
+        )
         return letters[:limit] if limit is not None else letters
 
     async def count(self) -> int:
         return int(await self._redis.hlen(self._keys.dead_letters))
+
+    async def count_between(self, since: float | None, until: float | None) -> int:
+        """How many letters died in the time range (an upper bound for a destination's share)."""
+        return int(await self._redis.zcount(self._keys.dead_letter_index, *_bounds(since, until)))
+
+    async def batches(
+        self,
+        *,
+        batch_size: int,
+        ids: Iterable[str] = (),
+        destination: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+        consuming: bool = False,
+    ) -> AsyncIterator[list[DeadLetter]]:
+        """The letters :meth:`select` would return, oldest first, at most ``batch_size`` at a time.
+
+        ``consuming``: the caller removes each yielded batch before asking for the next (replay,
+        purge), so the walk does not skip past letters that moved up. Letters that die while the
+        walk runs (``until`` is capped at its start) are not included: a replayed letter that
+        fails again cannot be replayed twice by one run.
+        """
+        remaining = limit
+        if ids:
+            wanted = list(dict.fromkeys(ids))
+            for start in range(0, len(wanted), batch_size):
+                rows = await self._redis.hmget(self._keys.dead_letters, wanted[start : start + batch_size])
+                batch = _matching(
+                    [DeadLetter.from_json(r) for r in rows if r is not None], destination, since, until
+                )
+                batch = batch[:remaining] if remaining is not None else batch
+                if batch:
+                    yield batch
+                if remaining is not None and (remaining := remaining - len(batch)) <= 0:
+                    return
+            return
+        low, high = _bounds(since, min(until, time.time()) if until is not None else time.time())
+        offset = 0  # index entries in range that stay behind (another destination's, or not consuming)
+        while remaining is None or remaining > 0:
+            page = [
+                text(i)
+                for i in await self._redis.zrangebyscore(
+                    self._keys.dead_letter_index, low, high, start=offset, num=batch_size
+                )
+            ]
+            if not page:
+                return
+            rows = await self._redis.hmget(self._keys.dead_letters, page)
+            found = [DeadLetter.from_json(r) for r in rows if r is not None]
+            batch = _matching(found, destination, None, None)
+            batch = batch[:remaining] if remaining is not None else batch
+            if remaining is not None:
+                remaining -= len(batch)
+            if consuming:
+                # An index entry without a record (an orphan) goes too, so the walk moves on.
+                if len(found) < len(page):
+                    kept = {letter.id for letter in found}
+                    await self._redis.zrem(self._keys.dead_letter_index, *[i for i in page if i not in kept])
+                offset += len(found) - len(batch)
+            else:
+                offset += len(page)
+            if batch:
+                yield batch
 
     async def replay(self, letters: Iterable[DeadLetter]) -> int:
         """Schedule each letter's event for immediate delivery (fresh attempt log) and remove it."""

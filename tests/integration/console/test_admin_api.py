@@ -184,7 +184,10 @@ async def test_dead_letters_follow_the_dlq_semantics(console: Console) -> None:
         async with http.post(
             "/v1/admin/dead-letters/replay", json={"ids": [letters[0]["id"], "crm:missing"]}
         ) as reply:
-            assert (await reply.json()) == {"count": 1, "missing": ["crm:missing"]}
+            assert (await reply.json()) == {"count": 1, "missing": ["crm:missing"], "dry_run": False}
+        async with http.post("/v1/admin/dead-letters/purge", json={"all": True, "dry_run": True}) as reply:
+            assert (await reply.json()) == {"count": 1, "missing": [], "dry_run": True}
+        assert await store.count() == 1  # the dry run changed nothing
         async with http.post("/v1/admin/dead-letters/purge", json={"all": True}) as reply:
             assert (await reply.json())["count"] == 1
     assert await store.count() == 0

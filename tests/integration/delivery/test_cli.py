@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,17 +24,6 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str,
     status = await asyncio.to_thread(cli_main, list(argv))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
-
-
-@pytest.fixture
-def config(delivery_config: Callable[..., Path]) -> Path:
-    return delivery_config(
-        destinations=[
-            {"name": "crm", "kind": "webhook", "url": "http://127.0.0.1:9/"},
-            {"name": "audit", "kind": "console"},
-        ],
-        routes=[{"destinations": ["crm"]}],
-    )
 
 
 async def seed_letters(redis_url: str) -> None:
