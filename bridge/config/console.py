@@ -79,6 +79,15 @@ class ConsoleSettings(BaseModel):
         default=5.0, ge=0, description="seconds between the subscriber's agent status records (0 = none)"
     )
     audit_entries: int = Field(default=1_000, ge=10, description="most operator actions kept in Redis")
+    sign_in_rate: float = Field(
+        default=10.0,
+        gt=0,
+        le=10_000,
+        description="sign-in attempts per minute, per client address and per key",
+    )
+    sign_in_burst: int = Field(
+        default=10, ge=1, le=10_000, description="sign-in attempts at once (bucket size)"
+    )
 
     @model_validator(mode="after")
     def _unique_names_and_hashes(self) -> ConsoleSettings:

@@ -92,6 +92,10 @@ class ConsoleKeys:
         """Stream: every operator action, with who did it (bounded)."""
         return f"{self.prefix}:console:audit"
 
+    def sign_in_bucket(self, kind: str, digest: str) -> str:
+        """Hash: a sign-in token bucket (``kind`` ``addr`` or ``key``; a SHA-256, never the key)."""
+        return f"{self.prefix}:console:sign-in:{kind}:{digest}"
+
 
 @dataclass(frozen=True, slots=True)
 class NoteKeys:

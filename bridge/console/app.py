@@ -26,9 +26,11 @@ from bridge.config.console import ConsoleSettings
 from bridge.console.auth import COOKIE, CSRF_HEADER, AuditLog, Identity, SessionStore, csrf_ok, find_key
 from bridge.console.live import LiveTail
 from bridge.console.openapi import openapi_document
+from bridge.console.signin import SignInLimit
 from bridge.console.views import ConsoleData, EventQuery
 from bridge.delivery.admin import AdminError, DeliveryAdmin, LetterFilter, parse_time
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
+from bridge.inbound.ratelimit import RateLimiter
 
 __all__ = ["create_app"]
 
@@ -64,6 +66,7 @@ AUDIT = web.AppKey("audit", AuditLog)
 LIVE = web.AppKey("live", LiveTail)
 CONFIG = web.AppKey("console_settings", ConsoleSettings)
 REDIS = web.AppKey("redis", Redis)
+SIGN_IN_LIMIT = web.AppKey("sign_in_limit", SignInLimit)
 
 
 def _problem(status: int, detail: str, *, kind: str | None = None, **extensions: Any) -> web.Response:
@@ -185,6 +188,12 @@ async def sign_in(request: web.Request) -> web.Response:
     api_key = body.get("key")
     if not isinstance(api_key, str) or not api_key:
         raise Problem(400, "key: the admin API key is required", field="key")
+    wait = await request.app[SIGN_IN_LIMIT].wait(request.remote or "", api_key)
+    if wait > 0:
+        logger.warning("console sign-in rate-limited", extra={"remote": request.remote})
+        response = _problem(429, "too many sign-in attempts; retry later", kind="rate-limited")
+        response.headers["Retry-After"] = RateLimiter.retry_after_header(wait)
+        return response
     key = find_key(request.app[CONFIG], api_key)
     if key is None:
         await asyncio.sleep(0.2)  # a guess costs time; the log line names no key
@@ -397,6 +406,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Applica
     app[ADMIN] = admin
     app[DATA] = ConsoleData(settings, client, admin)
     app[SESSIONS] = SessionStore(client, keys, settings.console)
+    app[SIGN_IN_LIMIT] = SignInLimit(client, keys, settings.console)
     app[AUDIT] = AuditLog(client, keys, settings.console)
     app[LIVE] = LiveTail(client, keys.attempts, app[DATA].mask)
     for path in _PAGES:

@@ -141,7 +141,20 @@ def openapi_document() -> dict[str, Any]:
                             }
                         },
                     },
-                    "responses": _ok("the session", {"$ref": "#/components/schemas/Session"}),
+                    "responses": {
+                        **_ok("the session", {"$ref": "#/components/schemas/Session"}),
+                        "401": _PROBLEM,
+                        "429": {
+                            "description": "too many sign-in attempts from this address or with this key",
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "Seconds to wait.",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                            "content": {"application/problem+json": {"schema": _OBJ}},
+                        },
+                    },
                 },
                 "get": {
                     "summary": "Who is signed in, and the CSRF token",
