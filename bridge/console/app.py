@@ -2,7 +2,7 @@
 
 Every response passes the security middleware: a request is answered only with a valid session
 cookie or ``Authorization: Bearer <admin key>`` (except ``/login``, its script and style sheet,
-and ``/healthz``); a state-changing request with the cookie must carry the session's CSRF token;
+``/healthz`` and ``/readyz``); a state-changing request with the cookie must carry the session's CSRF token;
 operator-only routes refuse a viewer (403). Responses carry a strict Content-Security-Policy
 (scripts and styles from this origin only), ``no-store`` and ``nosniff``. Errors are
 ``application/problem+json`` naming the field at fault.
@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bridge.config import Settings
 from bridge.config.console import ConsoleSettings
@@ -37,7 +38,7 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-_PUBLIC = {"/login", "/static/login.js", "/static/style.css", "/healthz"}
+_PUBLIC = {"/login", "/static/login.js", "/static/style.css", "/healthz", "/readyz"}
 _PAGES = {"/": "index.html", "/static/app.js": "app.js", "/login": "login.html",
           "/static/login.js": "login.js", "/static/style.css": "style.css"}  # fmt: skip
 _TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
@@ -178,6 +179,15 @@ async def page(request: web.Request) -> web.Response:
 
 async def healthz(_: web.Request) -> web.Response:
     return web.Response(text="ok")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 while Redis answers (everything the console shows and does is there), else 503."""
+    try:
+        await request.app[REDIS].ping()
+    except (RedisError, OSError):
+        return _problem(503, "Redis does not answer", kind="store-unavailable")
+    return web.Response(text="ready")
 
 
 # -- session ----------------------------------------------------------------------------------------
@@ -412,6 +422,7 @@ def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Applica
     for path in _PAGES:
         app.router.add_get(path, page)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     v1 = "/v1/admin"
     app.router.add_get(f"{v1}/openapi.json", openapi)
     app.router.add_post(f"{v1}/session", sign_in)

@@ -43,7 +43,7 @@ def test_compose_has_redis_with_aof_the_simulator_a_subscriber_two_workers_and_t
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    assert set(services) >= {"redis", "simulator", "subscriber", "worker", "receiver"}
+    assert set(services) >= {"redis", "simulator", "subscriber", "worker", "receiver", "console"}
     redis_command = services["redis"]["command"]
     assert redis_command[redis_command.index("--appendonly") + 1] == "yes"
     assert services["worker"]["deploy"]["replicas"] == 2
@@ -65,6 +65,7 @@ def test_every_bridge_service_runs_a_real_subcommand_with_valid_options(compose:
         "subscriber": "subscriber",
         "worker": "worker",
         "receiver": "receiver",
+        "console": "console",
     }
 
 
@@ -80,12 +81,17 @@ def test_the_mounted_configuration_loads_with_the_compose_environment(
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.gws.base_url == "http://simulator:8090"
     assert len(settings.agents) == 5 and settings.inbound.clients
+    _, console = parse_role(compose["services"]["console"]["command"])
+    assert settings.console.keys and settings.console.port == console.port
 
 
 def test_healthchecks_probe_what_each_role_serves(compose: dict[str, Any]) -> None:
     services = compose["services"]
     _, receiver = parse_role(services["receiver"]["command"])
     assert f"127.0.0.1:{receiver.port}/healthz" in " ".join(services["receiver"]["healthcheck"]["test"])
+    _, console = parse_role(services["console"]["command"])
+    assert f"127.0.0.1:{console.port}/readyz" in " ".join(services["console"]["healthcheck"]["test"])
+    assert services["console"]["ports"] == [f"127.0.0.1:{console.port}:{console.port}"]  # loopback only
     for role in ("worker", "subscriber"):  # their metrics and event-loop heartbeat
         _, args = parse_role(services[role]["command"])
         assert args.metrics_host == "0.0.0.0"

@@ -7,8 +7,10 @@ import asyncio
 import time
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
+from aiohttp import web
 from redis.asyncio import Redis
 
 from bridge.config import Settings
@@ -22,6 +24,7 @@ from bridge.delivery.recording import AttemptLog
 from bridge.inbound.store import RedisCommandStore
 from tests.integration.console.conftest import OPERATOR, VIEWER, Console
 from tests.plugins.delivery import make_event
+from tests.plugins.ports import free_port
 
 
 async def _record(
@@ -195,3 +198,22 @@ def test_the_openapi_document_is_valid_and_names_every_route(redis_url: str) -> 
     documented = {p.rsplit("/", 1)[0] + "/{action}" if p.endswith(("/enable", "/disable", "/test")) else p
                   for p in document["paths"]}  # fmt: skip
     assert routes == documented
+
+
+async def test_readyz_answers_without_a_key_and_fails_while_redis_does_not(console: Console) -> None:
+    async with console.session() as http:
+        async with http.get("/healthz") as reply:
+            assert reply.status == 200
+        async with http.get("/readyz") as reply:
+            assert reply.status == 200 and await reply.text() == "ready"
+    nowhere = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
+    runner = web.AppRunner(create_app(console.settings, redis=nowhere))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as reply:
+            assert reply.status == 503 and reply.content_type == "application/problem+json"
+    finally:
+        await runner.cleanup()
+        await nowhere.aclose()

@@ -25,7 +25,7 @@ from tests.plugins.deploy import REPO, parse_role
 
 MANIFESTS = REPO / "deploy" / "kubernetes"
 OLDEST_RELEASE = "1.30"  # deploy/README.md
-ROLES = {"subscriber", "worker", "receiver"}
+ROLES = {"subscriber", "worker", "receiver", "console"}
 CONFIG_DIR = "/etc/gws-bridge"
 
 
@@ -95,11 +95,14 @@ def test_probes_and_scrapes_reach_what_each_role_serves() -> None:
     for role, found in _roles().items():
         container = found.container
         _, args = parse_role(container["args"])
-        if role == "receiver":
+        if role in ("receiver", "console"):
             assert _port(container, "http") == args.port
             assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
             assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
             metrics_port = args.port
+            if role == "console":  # it has no /metrics: nothing to scrape
+                assert "annotations" not in found.deployment["spec"]["template"]["metadata"]
+                continue
         else:  # metrics from a thread: liveness checks the event loop's heartbeat on them
             assert args.metrics_host == "0.0.0.0"
             assert _port(container, "metrics") == args.metrics_port
@@ -112,10 +115,12 @@ def test_probes_and_scrapes_reach_what_each_role_serves() -> None:
         annotations = found.deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(metrics_port), role
         assert annotations["prometheus.io/path"] == "/metrics", role
-    [service] = _kind("Service").values()
-    receiver = _roles()["receiver"].deployment
-    assert service["spec"]["selector"] == receiver["spec"]["selector"]["matchLabels"]
-    assert [port["targetPort"] for port in service["spec"]["ports"]] == ["http"]
+    services = _kind("Service")
+    assert set(services) == {"gws-bridge-receiver", "gws-bridge-console"}
+    for role in ("receiver", "console"):
+        service, deployment = services[f"gws-bridge-{role}"], _roles()[role].deployment
+        assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"], role
+        assert [port["targetPort"] for port in service["spec"]["ports"]] == ["http"], role
 
 
 def test_pods_run_as_the_image_user_read_only_without_capabilities_within_resources() -> None:
@@ -163,4 +168,7 @@ def test_the_configuration_loads_with_the_example_secret(
     roles = _roles()
     assert roles["receiver"].deployment["spec"]["replicas"] > 1
     assert settings.inbound.store == "redis"  # what several receivers share
+    _, console = parse_role(roles["console"].container["args"])
+    assert (settings.console.host, settings.console.port) == (console.host, console.port)
+    assert settings.console.keys  # nobody could sign in otherwise
     assert roles["worker"].pod["terminationGracePeriodSeconds"] > settings.delivery.task_deadline
