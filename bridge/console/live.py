@@ -4,7 +4,8 @@ Back-pressure by construction: the worker appends to a Redis stream of bounded l
 waits for a reader. Each browser has its own cursor and reads at its own pace (``XREAD BLOCK``);
 a reader that falls behind gets at most :data:`MAX_PER_READ` entries per read (the newest) and a
 ``skipped`` event saying how many it missed, and a reader whose cursor was trimmed away starts
-again from the present. A stalled connection blocks only its own response: at most
+again from the present. Each read is sent in one write (its frames joined), so a burst costs a
+browser one drain, not one per attempt. A stalled connection blocks only its own response: at most
 :data:`MAX_CLIENTS` streams are served at once, and a write that cannot drain within
 :data:`WRITE_TIMEOUT` seconds ends that stream.
 """
@@ -67,9 +68,12 @@ class LiveTail:
         return response
 
     async def _send(self, response: web.StreamResponse, kind: str, data: Any) -> None:
-        frame = b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+        await self._write(response, [_frame(kind, data)])
+
+    async def _write(self, response: web.StreamResponse, frames: list[bytes]) -> None:
+        """One write (and one drain) for every frame of a read, not one per attempt."""
         async with asyncio.timeout(WRITE_TIMEOUT):
-            await response.write(frame)
+            await response.write(b"".join(frames))
 
     async def _pump(self, response: web.StreamResponse) -> None:
         cursor = "$"
@@ -83,13 +87,13 @@ class LiveTail:
             _, rows = reply[0]
             cursor = rows[-1][0].decode()
             skipped = max(0, len(rows) - MAX_PER_READ)
-            if skipped:
-                await self._send(response, "skipped", {"count": skipped})
+            frames = [_frame("skipped", {"count": skipped})] if skipped else []
             for entry_id, fields in rows[skipped:]:
                 entry = parse_entry(entry_id, fields)
                 event = entry.pop("event")
                 entry["event"] = self._mask({"data": event.get("data")})
-                await self._send(response, "attempt", entry)
+                frames.append(_frame("attempt", entry))
+            await self._write(response, frames)
             if len(rows) == MAX_PER_READ * 10:
                 # Far behind: jump to the present rather than replay what the stream still holds.
                 with contextlib.suppress(Exception):
@@ -97,3 +101,7 @@ class LiveTail:
                     if latest:
                         cursor = latest[0][0].decode()
                         await self._send(response, "skipped", {"count": "many"})
+
+
+def _frame(kind: str, data: Any) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"

@@ -186,6 +186,25 @@ async def test_the_live_stream_sends_new_attempts_as_server_sent_events(console:
         assert orjson.loads(data.removeprefix(b"data: "))["event_id"] == event_id
 
 
+async def test_a_batch_of_attempts_reaches_the_live_stream_whole_and_in_order(console: Console) -> None:
+    log = AttemptLog(console.redis, Keys().console, console.settings.console)
+    deliveries = [QueuedDelivery.for_event(make_event(n, subject="call/c42"), "crm") for n in range(50)]
+    async with console.session(VIEWER) as http, http.get("/v1/admin/stream") as reply:
+        assert (await reply.content.readline()).startswith(b"event: hello")
+        await reply.content.readline()
+        await reply.content.readline()
+        await log.add(
+            "crm", [Result(d, Outcome.DELIVERED, started=time.time(), latency=0.01) for d in deliveries]
+        )
+        seen: list[str] = []
+        async with asyncio.timeout(8):
+            while len(seen) < len(deliveries):
+                line = await reply.content.readline()
+                if line.startswith(b"data: ") and b'"event_id"' in line:
+                    seen.append(orjson.loads(line.removeprefix(b"data: "))["event_id"])
+    assert seen == [d.event_id for d in deliveries]
+
+
 def test_the_openapi_document_is_valid_and_names_every_route(redis_url: str) -> None:
     validator = pytest.importorskip("openapi_spec_validator")
     document = openapi_document()
