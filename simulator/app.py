@@ -14,6 +14,7 @@ from simulator.config import SimulatorConfig
 from simulator.control import add_control_routes
 from simulator.node import SIMULATOR_KEY, Simulator
 from simulator.rest import add_rest_routes, request_log_middleware
+from simulator.stats_http import add_stats_routes
 
 __all__ = ["SIMULATOR_KEY", "Simulator", "SimulatorConfig", "create_app"]
 
@@ -29,6 +30,7 @@ def create_app(config: SimulatorConfig, simulator: Simulator | None = None) -> w
     sim.bayeux.add_routes(app)
     add_rest_routes(app)
     add_control_routes(app)
+    add_stats_routes(app)
 
     async def _close(_app: web.Application) -> None:
         await sim.close()

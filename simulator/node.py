@@ -24,6 +24,8 @@ from simulator.load import LoadRegistry
 from simulator.media import MediaEngine
 from simulator.messages import TOPIC_SERVICES, MessageBuilder
 from simulator.model import SimState
+from simulator.stats import StatsEngine
+from simulator.stats_config import load_stats_config
 from simulator.voice import VoiceEngine
 
 __all__ = ["SIMULATOR_KEY", "Simulator", "sim_of"]
@@ -77,6 +79,8 @@ class Simulator:
         self.published_count = 0
         #: called with ``(channel, data, user)`` for every notification, before it is sent
         self.observers: list[Callable[[str, dict[str, Any], str | None], None]] = []
+        self.stats = StatsEngine(self.state, *load_stats_config(config.users_file))
+        self.observers.append(self.stats.observe)
         self.request_log: deque[dict[str, Any]] = deque(maxlen=config.log_size)
         self.started = time.time()
         self.loads = LoadRegistry(self.state, self.voice, lambda: self.published_count)
