@@ -21,6 +21,7 @@ import binascii
 import secrets
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,11 @@ class Session:
 
 
 class SessionStore:
-    """Sessions by id; expiry is checked when a session is used (no sweeper task needed)."""
+    """Sessions by id; expiry is checked when a session is used (no sweeper task needed).
+
+    ``logins`` keeps ``(wall-clock time, user name)`` of the latest log-ins (Basic credentials
+    that opened a session), for ``GET /sim/logins``: what a login storm looks like to GWS.
+    """
 
     def __init__(self, state: SimState, config: AuthConfig) -> None:
         self.state = state
@@ -80,6 +85,7 @@ class SessionStore:
         self.sessions: dict[str, Session] = {}
         # sweep expired sessions when the table doubles: amortised O(1) per login, bounded memory
         self._sweep_at = 1024
+        self.logins: deque[tuple[float, str]] = deque(maxlen=100_000)
 
     def open(self, user: User) -> Session:
         session = Session(
@@ -89,6 +95,7 @@ class SessionStore:
             last_seen=time.monotonic(),
         )
         self.sessions[session.id] = session
+        self.logins.append((time.time(), user.user_name))
         if len(self.sessions) >= self._sweep_at:
             self.sweep()
             self._sweep_at = max(1024, 2 * len(self.sessions))

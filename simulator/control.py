@@ -162,6 +162,12 @@ async def clear_log(request: web.Request) -> web.Response:
     return json_response({"cleared": count})
 
 
+async def get_logins(request: web.Request) -> web.Response:
+    """Every log-in recorded (the latest 100,000), oldest first: ``{"logins": [{time, agent}]}``."""
+    logins = sim_of(request).sessions.logins
+    return json_response({"logins": [{"time": at, "agent": agent} for at, agent in logins]})
+
+
 async def get_status(request: web.Request) -> web.Response:
     return json_response(sim_of(request).status())
 
@@ -209,6 +215,7 @@ def add_control_routes(app: web.Application) -> None:
     router.add_get("/sim/log", get_log)
     router.add_delete("/sim/log", clear_log)
     router.add_get("/sim/status", get_status)
+    router.add_get("/sim/logins", get_logins)
     router.add_post("/sim/load", start_load)
     router.add_get("/sim/load/{load_id}", get_load)
     router.add_delete("/sim/load/{load_id}", stop_load)

@@ -29,6 +29,12 @@ class SubscriberSettings(BaseModel):
     max_concurrent_starts: int = Field(
         default=32, ge=1, description="sessions logging in and handshaking at the same time"
     )
+    login_rate: float = Field(
+        default=50.0,
+        ge=0,
+        description="log-ins per second this process makes to GWS at most, on average (0 = unpaced)",
+    )
+    login_burst: int = Field(default=10, ge=1, description="log-ins at once after a quiet spell")
     batch_max_events: int = Field(
         default=500,
         ge=1,

@@ -37,6 +37,7 @@ from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.keys import DEFAULT_KEYS
 from bridge.events import EventSink
 from bridge.gws.leases import LeaseError, LeaseManager, fair_shares, make_owner_token
+from bridge.gws.login_rate import LoginRateLimiter
 from bridge.gws.notes import AgentNotes, NotesError
 from bridge.gws.session import DEFAULT_CHANNELS, AgentSession, SessionStatus
 from bridge.gws.state_store import StateStore
@@ -66,7 +67,10 @@ class SessionPool:
     ``state_store``: shared state (a ``RedisStateStore`` in production), loaded
     by whichever process holds an agent. ``max_concurrent_starts`` bounds how
     many sessions log in and handshake at once (a start-up storm is the
-    simulator's or GWS's worst moment).
+    simulator's or GWS's worst moment); ``login_rate`` (log-ins per second,
+    None = unpaced) and ``login_burst`` pace every log-in of every session of
+    the pool through one :class:`LoginRateLimiter`, so that a start, a takeover
+    or GWS dropping every session never storms GWS.
     """
 
     def __init__(
@@ -86,6 +90,8 @@ class SessionPool:
         channels: Sequence[str] = (),
         subscriptions: Sequence[str] = DEFAULT_CHANNELS,
         max_concurrent_starts: int = 32,
+        login_rate: float | None = None,
+        login_burst: int = 1,
         stop_timeout: float = 5.0,
         notes: AgentNotes | None = None,
     ) -> None:
@@ -109,6 +115,7 @@ class SessionPool:
         self._channels = list(channels)
         self._subscriptions = list(subscriptions)
         self._start_gate = asyncio.Semaphore(max(1, max_concurrent_starts))
+        self._login_limiter = LoginRateLimiter(login_rate, login_burst) if login_rate else None
         self._stop_timeout = stop_timeout
         self._notes = notes
         self._notes_task: asyncio.Task[None] | None = None
@@ -302,6 +309,7 @@ class SessionPool:
             channels=self._channels,
             subscriptions=self._subscriptions,
             start_gate=self._start_gate,
+            login_limiter=self._login_limiter,
             notes=self._notes,
         )
         self._sessions[agent.username] = session

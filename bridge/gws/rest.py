@@ -32,6 +32,7 @@ import aiohttp
 import orjson
 
 from bridge.config.gws import GwsSettings
+from bridge.gws.login_rate import LoginRateLimiter
 from bridge.gws.rest_transport import Reply, RestTransport
 
 if TYPE_CHECKING:
@@ -51,12 +52,22 @@ class GwsRestClient:
     ``timeout`` bounds each HTTP exchange (seconds). ``ca_file`` (PEM bundle) verifies GWS's
     certificate and wins over ``verify_tls``; ``verify_tls=False`` disables verification.
     ``get_retries``, ``backoff_base`` and ``backoff_cap`` shape the retry policy above.
+    ``login_limiter``: every log-in (``GET /me``) waits for it first (shared by a pool's clients).
     Raises ``ValueError`` for a bad timeout or retry count, ``ConfigError`` for an unreadable
     ``ca_file``.
     """
 
-    def __init__(self, base_url: str, username: str, password: str, **transport: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        login_limiter: LoginRateLimiter | None = None,
+        **transport: Any,
+    ) -> None:
         """``transport``: the keyword arguments above, for the :class:`RestTransport` this client owns."""
+        self._login_limiter = login_limiter
         self._http = RestTransport(base_url, username, password, **transport)
         self._username = username
         self._logged_in = False
@@ -66,7 +77,13 @@ class GwsRestClient:
 
     @classmethod
     def from_settings(
-        cls, gws: GwsSettings, username: str, password: str, *, connector: aiohttp.BaseConnector | None = None
+        cls,
+        gws: GwsSettings,
+        username: str,
+        password: str,
+        *,
+        connector: aiohttp.BaseConnector | None = None,
+        login_limiter: LoginRateLimiter | None = None,
     ) -> GwsRestClient:
         """A client configured by ``[gws]``: timeout, retries and TLS (``ca_file``, ``verify_tls``)."""
         return cls(
@@ -74,6 +91,7 @@ class GwsRestClient:
             username,
             password,
             connector=connector,
+            login_limiter=login_limiter,
             timeout=gws.request_timeout,
             verify_tls=gws.verify_tls,
             ca_file=gws.ca_file,
@@ -228,6 +246,8 @@ class GwsRestClient:
         # The token is re-read; concurrent requests keep sending the old one meanwhile. A login
         # reply without a token means CSRF is off.
         self._logged_in = False
+        if self._login_limiter is not None:
+            await self._login_limiter.acquire()
         tokens_seen = self._http.csrf_replies
         attempt = await self._http.send("GET", "/me", None, None, context)
         body = self._http.parse(attempt, context)

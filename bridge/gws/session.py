@@ -57,6 +57,7 @@ from bridge.config.gws import GwsSettings
 from bridge.events import EventSink
 from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient, GwsExtension, json_dumps
+from bridge.gws.login_rate import LoginRateLimiter
 from bridge.gws.message_loop import MessageLoop
 from bridge.gws.message_loop import describe_error as _describe
 from bridge.gws.notes import AgentNotes
@@ -109,7 +110,8 @@ class AgentSession(MessageLoop):
     from and saved to after every message (``None``: in memory only).
     ``channels``: media channels for ``StartContactCenterSession``; empty means
     no contact-center session is started. ``start_gate``: limits how many
-    sessions log in and handshake at the same time. ``notes``: where the
+    sessions log in and handshake at the same time; ``login_limiter`` paces their
+    log-ins (:mod:`bridge.gws.login_rate`). ``notes``: where the
     receiver files notes for the agent (:meth:`note_filed` says one is waiting).
 
     :meth:`run` holds the session once; it closes the REST client when it
@@ -137,6 +139,7 @@ class AgentSession(MessageLoop):
         backoff_initial: float = 0.5,
         backoff_cap: float = 30.0,
         start_gate: asyncio.Semaphore | None = None,
+        login_limiter: LoginRateLimiter | None = None,
         notes: AgentNotes | None = None,
     ) -> None:
         self.base_url = gws.base_url.rstrip("/")
@@ -155,7 +158,9 @@ class AgentSession(MessageLoop):
         self._start_gate = start_gate
         self._notes = notes
         self._notes_waiting = False
-        self.rest = GwsRestClient.from_settings(gws, username, password, connector=connector)
+        self.rest = GwsRestClient.from_settings(
+            gws, username, password, connector=connector, login_limiter=login_limiter
+        )
         self.status = SessionStatus(agent=username)
         self._state: Any = None
         self._seen: set[int] = set()

@@ -87,6 +87,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sessions logging in and handshaking at the same time (default 32)",
     )  # fmt: skip
     parser.add_argument(
+        "--login-rate", type=float, metavar="PER_SECOND",
+        help="log-ins per second to GWS at most, on average (default 50; 0 = unpaced)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--login-burst", type=int, metavar="N", help="log-ins at once after a quiet spell (default 10)"
+    )
+    parser.add_argument(
         "--metrics-port", type=int, metavar="PORT",
         help="serve Prometheus metrics (events routed, agents held and connected) on this port",
     )  # fmt: skip
@@ -179,6 +186,8 @@ async def run(args: argparse.Namespace) -> int:
         include_raw=settings.normalizer.include_raw,
         channels=options.channels,
         max_concurrent_starts=options.max_concurrent_starts,
+        login_rate=options.login_rate or None,
+        login_burst=options.login_burst,
         notes=AgentNotes(redis, settings.keys.notes),
     )
     stop = asyncio.Event()

@@ -192,6 +192,11 @@ class SimulatorHandle:
             await self._control("DELETE", "/sim/log")
         return entries
 
+    async def logins(self) -> list[tuple[float, str]]:
+        """``(wall-clock time, agent)`` of every log-in GWS saw, oldest first."""
+        reply = await self._control("GET", "/sim/logins")
+        return [(float(item["time"]), str(item["agent"])) for item in reply["logins"]]
+
     async def status(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._control("GET", "/sim/status")
         return result
