@@ -112,6 +112,10 @@ class NoteKeys:
         """Pub/sub channel: an agent's name, published when a note was filed for it."""
         return f"{self.prefix}:notes"
 
+    def handled(self, command_id: str) -> str:
+        """List: one item once the note a command filed is handled (its events handed on)."""
+        return f"{self.prefix}:notes:handled:{command_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Keys:

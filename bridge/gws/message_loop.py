@@ -148,6 +148,7 @@ class MessageLoop:
             while batch := await notes.peek(self.username, _MAX_MESSAGES_PER_HANDOFF):
                 await self._handle_messages(batch)
                 await notes.drop(self.username, len(batch))
+                await notes.mark_handled(batch)
                 if len(batch) < _MAX_MESSAGES_PER_HANDOFF:
                     return
         except NotesError as exc:  # the pool's next tick finds them still waiting

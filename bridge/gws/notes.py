@@ -12,6 +12,11 @@ the pool listens there and wakes the session, which takes the notes after the me
 (and after each recovery, and when the pool's tick finds notes waiting: a missed wake-up only
 delays a note). A note counts as handled, and leaves the list, only once its events are handed
 on and the state saved.
+
+A note may name the command that filed it (``"command": <id>``): once the note is handled, the
+session pushes one item on ``{prefix}:notes:handled:<id>`` (a list with a TTL), and the receiver
+that ran the command, blocked on it (:meth:`AgentNotes.wait_handled`), settles it ``succeeded``
+(a disposition on a released call, which GWS never confirms).
 """
 
 from __future__ import annotations
@@ -87,6 +92,30 @@ class AgentNotes:
             await self._redis.ltrim(self._keys.inbox(agent), count, -1)
         except RedisError as exc:
             raise NotesError(f"removing the notes of agent {agent!r} failed: {exc}") from exc
+
+    async def mark_handled(self, notes: Sequence[dict[str, Any]], *, ttl: int = 600) -> None:
+        """Tell the receivers waiting on these notes' commands that they are handled."""
+        ids = [note["command"] for note in notes if isinstance(note.get("command"), str)]
+        if not ids:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for command_id in ids:
+                    pipe.rpush(self._keys.handled(command_id), b"1")
+                    pipe.expire(self._keys.handled(command_id), ttl)
+                await pipe.execute()
+        except RedisError as exc:
+            raise NotesError(f"marking {len(ids)} note(s) handled failed: {exc}") from exc
+
+    async def wait_handled(self, command_id: str, seconds: float) -> bool:
+        """True once the note ``command_id`` filed is handled, False after ``seconds`` (or if
+        Redis fails: the command then settles as it would without a note)."""
+        try:
+            reply = await self._redis.blpop([self._keys.handled(command_id)], timeout=max(seconds, 0.01))
+        except RedisError as exc:
+            logger.warning("waiting for a note failed", extra={"command_id": command_id, "error": str(exc)})
+            return False
+        return reply is not None
 
     async def waiting(self, agents: Sequence[str]) -> list[str]:
         """The agents among ``agents`` that have notes waiting (one round trip)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,8 +131,8 @@ class CommandExecutor:
             raise problem from exc
         if command.action in {"session.start", "session.end"}:
             self.sessions.forget(command.agent, Need.DEVICE)
-        if rule.note is not None:
-            await self._file_note(command, rule.note)
+        if rule.note is not None and await self._file_note(command, rule.note) and pending is not None:
+            self._track(self._settle_from_note(command, pending), f"note-{command.id}")
         record.update(updated_at=_now(), gws_reply=reply)
         if rule.synchronous:
             record["status"] = CommandStatus.SUCCEEDED.value
@@ -142,9 +142,7 @@ class CommandExecutor:
             record["status"] = CommandStatus.ACCEPTED.value
         await self._store.save_status(record, self._settings.idempotency_ttl)
         if pending is not None:
-            task = asyncio.create_task(self._settle(record, pending), name=f"settle-{command.id}")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._track(self._settle(record, pending), f"settle-{command.id}")
         else:
             self._metrics.commands.labels(command.action, record["status"]).inc()
         logger.info(
@@ -154,23 +152,38 @@ class CommandExecutor:
         )  # fmt: skip
         return Execution(record, pending)
 
-    async def _file_note(self, command: Command, note: Mapping[str, Any]) -> None:
-        """Tell the agent's subscriber what GWS may never notify; the command has succeeded
-        whatever happens here, so a failure is logged, not raised."""
+    def _track(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _file_note(self, command: Command, note: Mapping[str, Any]) -> bool:
+        """Tell the agent's subscriber what GWS may never notify (naming the command, so that
+        its handling settles it); True if filed. The command has succeeded at GWS whatever
+        happens here, so a failure is logged, not raised."""
         if self.notes is None:
             logger.warning(
                 "no note store: a change GWS does not notify is not reported",
                 extra={"command_id": command.id, "agent": command.agent, "action": command.action},
             )
-            return
+            return False
         try:
-            await self.notes.file(command.agent, dict(note))
+            await self.notes.file(command.agent, {**note, "command": command.id})
         except NotesError as exc:
             logger.warning(
                 "note not filed: %s",
                 exc,
                 extra={"command_id": command.id, "agent": command.agent, "action": command.action},
             )
+            return False
+        return True
+
+    async def _settle_from_note(self, command: Command, pending: Pending) -> None:
+        """``succeeded`` once the agent's subscriber has handed on the note's events (a disposition
+        on a released call, which GWS never notifies), unless CometD settled it first."""
+        timeout = self._settings.outcome_timeout
+        if self.notes is not None and await self.notes.wait_handled(command.id, timeout):
+            self.tracker.settle(pending, CommandOutcome(CommandStatus.SUCCEEDED))
 
     async def wait(self, execution: Execution, seconds: float) -> CommandOutcome | None:
         """The outcome of ``execution`` if it settles within ``seconds`` (None if not, or nothing pending)."""

@@ -172,6 +172,12 @@ class OutcomeTracker:
             return pending
         return None
 
+    def settle(self, pending: Pending, outcome: CommandOutcome) -> None:
+        """Settle ``pending`` from elsewhere than CometD (its note was handled); no-op if settled."""
+        self.discard(pending)
+        if not pending.future.done():
+            pending.future.set_result(outcome)
+
     def fail_all(self, agent: str, reason: str) -> None:
         """Settle every pending command of ``agent`` as unknown (its listener could not run)."""
         for pending in list(self._pending.get(agent, ())):

@@ -95,8 +95,14 @@ async def test_a_disposition_after_hang_up_is_reported_once(
         "call.set_disposition", call_id=call_id, disposition="IssueResolved"
     )
     assert status in (200, 202), body
+    assert body["status"] == "accepted"  # GWS took it; nothing from GWS will confirm it
     await wait_until(lambda: bool(sink.of("call.disposition_set", call_id)), what="call.disposition_set")
     assert len(simulator.notifications(AGENT, "/v2/me/calls")) == published  # GWS said nothing
+    # The note's event is published: the command ends succeeded (well before outcome_timeout,
+    # 3 s here, would call it unknown), settled by no GWS notification.
+    record = await receiver.status_of(body["id"], until="settled", within=2.0)
+    assert record["status"] == "succeeded", record
+    assert "notification" not in record
 
     # GWS forgets the CometD client: the recovery lists the released call, disposition attached
     (session_status,) = pool.status().sessions
