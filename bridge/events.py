@@ -143,6 +143,15 @@ class EventType(str, Enum):
     # services and users
     SERVICE_STATE_CHANGED = "service.state_changed", "A GWS service (voice, …) went up or down"
     USER_PASSWORD_CHANGED = "user.password_changed", "A password change succeeded or failed"
+    # statistics (the Statistics API, polled)
+    STATS_UPDATED = (
+        "stats.updated",
+        "A statistics object's figures changed (a queue's calls waiting, service level, …)",
+    )
+    STATS_THRESHOLD_CROSSED = (
+        "stats.threshold_crossed",
+        "A statistic passed a configured threshold (breached), or came back past its hysteresis (cleared)",
+    )
     # the bridge itself
     DESTINATION_DISABLED = "destination.disabled", "A delivery destination was disabled after failures"
     DESTINATION_TEST = "destination.test", "A test event an operator sent to one destination"

@@ -5,8 +5,8 @@
 share one Redis under different prefixes. Each owner has its namespace: ``lease:`` (agent
 leases), ``state:`` (last-known agent state), ``mobile:`` (device registry), ``slack:`` (the
 Slack connector and receiver), ``in:`` (the command receiver), ``console:`` (what the operator
-console reads and keeps), ``notes:`` (what the receiver tells the subscribers) and the delivery
-keys below.
+console reads and keeps), ``notes:`` (what the receiver tells the subscribers), ``stats`` and
+``stats-lease:`` (the statistics poller's snapshots and lease) and the delivery keys below.
 """
 
 from __future__ import annotations
@@ -127,6 +127,17 @@ class Keys:
     def leases(self) -> str:
         """Prefix of the agent leases (:class:`bridge.gws.leases.LeaseManager`)."""
         return f"{self.prefix}:lease:"
+
+    @property
+    def stats_lease(self) -> str:
+        """Prefix of the statistics poller's lease (a :class:`~bridge.gws.leases.LeaseManager` whose one
+        "agent" is ``poller``): the subscriber that holds it polls every ``[[statistics]]`` object."""
+        return f"{self.prefix}:stats-lease:"
+
+    @property
+    def stats(self) -> str:
+        """Hash: statistics object id -> JSON snapshot (values, times, breached thresholds, label)."""
+        return f"{self.prefix}:stats"
 
     @property
     def state(self) -> str:

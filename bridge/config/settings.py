@@ -6,7 +6,7 @@ keys use ``__``, e.g. ``GWSB_GWS__BASE_URL``. Every option is documented in
 ``config/bridge.example.toml``.
 
 Each section's model has its own module beside this one (``gws.py``, ``subscriber.py``,
-``delivery.py``, ``inbound.py``, ``slack.py``, ``console.py``, ``tracing.py``).
+``delivery.py``, ``inbound.py``, ``slack.py``, ``console.py``, ``tracing.py``, ``statistics.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,7 @@ from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteCon
 from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundSettings
 from bridge.config.keys import Keys
+from bridge.config.statistics import StatisticsObject
 from bridge.config.subscriber import SubscriberSettings
 from bridge.config.tracing import TracingSettings
 from bridge.errors import ConfigError
@@ -58,11 +59,23 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     destinations: list[DestinationConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=list)
+    statistics: list[StatisticsObject] = Field(default_factory=list)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
 
     _toml_file: ClassVar[Path | None] = None
+
+    @model_validator(mode="after")
+    def _statistics_known(self) -> Settings:
+        ids = [obj.object_id for obj in self.statistics]
+        if len(set(ids)) != len(ids):
+            raise ValueError("statistics: an object_id is listed twice")
+        users = {agent.username for agent in self.agents}
+        for index, obj in enumerate(self.statistics):
+            if obj.user is not None and obj.user not in users:
+                raise ValueError(f"statistics[{index}].user {obj.user!r} is not one of the [[agents]]")
+        return self
 
     @property
     def keys(self) -> Keys:

@@ -45,6 +45,7 @@ from bridge.event_data.others import (
     ServiceStateChanged,
     Unrecognized,
 )
+from bridge.event_data.statistics import StatsThresholdCrossed, StatsUpdated
 from bridge.events import EventType
 
 __all__ = ["CONTRACTS", "Contract", "contract"]
@@ -94,6 +95,8 @@ CONTRACTS: dict[EventType, Contract] = {
     E.WORKBIN_INTERACTION_UPDATED: Contract(WorkbinData),
     E.SERVICE_STATE_CHANGED: Contract(ServiceStateChanged),
     E.USER_PASSWORD_CHANGED: Contract(PasswordChanged),
+    E.STATS_UPDATED: Contract(StatsUpdated),
+    E.STATS_THRESHOLD_CROSSED: Contract(StatsThresholdCrossed),
     E.DESTINATION_DISABLED: Contract(DestinationDisabled),
     E.DESTINATION_TEST: Contract(DestinationTest),
     E.DELIVERY_DEAD_LETTERED: Contract(DeliveryDeadLettered),

@@ -29,8 +29,10 @@ from bridge.errors import ConfigError
 from bridge.events import EventSink
 from bridge.gws.notes import AgentNotes
 from bridge.gws.pool import PoolStatus, SessionPool
+from bridge.gws.rest import GwsRestClient
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
+from bridge.gws.statistics import StatisticsPoller
 from bridge.processes.tracing import start_tracing
 
 __all__ = ["add_arguments", "run"]
@@ -195,6 +197,8 @@ async def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reporter = exporter = heartbeat = publisher = None
+    statistics = build_statistics_poller(settings, redis, sink, pool.owner)
+    polling = asyncio.create_task(statistics.run()) if statistics is not None else None
     try:
         await pool.start()
         if options.metrics_port:
@@ -219,6 +223,11 @@ async def run(args: argparse.Namespace) -> int:
         for task in (reporter, exporter, heartbeat, publisher):
             if task is not None:
                 task.cancel()
+        if statistics is not None and polling is not None:
+            statistics.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(polling, options.lease_ttl)
+            await statistics.aclose()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await pool.stop()
@@ -229,6 +238,36 @@ async def run(args: argparse.Namespace) -> int:
         await redis.aclose()
         stop_tracing()
     return 0
+
+
+def build_statistics_poller(
+    settings: Settings, redis: Redis, sink: EventSink, owner: str
+) -> StatisticsPoller | None:
+    """The ``[[statistics]]`` poller (None when none is configured); it reads as each object's
+    ``user`` (default the first agent), with a REST session of its own per user."""
+    if not settings.statistics:
+        return None
+    passwords = {agent.username: agent.password.get_secret_value() for agent in settings.agents}
+    default = settings.agents[0].username
+    clients: dict[str, GwsRestClient] = {}
+
+    def client_for(user: str | None) -> GwsRestClient:
+        name = user or default
+        if name not in clients:
+            clients[name] = GwsRestClient.from_settings(settings.gws, name, passwords[name])
+        return clients[name]
+
+    return StatisticsPoller(
+        settings.statistics,
+        client_for,
+        redis,
+        settings.keys,
+        sink,
+        owner=owner,
+        lease_ttl=settings.subscriber.lease_ttl,
+        source=settings.normalizer.source,
+        clients=clients,
+    )
 
 
 async def _export_status(pool: SessionPool, interval: float = 2.0) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from bridge.config.statistics import StatisticsObject
 from bridge.event_data import EventData, contract
 from bridge.event_data.agents import DeviceFields
 from bridge.event_data.calls import CallData
@@ -23,6 +24,7 @@ from bridge.event_data.interactions import InteractionFields
 from bridge.event_data.schemas import data_schema
 from bridge.events import Event, EventType
 from bridge.normalize import MemoryState, Snapshot, normalize, normalize_snapshot
+from bridge.normalize.statistics import parse_latest, stats_events
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "gws"
@@ -63,6 +65,18 @@ def _muted_call() -> list[Event]:
     muted = copy.deepcopy(answered)
     muted["data"]["call"]["mute"] = "On"  # type: ignore[index]
     return _feed(answered, muted)
+
+
+def _stats_readings() -> list[Event]:
+    """The seed's latest-values sample read twice: 222 answered, then 230 (numCalls past 520)."""
+    obj = StatisticsObject(object_id="VQ_Support", name="Support", thresholds=["numCalls > 520"])
+    first = _load("rest_get_stats_latest_response.json")
+    later = copy.deepcopy(first)
+    later["statistics"][0].update(value=230, time=1345144090379)  # type: ignore[index]
+    later["statistics"][1].update(value=530, time=1345144090379)  # type: ignore[index]
+    events, snapshot = stats_events(obj, parse_latest(first), None, source="gws-bridge", now=EXAMPLE_TIME)
+    more, _ = stats_events(obj, parse_latest(later), snapshot, source="gws-bridge", now=EXAMPLE_TIME)
+    return events + more
 
 
 def _completed_after_recovery() -> list[Event]:
@@ -213,6 +227,14 @@ SCENARIOS: dict[EventType, tuple[str, Steps]] = {
     EventType.USER_PASSWORD_CHANGED: (
         "`synthetic_users_password_change_error.json`",
         ["synthetic_users_password_change_error.json"],
+    ),
+    EventType.STATS_UPDATED: (
+        "`rest_get_stats_latest_response.json` read twice, two values changed (`bridge/gws/statistics.py`)",
+        _stats_readings,
+    ),
+    EventType.STATS_THRESHOLD_CROSSED: (
+        "the same readings with the threshold `numCalls > 520`",
+        _stats_readings,
     ),
     EventType.GWS_UNRECOGNIZED: (
         "`mobile_push_call.json` (a push payload is not a CometD message)",
