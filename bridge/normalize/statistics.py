@@ -74,11 +74,11 @@ def stats_events(
     times = {name: stamp for name, (_, stamp) in reading.items()}
     changed = {name: value for name, value in values.items() if old_values.get(name) != value}
     events: list[Event] = []
+    about = {"object_id": obj.object_id, "name": obj.label}
     if changed:
         sequence += 1
         data: dict[str, Any] = {
-            "object_id": obj.object_id,
-            "name": obj.label,
+            **about,
             "object_type": obj.type,
             "values": values,
             "changed": changed,
@@ -101,8 +101,7 @@ def stats_events(
         if now_breached != was:
             sequence += 1
             crossing: dict[str, Any] = {
-                "object_id": obj.object_id,
-                "name": obj.label,
+                **about,
                 "statistic": threshold.statistic,
                 "value": value,
                 "threshold": label,
@@ -118,8 +117,7 @@ def stats_events(
                 )
             )
     snapshot = {
-        "object_id": obj.object_id,
-        "name": obj.label,
+        **about,
         "object_type": obj.type,
         "values": values,
         "times": times,
