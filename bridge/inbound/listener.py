@@ -2,8 +2,8 @@
 
 It uses the agent's own REST session (Authorization, JSESSIONID cookie and
 CSRF token from :meth:`GwsRestClient.cometd_headers`), subscribes to
-``/v2/me/calls``, ``/v2/me/devices`` and ``/v2/me/channels`` over long-polling,
-and feeds every message to the :class:`OutcomeTracker`. :meth:`ensure` returns
+``/v2/me/calls``, ``/v2/me/devices``, ``/v2/me/channels`` and ``/v2/me`` (password changes)
+over long-polling, and feeds every message to the :class:`OutcomeTracker`. :meth:`ensure` returns
 only once the subscriptions are confirmed, so a notification caused by the
 command that follows cannot be missed. A listener with nothing pending for
 ``idle_timeout`` seconds closes itself. If CometD cannot be opened, the
@@ -33,7 +33,7 @@ __all__ = ["OUTCOME_CHANNELS", "ListenerPool"]
 
 logger = logging.getLogger(__name__)
 
-OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels")
+OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels", "/v2/me")
 
 
 class _RestCredentials(AuthExtension):

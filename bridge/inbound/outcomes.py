@@ -65,6 +65,17 @@ def _iter(value: Any) -> Iterable[Mapping[str, Any]]:
     return ()
 
 
+def _password_outcome(data: Mapping[str, Any]) -> CommandOutcome | None:
+    """A ``/v2/me`` password notification's verdict (it carries no password, only the error)."""
+    kind = data.get("notificationType")
+    if kind == "PasswordChangeSuccessful":
+        return CommandOutcome(CommandStatus.SUCCEEDED, notification=dict(data))
+    if kind == "PasswordChangeError":
+        error = f"{data.get('errorMessage') or 'password not changed'} (errorCode {data.get('errorCode')})"
+        return CommandOutcome(CommandStatus.FAILED, error, dict(data))
+    return None
+
+
 def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any]) -> CommandOutcome | None:
     """The outcome ``data`` (a CometD message's ``data``, on ``channel``) means for ``rule``, or None."""
     if rule.synchronous:
@@ -73,6 +84,8 @@ def match_notification(rule: OutcomeRule, channel: str, data: Mapping[str, Any])
     if "messageType" not in data and isinstance(inner, Mapping):  # 8.5.1 channel messages nest data twice
         data = inner
     message_type = data.get("messageType")
+    if rule.password_change:
+        return _password_outcome(data) if message_type is None else None
     if message_type == "ErrorMessage":
         error = str(data.get("errorMessage") or "GWS reported an error")
         if data.get("callUri"):

@@ -51,6 +51,10 @@ class OutcomeRule:
     ``device_errors``. A rule that names nothing to wait for (GWS documents no
     notification) is settled ``unknown`` unless an ``ErrorMessage`` fails it.
 
+    ``password_change`` rules wait for the ``/v2/me`` notification (003:4676-4682):
+    ``PasswordChangeSuccessful`` means success, ``PasswordChangeError`` failure (the reply only
+    says GWS took the request).
+
     ``note``, when set, is filed for the agent's subscriber once GWS has accepted the
     request: it tells of a change GWS may never notify (a disposition on a released call),
     which the subscriber then reports itself (``bridge.normalize.dispositions``).
@@ -68,6 +72,7 @@ class OutcomeRule:
     channel: str | None = None
     device_attribute: tuple[str, Any] | None = None
     device_errors: bool = False
+    password_change: bool = False
     note: Mapping[str, Any] | None = None
 
 

@@ -3,9 +3,13 @@ the exact GWS request (through /sim/log), the settled status, and refusals befor
 
 from __future__ import annotations
 
+import base64
+import logging
 from typing import Any
 
+import orjson
 import pytest
+from redis.asyncio import Redis
 
 from tests.integration.inbound.conftest import ReceiverHandle
 from tests.plugins.simulator import SimulatorHandle
@@ -109,9 +113,10 @@ async def test_device_dnd_forwarding_channel_dnd_and_all_channels(
     assert record["status"] == "succeeded", record
 
 
-async def test_change_password_sends_base64_and_never_echoes_the_passwords(
-    receiver: ReceiverHandle, simulator: SimulatorHandle, caplog: pytest.LogCaptureFixture
+async def test_change_password_ends_as_gws_says_on_v2_me_and_the_passwords_are_never_kept(
+    receiver: ReceiverHandle, simulator: SimulatorHandle, caplog: pytest.LogCaptureFixture, redis_url: str
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, every level: nothing may carry a password
     posts, record = await _run(
         receiver, simulator, "agent.change_password", old_password="password", new_password="N3w-secret"
     )
@@ -124,9 +129,55 @@ async def test_change_password_sends_base64_and_never_echoes_the_passwords(
         )
     ]
     assert simulator.sim.state.users["agent0001"].password == "N3w-secret"
-    assert record["status"] == "succeeded"
-    assert "N3w-secret" not in str(record) and "password" not in str(record.get("gws_reply"))
-    assert "N3w-secret" not in caplog.text
+    # The verdict is GWS's /v2/me notification (003:4676-4682), not the {statusCode: 0} reply.
+    assert record["status"] == "succeeded", record
+    assert record["notification"] == {"notificationType": "PasswordChangeSuccessful"}
+
+    # A wrong old password: GWS takes the request, then says PasswordChangeError on /v2/me.
+    _, refused = await _run(
+        receiver, simulator, "agent.change_password", old_password="Wr0ng-old", new_password="Other-secret"
+    )
+    assert refused["status"] == "failed", refused
+    assert refused["error"]["detail"] == "Did not enter old password correctly (errorCode 2)"
+    assert simulator.sim.state.users["agent0001"].password == "N3w-secret"
+
+    secrets = ["password", "N3w-secret", "Wr0ng-old", "Other-secret"]
+    forms = {s.encode() for s in secrets[1:]} | {base64.b64encode(s.encode()) for s in secrets}
+    for stored in (record, refused):
+        assert not any(form in orjson.dumps(stored) for form in forms), stored
+        assert "oldPassword" not in str(stored) and "newPassword" not in str(stored)
+    assert not any(form.decode() in caplog.text for form in forms)
+    kept = await _everything_in(redis_url)  # the command store, indexes, idempotency records
+    assert kept and not any(form in value for value in kept for form in forms)
+
+
+async def _everything_in(redis_url: str) -> list[bytes]:
+    """Every value in Redis, read by its type (no compression hides a substring)."""
+    client = Redis.from_url(redis_url)
+    values: list[bytes] = []
+    try:
+        async for key in client.scan_iter(count=500):
+            kind = (await client.type(key)).decode()
+            if kind == "string":
+                values.append(await client.get(key))
+            elif kind == "hash":
+                values.extend(b"%s=%s" % kv for kv in (await client.hgetall(key)).items())
+            elif kind == "list":
+                values.extend(await client.lrange(key, 0, -1))
+            elif kind == "zset":
+                values.extend(await client.zrange(key, 0, -1))
+            elif kind == "set":
+                values.extend(await client.smembers(key))
+            elif kind == "stream":
+                values.extend(
+                    orjson.dumps({k.decode(): v.decode() for k, v in f.items()})
+                    for _, f in await client.xrange(key)
+                )
+            else:
+                raise AssertionError(f"{key!r}: a {kind} this test cannot read")
+    finally:
+        await client.aclose()
+    return values
 
 
 async def test_supervisor_monitoring_is_the_supervisors_and_gws_enforces_the_role(

@@ -91,6 +91,22 @@ def test_dtmf_recording_and_disposition_notifications() -> None:
     assert match_notification(rule, channel, disposition) is not None
 
 
+def test_a_password_change_is_settled_by_the_v2_me_verdict_only() -> None:
+    rule = _rule("agent.change_password", old_password="a-secret", new_password="b-secret")
+    ok = match_notification(rule, "/v2/me", {"notificationType": "PasswordChangeSuccessful"})
+    assert ok is not None and ok.status is CommandStatus.SUCCEEDED
+    error = {
+        "notificationType": "PasswordChangeError",
+        "errorMessage": "Password does not meet security guidelines",
+        "errorCode": 1,
+    }
+    refused = match_notification(rule, "/v2/me", error)
+    assert refused is not None and refused.status is CommandStatus.FAILED
+    assert refused.error == "Password does not meet security guidelines (errorCode 1)"
+    assert match_notification(rule, *_message("cometd_call_StatusChange_Held_Hold.json")) is None
+    assert match_notification(rule, "/v2/me", {"messageType": "ErrorMessage", "errorMessage": "x"}) is None
+
+
 async def test_tracker_settles_the_oldest_matching_command_once() -> None:
     tracker = OutcomeTracker()
     channel, error = _message("cometd_error_device_InvalidCalledDn.json")

@@ -278,4 +278,4 @@ def change_password(old_password: str, new_password: str, *, first_login: bool =
     The reply only says GWS accepted the request; the verdict comes on ``/v2/me``."""
     body = operation_body("ChangePassword", oldPassword=_b64(old_password), newPassword=_b64(new_password))
     params = {"firstLogin": "true"} if first_login else None
-    return Operation(GwsRequest("POST", "/me", body, params), SYNC)
+    return Operation(GwsRequest("POST", "/me", body, params), OutcomeRule(password_change=True))
