@@ -16,6 +16,10 @@ Destination configuration (``kind = "slack"``), in ``options``:
   for its slot before it fails as retryable with that delay (default 5 s; an attempt, so let the
   destination's ``rate_limit`` token bucket, whose deferrals cost none, do the bulk of the pacing).
 - ``thread_ttl``: seconds a thread's root ``ts`` is remembered (default 2 days).
+- ``wallboard``: ``stats.updated`` events keep ONE message in the channel updated in place with
+  every statistics object's figures (:mod:`connectors.slack_wallboard`; bot mode only), at most
+  one ``chat.update`` per ``wallboard_interval`` seconds (default 10); ``wallboard_title``.
+  ``stats.threshold_crossed`` is posted as an alert of its own (and marks the board).
 
 State in Redis, under ``{key_prefix}:slack:…``: the root ``ts`` of each thread, the next free
 posting slot of each channel, the events already posted (a redelivered task does not post twice),
@@ -51,6 +55,8 @@ from bridge.events import Event
 from connectors import register_connector
 from connectors.slack_blocks import SlackMessage, render_call_card, render_event, thread_subject
 from connectors.slack_state import ChannelPacer
+from connectors.slack_wallboard import Wallboard
+from connectors.slack_wallboard_blocks import render_threshold_alert, render_wallboard
 from connectors.webhook import parse_retry_after
 
 __all__ = ["SlackConnector", "SlackOptions"]
@@ -104,11 +110,16 @@ class SlackOptions(BaseModel):
     max_pace_wait: float = Field(default=5.0, ge=0)
     thread_ttl: float = Field(default=2 * 24 * 3600.0, gt=0)
     key_prefix: str = Field(default="gwsb", min_length=1)
+    wallboard: bool = False
+    wallboard_interval: float = Field(default=10.0, ge=1)
+    wallboard_title: str = Field(default="Queue wallboard", min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _one_mode(self) -> SlackOptions:
         if (self.token is None) == (self.webhook_url is None):
             raise ValueError("give either token (with channel) or webhook_url")
+        if self.wallboard and self.token is None:
+            raise ValueError("the wallboard needs the bot mode (token and channel): a webhook cannot update")
         if self.token is not None and not self.channel:
             raise ValueError("a bot token needs a channel")
         for name in ("token", "webhook_url"):
@@ -180,6 +191,14 @@ class SlackConnector:
             if redis is not None
             else None
         )
+        self._wallboard = (
+            Wallboard(
+                redis, self._keys, self.channel,
+                interval=options.wallboard_interval, title=options.wallboard_title,
+            )
+            if options.wallboard and redis is not None
+            else None
+        )  # fmt: skip
 
     def _client_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -214,11 +233,13 @@ class SlackConnector:
 
     async def send(self, event: Event) -> None:
         """Post ``event`` (root, thread reply or root update); raises a ``DeliveryError`` on failure."""
-        message = render_event(
-            event, dispositions=self.options.dispositions, buttons=self.options.agent_buttons
-        )
+        message = self._render(event)
         sent_key = self._keys.sent(self.name, event.id)
         try:
+            if self._wallboard is not None and event.type.startswith("stats."):
+                if event.type == "stats.updated":
+                    return await self._wallboard.show(event, self._post, self._update_or_gone)
+                await self._wallboard.mark(event, self._post, self._update_or_gone)
             if self._redis is not None and await self._redis.get(sent_key) is not None:
                 return  # posted by an earlier attempt whose acknowledgement was lost
             if self._webhook_url is not None:
@@ -243,6 +264,13 @@ class SlackConnector:
                 await self._redis.set(sent_key, ts, ex=_SENT_TTL)
         except RedisError as exc:
             raise RetryableDeliveryError(f"{self.name}: Redis unavailable ({type(exc).__name__})") from exc
+
+    def _render(self, event: Event) -> SlackMessage:
+        if event.type == "stats.threshold_crossed":
+            return render_threshold_alert(event)
+        if event.type == "stats.updated":  # not a wallboard: one board per update
+            return render_wallboard([event.data], title=str(event.data.get("name")), updated=event.time)
+        return render_event(event, dispositions=self.options.dispositions, buttons=self.options.agent_buttons)
 
     async def _send_threaded(self, message: SlackMessage, subject: str, card: SlackMessage) -> str:
         """Post the root, or reply in its thread and/or update it with ``card`` (per ``threads``)."""
@@ -321,6 +349,13 @@ class SlackConnector:
         if not message.attachments:
             kwargs["attachments"] = []  # an update keeps old attachments unless told otherwise
         await self._call("chat.update", self._web_client().chat_update, dict(kwargs, ts=ts))
+
+    async def _update_or_gone(self, ts: str, message: SlackMessage) -> bool:
+        try:
+            await self._update(ts, message)
+        except _RootGone:
+            return False
+        return True
 
     async def _call(self, method: str, function: Any, kwargs: dict[str, Any]) -> Any:
         assert self.options.channel is not None

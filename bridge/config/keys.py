@@ -38,6 +38,22 @@ class SlackKeys:
         """Set: the agents a call's events were posted for."""
         return f"{self.prefix}:slack:call-agents:{call_id}"
 
+    def wallboard(self, channel: str) -> str:
+        """String: the ``ts`` of the channel's wallboard message (updated in place)."""
+        return f"{self.prefix}:slack:wallboard:{channel}"
+
+    def wallboard_figures(self, channel: str) -> str:
+        """Hash: statistics object id -> JSON figures the channel's wallboard shows."""
+        return f"{self.prefix}:slack:wallboard-figures:{channel}"
+
+    def wallboard_shown(self, channel: str) -> str:
+        """Hash: statistics object id -> the sequence of the figures last put on the wallboard."""
+        return f"{self.prefix}:slack:wallboard-shown:{channel}"
+
+    def wallboard_slot(self, channel: str) -> str:
+        """String present while the channel's wallboard may not be updated again (coalescing)."""
+        return f"{self.prefix}:slack:wallboard-slot:{channel}"
+
 
 @dataclass(frozen=True, slots=True)
 class InboundKeys:
