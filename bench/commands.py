@@ -20,7 +20,7 @@ receive the CometD notification each request causes and re-open its long-poll). 
 
     .venv/bin/python bench/commands.py [--commands 6000] [--concurrency 32] [--agents 20]
                                        [--store redis|memory] [--rate 100] [--seconds 5]
-                                       [--loop uvloop|asyncio]
+                                       [--loop uvloop|asyncio] [--profile-receiver FILE]
 """
 
 from __future__ import annotations
@@ -279,6 +279,11 @@ async def main() -> None:
     parser.add_argument(
         "--loop", choices=["uvloop", "asyncio"], default="uvloop", help="the receiver's event loop"
     )
+    parser.add_argument(
+        "--profile-receiver",
+        metavar="FILE",
+        help="cProfile the receiver (every thread) into FILE (from the repository)",
+    )
     args = parser.parse_args()
 
     sim_port, receiver_port = free_port(), free_port()
@@ -304,8 +309,10 @@ async def main() -> None:
         processes.append(simulator)
         config = Path(workdir.name) / "bridge.toml"
         write_config(config, sim_url, receiver_port, agents, args.store, redis_url)
-        receiver = start([python, "-m", "bridge.cli", "receiver", "--log-level", "WARNING", "--config",
-                          str(config), "--loop", args.loop], receiver_url)  # fmt: skip
+        receiver_argv = ["-m", "bridge.cli", "receiver", "--log-level", "WARNING", "--config", str(config)]
+        if args.profile_receiver:  # cProfile of every thread, written when it stops (a path from ROOT)
+            receiver_argv[:0] = [str(ROOT / "bench" / "profile_threads.py"), args.profile_receiver]
+        receiver = start([python, *receiver_argv, "--loop", args.loop], receiver_url)
         processes.append(receiver)
         log(f"simulator {sim_url}, receiver {receiver_url} ({args.store} store)")
         log(f"preparing {args.agents} established calls")

@@ -372,6 +372,13 @@ async def inject_faults(
             next_drop = now + args.drop_cometd_every
 
 
+def profiled(command: list[str], out: str | None) -> list[str]:
+    """``command`` (``python -m bridge.cli …``) under cProfile of every thread into ``out``, if set."""
+    if not out:
+        return command
+    return [command[0], str(SELF.parent / "profile_threads.py"), out, *command[1:]]
+
+
 def write_config(
     path: Path, args: argparse.Namespace, redis_url: str, sim_url: str, sink_url: str, collector: str = ""
 ) -> None:
@@ -442,13 +449,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     "--concurrency",
                     str(args.concurrency),
                 ]
-                start(f"worker-{n}", bridge_command("worker", *worker))
+                out = args.profile_worker if n == 1 else None
+                start(f"worker-{n}", profiled(bridge_command("worker", *worker), out))
             level = "INFO" if args.keep_logs else "WARNING"
             subscriber = ["--config", str(config), "--log-level", level, "--status-interval", "0"]
-            command = bridge_command("subscriber", *subscriber)
-            if args.profile_subscriber:  # cProfile of its main thread (the event loop), written at exit
-                command[1:1] = ["-m", "cProfile", "-o", args.profile_subscriber]
-            start("subscriber", command)
+            start("subscriber", profiled(bridge_command("subscriber", *subscriber), args.profile_subscriber))
 
             async def connected() -> bool:
                 status = await get_json(http, f"{sim_url}/sim/status")
@@ -471,11 +476,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             faults.cancel()
             await asyncio.gather(faults, return_exceptions=True)
             expected = 4 * int(progress["callsCompleted"])
+            load_ended = time.time()
+            if args.saturate:  # what got through while the load ran: no waiting for the backlog
+                after = {name: cpu_and_rss(p.pid) for name, p in processes.items()}
             # Wait for the tail: until all expected events arrived or nothing new for a while (longer
             # with worker kills: their tasks return after the visibility timeout, 25 s, + a 6 s sweep).
             idle_limit = 40.0 if args.kill_worker_every else 10.0
             last, last_change = -1, time.monotonic()
-            while True:
+            while not args.saturate:
                 stats = await get_json(http, f"{sink_url}/stats")
                 # only the load's call events count: start-up state events would end the wait early
                 distinct = len({(a[1], a[2]) for a in stats["arrivals"] if a[1].startswith("call/")})
@@ -486,7 +494,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 elif time.monotonic() - last_change > idle_limit:
                     break
                 await asyncio.sleep(0.3)
-            after = {name: cpu_and_rss(p.pid) for name, p in processes.items()}
+            if args.saturate:
+                stats = await get_json(http, f"{sink_url}/stats")
+                stats["arrivals"] = [a for a in stats["arrivals"] if a[3] <= load_ended]
+            else:
+                after = {name: cpu_and_rss(p.pid) for name, p in processes.items()}
             stamps: dict[str, list[Any]] = await get_json(http, f"{sim_url}/bench/stamps")
             if args.keep_logs:
                 (workdir / "arrivals.json").write_bytes(orjson.dumps(stats["arrivals"]))
@@ -502,7 +514,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         matched = account.matched
         latencies = sorted(at - published for published, _, at in matched)
         to_bridge = sorted(made - published for published, made, _ in matched)
-        window = max(item.at for item in first.values()) - started if first else 1.0
+        if args.saturate:
+            window = load_ended - started
+        else:
+            window = max(item.at for item in first.values()) - started if first else 1.0
         log("raw HTTP limit: plain signed aiohttp POSTs to the same sink")
         body = orjson.dumps({"specversion": "1.0", "data": {"pad": "x" * 900}})
         raw_rate = await raw_limit(f"{sink_url}/raw", secret, body, args.raw_seconds, 64)
@@ -524,7 +539,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "workers": args.workers,
             "ordered": args.ordered,
             "console_recording": args.record,
+            "saturate": args.saturate,
             "offered_events_per_s": round(4 * args.rate, 1),
+            # what the simulator managed to publish (it shares the cores)
+            "published_events_per_s": round(expected / (load_ended - started), 1),
             "events_expected": expected,
             "events_delivered": len(first),
             "call_events_delivered": calls_delivered,
@@ -534,7 +552,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "events_covered": len(account.covered),
             # call notifications whose effect never reached the sink (neither their own event nor
             # another carrying it): what the guarantee in docs/operations.md rules out
-            "events_lost": len(account.lost),
+            "events_lost": None if args.saturate else len(account.lost),  # saturated: a backlog
             "events_duplicated": len(arrivals) - len(first),
             "calls_without_released": account.without_released,
             "calls_released_not_last": account.released_not_last,
@@ -550,10 +568,20 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "to_subscriber_p99_ms": bridge_pct[1],
             "raw_http_posts_per_s": round(raw_rate, 1),
             "ratio": round(delivered_rate / raw_rate, 3) if raw_rate else None,
+            # CPU per delivered event: the subscriber's, and all workers' together
+            **{
+                f"{role}_cpu_us_per_event": round(
+                    1e6 * sum(cpu for name, cpu in used.items() if name.startswith(role)) / len(first), 1
+                )
+                if first
+                else None
+                for role in ("subscriber", "worker")
+            },
             "processes": {
                 name: {
                     "cpu_s": round(cpu, 2),
                     "cpu_pct": round(100 * cpu / elapsed, 1),
+                    "cpu_us_per_event": round(1e6 * cpu / len(first), 1) if first else None,
                     "rss_mb": after[name][1],
                 }
                 for name, cpu in used.items()
@@ -587,7 +615,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--agents", type=int, default=20)
-    parser.add_argument("--rate", type=float, default=250.0, help="calls per second (4 events each)")
+    parser.add_argument(
+        "--rate", type=float, help="calls per second, 4 events each (default 250; 1500 with --saturate)"
+    )
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -600,7 +630,17 @@ def main() -> None:
     parser.add_argument(
         "--drop-cometd-every", type=float, metavar="S", help="soak: /sim/disconnect every S s"
     )
-    parser.add_argument("--profile-subscriber", metavar="FILE", help="cProfile the subscriber into FILE")
+    parser.add_argument(
+        "--profile-subscriber", metavar="FILE", help="cProfile the subscriber (every thread) into FILE"
+    )
+    parser.add_argument(
+        "--profile-worker", metavar="FILE", help="cProfile the first worker (every thread) into FILE"
+    )
+    parser.add_argument(
+        "--saturate", action="store_true",
+        help="offer more than the pipeline takes (--rate defaults to 1500 calls/s) for --seconds; "
+        "delivered/s counts what reached the sink within the load, without waiting for the backlog",
+    )  # fmt: skip
     parser.add_argument(
         "--keep-logs",
         action="store_true",
@@ -630,8 +670,11 @@ def main() -> None:
     if args.serve_collector:
         serve_collector(args.serve_collector)
         return
-    if args.profile_subscriber:
-        args.profile_subscriber = os.path.abspath(args.profile_subscriber)
+    for name in ("profile_subscriber", "profile_worker"):
+        if getattr(args, name):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
+    if args.rate is None:
+        args.rate = 1500.0 if args.saturate else 250.0
     if args.tracing == "both":
         args.record = args.recording == "on"
         print(orjson.dumps(compare_tracing(args)).decode(), flush=True)
