@@ -11,6 +11,13 @@ for ``--seconds`` s, four notifications (so four events) per call.
 Then, in the same run, plain aiohttp POSTs of an event-sized signed body to the same sink
 (one session, 64 in flight) give the raw HTTP limit, and the ratio of the two.
 
+``--saturate`` offers more than the pipeline takes (``--rate`` 1500 calls/s, 6,000 events/s,
+unless given) for ``--seconds``: ``delivered_per_s`` and the CPU figures count what reached
+the sink while the load ran (the backlog is not waited for; ``events_lost`` is then null), and
+the raw HTTP limit is measured before the load instead of after it. ``cpu_us_per_event`` is
+each process's CPU divided by the events delivered; ``subscriber_cpu_us_per_event`` and
+``worker_cpu_us_per_event`` (all workers together) are the figures issue #16 targets.
+
 Latency is simulator publish (just before the notification goes to the CometD client) →
 sink receipt, both ``time.time()`` on this machine, for every notification whose own event
 arrived (matched per call and event type: the i-th data change of a call is its i-th
@@ -462,6 +469,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             await wait_for(f"{args.agents} CometD sessions", connected, 60)
             await asyncio.sleep(3.0)  # workers reach BRPOP; initial recovery events drain
             log(f"pipeline up; load: {args.agents} agents, {args.rate} calls/s for {args.seconds} s")
+            body = orjson.dumps({"specversion": "1.0", "data": {"pad": "x" * 900}})
+            if args.saturate:  # before the load: its backlog would still be draining after it
+                log("raw HTTP limit: plain signed aiohttp POSTs to the same sink")
+                raw_rate = await raw_limit(f"{sink_url}/raw", secret, body, args.raw_seconds, 64)
             before = {name: (p.pid, *cpu_and_rss(p.pid)) for name, p in processes.items()}
             started = time.time()
             load = {"agents": args.agents, "calls_per_second": args.rate, "seconds": args.seconds}
@@ -518,9 +529,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             window = load_ended - started
         else:
             window = max(item.at for item in first.values()) - started if first else 1.0
-        log("raw HTTP limit: plain signed aiohttp POSTs to the same sink")
-        body = orjson.dumps({"specversion": "1.0", "data": {"pad": "x" * 900}})
-        raw_rate = await raw_limit(f"{sink_url}/raw", secret, body, args.raw_seconds, 64)
+        if not args.saturate:
+            log("raw HTTP limit: plain signed aiohttp POSTs to the same sink")
+            raw_rate = await raw_limit(f"{sink_url}/raw", secret, body, args.raw_seconds, 64)
         elapsed = window
         # CPU over the load and its tail (a worker restarted by --kill-worker-every: its own CPU only)
         used = {
