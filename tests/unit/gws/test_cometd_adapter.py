@@ -20,7 +20,7 @@ import bridge.gws.cometd as adapter
 ROOT = Path(__file__).resolve().parents[3]
 
 # private name -> where aiocometd-noloop 0.4.9 defines it
-CLIENT_METHODS = {"_get_http_session", "_close_http_session", "_verify_response"}
+CLIENT_METHODS = {"_get_http_session", "_close_http_session", "_verify_response", "_wait_connection_timeout"}
 CLIENT_ATTRIBUTES = {"_incoming_queue", "_transport"}  # set in Client.__init__
 TRANSPORT_METHODS = {"_follow_advice", "_connect_done"}
 TRANSPORT_ATTRIBUTES = {"_connect_task"}  # set in TransportBase.__init__
