@@ -11,7 +11,7 @@ from typing import Any
 from bridge.events import Event
 from connectors.slack_blocks import SlackMessage, _alert, _context, _fields, _header, _section, escape
 
-__all__ = ["figure_text", "render_threshold_alert", "render_wallboard"]
+__all__ = ["figure_text", "figures", "render_threshold_alert", "render_wallboard"]
 
 #: statistic -> (label, kind): the seed's statistics.yaml names, in wallboard order
 _KNOWN: dict[str, tuple[str, str]] = {
@@ -40,7 +40,8 @@ def figure_text(statistic: str, value: Any) -> tuple[str, str]:
     return label, f"{value:g}"
 
 
-def _ordered(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+def figures(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every value as ``(label, shown)``, the known statistics first in wallboard order."""
     known = [name for name in _KNOWN if name in values]
     others = sorted(name for name in values if name not in _KNOWN)
     return [figure_text(name, values[name]) for name in known + others]
@@ -60,7 +61,7 @@ def render_wallboard(
         name = str(board.get("name") or board.get("object_id"))
         blocks.append({"type": "divider"})
         blocks.append(_section(f"{marker} *{escape(name)}*"))
-        blocks += _fields(_ordered(values))
+        blocks += _fields(figures(values))
         if breached:
             blocks.append(_context(f":warning: {escape(item)}" for item in breached))
         waiting = values.get("Current_In_Queue")

@@ -132,7 +132,8 @@ def _q(value: str) -> str:
 
 
 def render_config(config: DemoConfig) -> str:
-    """The demo's TOML: every event to the CRM webhook (ordered per call), quick retries, one client."""
+    """The demo's TOML: every event to the CRM webhook (ordered per call), quick retries, one client,
+    the simulator's queue ``VQ_Support`` read every second."""
     lines = [
         f"redis_url = {_q(config.redis_url)}",
         "",
@@ -171,6 +172,15 @@ def render_config(config: DemoConfig) -> str:
         "[[routes]]",
         'events = ["*"]',
         'destinations = ["crm"]',
+        "",
+        # the simulator's queue: every call it rings waits there until answered
+        "[[statistics]]",
+        'object_id = "VQ_Support"',
+        'name = "Support"',
+        "interval = 1",
+        'statistics = ["Current_In_Queue", "CurrMaxCallWaitingTime", "ServiceLevel", "Total_Answered",'
+        ' "Total_Abandoned", "CurrentReadyAgents"]',
+        'thresholds = ["Current_In_Queue > 5 hysteresis 3"]',
         "",
         "[console]",
         'host = "127.0.0.1"',

@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 from bridge.demo.sink import ReceivedEvent
+from connectors.slack_wallboard_blocks import figure_text, figures
 
-__all__ = ["Terminal", "describe_event", "describe_notification"]
+__all__ = ["Terminal", "describe_event", "describe_figures", "describe_notification"]
 
 
 def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
@@ -67,6 +68,17 @@ def describe_event(event: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def describe_figures(data: dict[str, Any]) -> str:
+    """A wallboard line of a ``stats.updated`` event: ``Support  Waiting 2 · Longest wait 0:05 · …``
+    (the figures as the Slack wallboard shows them; a changed one is marked ``*``)."""
+    values = data.get("values") if isinstance(data.get("values"), dict) else {}
+    changed = data.get("changed") if isinstance(data.get("changed"), dict) else {}
+    assert isinstance(values, dict) and isinstance(changed, dict)
+    marked = {figure_text(str(name), value)[0] for name, value in changed.items()}
+    parts = [f"{label} {shown}{'*' if label in marked else ''}" for label, shown in figures(values)]
+    return f"{data.get('name') or data.get('object_id')}  " + " · ".join(parts)
+
+
 class Terminal:
     """One line per thing that happens, prefixed with seconds since the start."""
 
@@ -88,6 +100,13 @@ class Terminal:
         self.line(f"GWS → {user or 'everyone':<10} {channel:<24} {kind:<40} {state}")
 
     def delivered(self, item: ReceivedEvent) -> None:
+        if item.type == "stats.updated":
+            self.line(f"BOARD {describe_figures(item.data)}")
+            return
+        if item.type == "stats.threshold_crossed":
+            verdict = "breached" if item.data.get("breached") else "cleared"
+            self.line(f"ALERT {item.data.get('name')}: {item.data.get('threshold')} {verdict}")
+            return
         latency = item.latency()
         shown = f"{latency * 1000:5.0f} ms" if latency is not None else "     - "
         agent = item.data.get("agent") or item.event.get("partitionkey") or "-"

@@ -11,6 +11,7 @@ from bridge.config.inbound import hash_api_key
 from bridge.delivery.validation import delivery_config_problems
 from bridge.demo.command import describe_event, describe_notification
 from bridge.demo.stack import DemoConfig, redact_url, render_config
+from bridge.demo.terminal import describe_figures
 
 
 def test_the_generated_configuration_loads_and_holds_no_secret(
@@ -53,3 +54,12 @@ def test_terminal_lines_name_the_fields_people_look_at() -> None:
         }
     }
     assert describe_notification(message) == ("ServiceStateChangeMessage", "Voice Inactive")
+
+
+def test_the_wallboard_line_shows_the_figures_and_marks_the_changed_ones() -> None:
+    data = {
+        "name": "Support",
+        "values": {"Current_In_Queue": 8, "CurrMaxCallWaitingTime": 65, "ServiceLevel": 92.5},
+        "changed": {"Current_In_Queue": 8},
+    }
+    assert describe_figures(data) == "Support  Waiting 8* · Longest wait 1:05 · Service level 92%"
