@@ -18,8 +18,9 @@ Support queue and drain (the subscriber polls the simulator's Statistics API eve
 threshold crossing), the voice service goes down and comes back, and more calls follow until
 ``--duration`` seconds after the bridge came up (start-up takes a few seconds: the children
 import Celery, log in, subscribe). Each GWS notification, each command and each event the CRM
-receives is printed on one line; a summary ends the run, after Ctrl-C too. Exit status 0, or 1 if the bridge could not start.
-Every child is stopped at exit (and by the kernel if this process dies).
+receives is printed on one line; a summary ends the run, after Ctrl-C too. Exit status 0, or 1
+if the bridge could not start. Every child is stopped at exit (and by the kernel if this
+process dies).
 """
 
 from __future__ import annotations
