@@ -7,6 +7,7 @@ fence). The normalizer itself stays pure; this IO lives with the sessions that u
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -58,18 +59,28 @@ return 1
 """
 
 
+_Pending = tuple[str, list[Any], "asyncio.Future[Any]"]  # (key, script args, the caller's outcome)
+
+
 class RedisStateStore:
     """Production persistence of :class:`MemoryState`: one Redis hash per agent.
 
     Hash ``<prefix><agent>``: ``v:<subject>`` → JSON value, ``q:<subject>`` →
     sequence counter, ``floor`` → retired-counter floor, ``epoch`` → number of
     loads so far (the fence; see the module docstring).
+
+    Saves group-commit: the saves of all agents waiting at one moment (the sessions of a
+    subscriber share one store) go to Redis in one pipeline, one script each, while the
+    previous pipeline is in flight the next ones gather. Each ``save`` still returns only once
+    its own script succeeded, and raises what its own script raised.
     """
 
     def __init__(self, redis: redis.asyncio.Redis, *, prefix: str = DEFAULT_KEYS.state) -> None:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_SAVE_SCRIPT)
+        self._pending: list[_Pending] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     def key(self, agent: str) -> str:
         """The Redis key holding ``agent``'s state."""
@@ -129,8 +140,13 @@ class RedisStateStore:
             pairs += ("floor", changes.floor)
         deletions = _deleted_fields(changes.deleted, changes)
         args = ["" if state.epoch is None else str(state.epoch), len(pairs) // 2, *pairs, *deletions]
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_retrieve)
+        self._pending.append((self.key(agent), args, done))
+        if self._flushing is None:
+            self._flushing = asyncio.ensure_future(self._flush())
         try:
-            ok = await self._script(keys=[self.key(agent)], args=args)
+            ok = await done
         except redis.exceptions.RedisError as exc:
             raise StateStoreError(f"saving the normalizer state of agent {agent!r} failed: {exc}") from exc
         if not ok:
@@ -139,6 +155,57 @@ class RedisStateStore:
                 f"{state.epoch}; this holder's save was refused"
             )
         state.mark_saved(changes)
+
+    async def _flush(self) -> None:
+        """Send the pending saves, a pipeline at a time, until none is left."""
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    results = await self._run(batch)
+                except BaseException as exc:  # Redis failed (or we are cancelled): every caller hears it
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_exception(
+                                exc if isinstance(exc, Exception) else StateStoreError("cancelled")
+                            )
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, _, done), result in zip(batch, results, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, Exception):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            self._flushing = None
+
+    async def _run(self, batch: list[_Pending]) -> list[Any]:
+        """One EVALSHA per save in one pipeline; the script is loaded (once) when Redis lacks it."""
+        results = await self._evalsha(batch)
+        missing = [
+            i for i, result in enumerate(results) if isinstance(result, redis.exceptions.NoScriptError)
+        ]
+        if missing:
+            await self._redis.script_load(_SAVE_SCRIPT)
+            again = await self._evalsha([batch[i] for i in missing])
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
+        return results
+
+    async def _evalsha(self, batch: list[_Pending]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, args, _ in batch:
+                pipe.evalsha(self._script.sha, 1, key, *args)
+            return list(await pipe.execute(raise_on_error=False))
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a save's failure as seen when its caller stopped waiting (cancelled)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _deleted_fields(deleted: Iterable[str], changes: StateChanges) -> list[str]:
