@@ -9,7 +9,8 @@ Every ``tick`` (a third of the lease TTL) the pool:
    each one's capacity, what a small one cannot take going to the others);
    holding more than that (a process joined), it stops the surplus sessions
    cleanly and releases their leases so the newcomer can take them;
-4. holding fewer, it claims free leases and starts those agents' sessions.
+4. holding fewer, it claims free leases and starts those agents' sessions
+   (with a login rate, no more per round than can log in within it).
    A new holder loads the agent's last known state from Redis and recovers
    the rest from GWS, so a dead process's agents carry on where it stopped;
 5. wakes the sessions whose agents have notes from the receiver waiting
@@ -116,6 +117,9 @@ class SessionPool:
         self._subscriptions = list(subscriptions)
         self._start_gate = asyncio.Semaphore(max(1, max_concurrent_starts))
         self._login_limiter = LoginRateLimiter(login_rate, login_burst) if login_rate else None
+        # Claim no more per round than can log in before the next one: agents claimed only to
+        # wait in the log-in queue could not be handed over promptly to a process joining now.
+        self._claims_per_tick = login_burst + max(1, int(login_rate * lease_ttl / 3)) if login_rate else None
         self._stop_timeout = stop_timeout
         self._notes = notes
         self._notes_task: asyncio.Task[None] | None = None
@@ -275,7 +279,9 @@ class SessionPool:
             await self._stop_sessions(handover)
             await self.leases.release(handover)
         elif surplus < 0:
-            await self._claim(-surplus)
+            await self._claim(
+                -surplus if self._claims_per_tick is None else min(-surplus, self._claims_per_tick)
+            )
 
     async def _claim(self, wanted: int) -> None:
         candidates = [name for name in self._order if name not in self._sessions]

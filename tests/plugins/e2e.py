@@ -75,6 +75,7 @@ class BridgeStack:
         self.receiver_port = free_port()
         self.console_port = free_port()
         self.children: list[ChildProcess] = []
+        self.node_ports: dict[int, int] = {}  # pid of a ``gws-bridge run`` → its receiver's port
         self.env: dict[str, str] = {}  # added to the children's environment (secret references)
         self.config = tmp_path / "bridge.toml"
         self.write_config()
@@ -85,10 +86,15 @@ class BridgeStack:
         destinations: list[dict[str, Any]] | None = None,
         routes: list[dict[str, Any]] | None = None,
         console: dict[str, Any] | None = None,
+        path: Path | None = None,
+        receiver_port: int | None = None,
+        subscriber: dict[str, Any] | None = None,
         **delivery: Any,
     ) -> None:
         """(Re)write the configuration: the ``crm`` webhook plus ``destinations``; ``routes`` replace
-        the default (everything to ``crm``); ``delivery`` overrides :data:`E2E_DELIVERY`."""
+        the default (everything to ``crm``); ``delivery`` overrides :data:`E2E_DELIVERY`. ``path``
+        (default :attr:`config`), ``receiver_port`` and ``subscriber`` (``[subscriber]``) serve a
+        second node's configuration."""
         config = {
             "redis_url": self.redis_url,
             "gws": {"base_url": self.sim.base_url, "request_timeout": 5.0},
@@ -101,7 +107,7 @@ class BridgeStack:
             ],
             "routes": routes or [{"events": ["*"], "destinations": ["crm"]}],
             "inbound": {
-                "host": "127.0.0.1", "port": self.receiver_port, "outcome_timeout": 5.0,
+                "host": "127.0.0.1", "port": receiver_port or self.receiver_port, "outcome_timeout": 5.0,
                 "clients": [{"name": "crm", "api_key_hashes": [hash_api_key(self.api_key)], "agents": ["*"]}],
             },
             "console": {
@@ -113,12 +119,29 @@ class BridgeStack:
                 **(console or {}),
             },
         }  # fmt: skip
-        self.config.write_text(to_toml(config), encoding="utf-8")
+        if subscriber is not None:
+            config["subscriber"] = subscriber
+        (path or self.config).write_text(to_toml(config), encoding="utf-8")
 
-    def _start(self, name: str, *args: str) -> ChildProcess:
+    def _start(self, name: str, *args: str, subcommand: str | None = None) -> ChildProcess:
         log = self.tmp_path / f"{name}-{len(self.children)}.log"
-        child = ChildProcess.start(ChildSpec(name, bridge_command(name, *args), env=self.env, log=log))
+        argv = bridge_command(subcommand or name, *args)
+        child = ChildProcess.start(ChildSpec(name, argv, env=self.env, log=log))
         self.children.append(child)
+        return child
+
+    def start_node(self, *, lease_ttl: float) -> ChildProcess:
+        """``gws-bridge run``: a whole node (a subscriber, a worker, a receiver on a port of its own)."""
+        port = free_port()
+        config = self.tmp_path / f"node-{len(self.children)}.toml"
+        self.write_config(
+            path=config, receiver_port=port, subscriber={"lease_ttl": lease_ttl, "status_interval": 0}
+        )
+        child = self._start(
+            "node", "--config", str(config), "--workers", "1", "--grace", "5", "--log-level", "INFO",
+            subcommand="run",
+        )  # fmt: skip
+        self.node_ports[child.pid] = port
         return child
 
     def start_subscriber(self, *, lease_ttl: float = 15.0) -> ChildProcess:
@@ -214,12 +237,15 @@ class BridgeStack:
                 await self.wait_until("the receiver", self.receiver_healthy, within)
             elif child.name == "console":
                 await self.wait_until("the console", self.console_healthy, within)
+            elif child.name == "node":
+                url = f"http://127.0.0.1:{self.node_ports[child.pid]}"
+                await self.wait_until("a node's receiver", lambda u=url: self.receiver_healthy(u), within)
 
         async def connected() -> bool:
             return int((await self.sim.status())["cometdClients"]) >= expected
 
         await self.wait_until(f"{expected} CometD clients", connected, within)
-        if any(child.name == "subscriber" for child in self.children):
+        if any(child.name in ("subscriber", "node") for child in self.children):
             caught_up = lambda: len(self.recovered_agents()) >= expected  # noqa: E731
             await self.wait_until(f"{expected} agent sessions caught up", caught_up, within)
 
@@ -227,15 +253,26 @@ class BridgeStack:
         """Agents whose session logged its first state recovery (it is subscribed by then)."""
         found: set[str] = set()
         for child in self.children:
-            if child.name == "subscriber" and child.spec.log is not None and child.spec.log.exists():
+            if (
+                child.name in ("subscriber", "node")
+                and child.spec.log is not None
+                and child.spec.log.exists()
+            ):
                 found.update(_RECOVERED.findall(child.spec.log.read_text(errors="replace")))
         return found
 
-    async def receiver_healthy(self) -> bool:
+    @staticmethod
+    def recovered_agents_in(log: Path, offset: int = 0) -> set[str]:
+        """Agents whose state recovery ``log`` records after byte ``offset``."""
+        with log.open("rb") as file:
+            file.seek(offset)
+            return set(_RECOVERED.findall(file.read().decode(errors="replace")))
+
+    async def receiver_healthy(self, url: str | None = None) -> bool:
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http,
-                http.get(f"{self.receiver_url}/healthz") as reply,
+                http.get(f"{url or self.receiver_url}/healthz") as reply,
             ):
                 return reply.status == 200
         except aiohttp.ClientError:
