@@ -196,7 +196,6 @@ class AgentSession(MessageLoop):
             while not self._stopping.is_set():
                 try:
                     await self._connect()
-                    await self.apply_state(await self.read_state())
                     self._live = True  # connected means subscribed *and* caught up
                     self.status.connected = True
                     self._backoff.reset()
@@ -284,11 +283,16 @@ class AgentSession(MessageLoop):
     # -- connection -----------------------------------------------------------------------------
 
     async def _connect(self) -> None:
+        """Log in, handshake, subscribe and recover the state — inside the start gate, so that a
+        process starting thousands of sessions has only that many doing this work at once (and
+        its lease renewals are not starved by the rest)."""
         if self._start_gate is not None:
             async with self._start_gate:
                 await self._connect_ungated()
+                await self.apply_state(await self.read_state())
         else:
             await self._connect_ungated()
+            await self.apply_state(await self.read_state())
 
     async def _connect_ungated(self) -> None:
         await self.rest.login()
