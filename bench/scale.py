@@ -221,11 +221,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--agents", type=int, default=10_000)
     parser.add_argument("--subscribers", type=int, default=3)
     parser.add_argument("--lease-ttl", type=float, default=15.0, help="[subscriber] lease_ttl (default 15)")
-    parser.add_argument("--login-rate", type=float, default=50.0, help="log-ins/s per subscriber (default 50)")
+    parser.add_argument(
+        "--login-rate", type=float, default=50.0, help="log-ins/s per subscriber (default 50)"
+    )
     parser.add_argument("--login-burst", type=int, default=10)
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="idle CPU sample (default 10)")
     parser.add_argument("--within", type=float, default=600.0, help="give up after this many seconds")

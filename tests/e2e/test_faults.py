@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import redis
 
 from tests.plugins.e2e import BridgeStack, check_calls
 from tests.plugins.e2e_checks import CALL_FLOW, check_final_states
@@ -148,7 +147,7 @@ async def test_one_of_two_subscribers_sigkilled_loses_nothing(bridge_stack: Stac
     await stack.wait_until(
         "two agents per subscriber", lambda: _shares(stack) == {first.pid: 2, second.pid: 2}, 30
     )
-    orphaned = {agent for agent, pid in _holders(stack).items() if pid == first.pid}
+    orphaned = {agent for agent, pid in stack.lease_holders().items() if pid == first.pid}
 
     async def kill_one() -> None:
         await asyncio.sleep(2.5)
@@ -170,19 +169,5 @@ async def test_one_of_two_subscribers_sigkilled_loses_nothing(bridge_stack: Stac
     assert kept and all(types == CALL_FLOW for types in kept.values()), kept
 
 
-def _holders(stack: BridgeStack) -> dict[str, int]:
-    """agent -> pid of the subscriber holding its lease (owner tokens are ``host:pid:random``)."""
-    client = redis.Redis.from_url(stack.redis_url)
-    try:
-        holders = {}
-        for agent in stack.sim.agents:
-            owner = client.get(f"gwsb:lease:agent:{agent}")
-            if owner is not None:
-                holders[agent] = int(owner.decode().split(":")[-2])
-        return holders
-    finally:
-        client.close()
-
-
 def _shares(stack: BridgeStack) -> dict[int, int]:
-    return dict(Counter(_holders(stack).values()))
+    return dict(Counter(stack.lease_holders().values()))

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.plugins.e2e import BridgeStack, check_calls
 from tests.plugins.e2e_checks import CALL_FLOW
@@ -63,20 +62,6 @@ def kill_node(pid: int) -> list[int]:
     return tree
 
 
-def holders(stack: BridgeStack) -> dict[str, int]:
-    """agent -> pid of the subscriber holding its lease (owner tokens are ``host:pid:random``)."""
-    client = redis.Redis.from_url(stack.redis_url)
-    try:
-        found = {}
-        for agent in stack.sim.agents:
-            owner = client.get(f"gwsb:lease:agent:{agent}")
-            if owner is not None:
-                found[agent] = int(owner.decode().split(":")[-2])
-        return found
-    finally:
-        client.close()
-
-
 async def test_a_sigkilled_node_s_agents_are_taken_over_and_nothing_is_lost(
     bridge_stack: Callable[..., Awaitable[BridgeStack]],
 ) -> None:
@@ -86,7 +71,7 @@ async def test_a_sigkilled_node_s_agents_are_taken_over_and_nothing_is_lost(
 
     def shares() -> dict[str, set[str]]:
         trees = {"doomed": set(process_tree(doomed.pid)), "survivor": set(process_tree(survivor.pid))}
-        held = holders(stack)
+        held = stack.lease_holders()
         return {name: {a for a, pid in held.items() if pid in tree} for name, tree in trees.items()}
 
     await stack.wait_until("two agents per node", lambda: [len(v) for v in shares().values()] == [2, 2], 30)

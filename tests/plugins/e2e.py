@@ -261,6 +261,19 @@ class BridgeStack:
                 found.update(_RECOVERED.findall(child.spec.log.read_text(errors="replace")))
         return found
 
+    def lease_holders(self) -> dict[str, int]:
+        """agent -> pid of the subscriber holding its lease (owner tokens are ``host:pid:random``)."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            holders = {}
+            for agent in self.sim.agents:
+                owner = client.get(f"gwsb:lease:agent:{agent}")
+                if owner is not None:
+                    holders[agent] = int(owner.decode().split(":")[-2])
+            return holders
+        finally:
+            client.close()
+
     @staticmethod
     def recovered_agents_in(log: Path, offset: int = 0) -> set[str]:
         """Agents whose state recovery ``log`` records after byte ``offset``."""
