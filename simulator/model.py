@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "Attachment",
     "Call",
     "CallState",
     "CallType",
@@ -165,6 +166,15 @@ class Call:
         return max(0, int(end - self.started))
 
 
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A document attached to an e-mail interaction (003:2648-2673)."""
+
+    file_name: str
+    mime_type: str
+    content: bytes = field(repr=False)
+
+
 @dataclass(slots=True)
 class Interaction:
     """An e-mail or chat interaction offered to or owned by one agent (or parked in a workbin)."""
@@ -190,6 +200,7 @@ class Interaction:
     customer_user_id: str = ""
     chat_ended: bool = False
     workbin: str | None = None
+    attachments: dict[str, Attachment] = field(default_factory=dict)  # by documentId
 
 
 @dataclass(slots=True)

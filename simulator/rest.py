@@ -15,6 +15,7 @@ import orjson
 from aiohttp import web
 
 from simulator import rest_ops
+from simulator.attachments import add_attachment_routes
 from simulator.auth import USER_KEY, user_of
 from simulator.defaults import AGENT_STATES, DISPOSITION_GROUP, DISPOSITIONS, VERSION
 from simulator.envelopes import OperationError
@@ -275,6 +276,7 @@ def add_rest_routes(app: web.Application) -> None:
     get(f"{api}/me/interactions/{{interaction_id}}", get_interaction)
     get(f"{api}/interactions/{{interaction_id}}", get_interaction)
     post(f"{api}/me/interactions/{{interaction_id}}", rest_ops.post_interaction)
+    add_attachment_routes(app, api)
     get(f"{api}/me/workbins", get_workbins)
     post(f"{api}/me/workbins", rest_ops.post_workbin_subscription)
     post(f"{api}/me/workbins/{{workbin_id}}", rest_ops.post_workbin_subscription)

@@ -28,6 +28,8 @@ from bridge.commands.params import (
     DispositionParams,
     DndParams,
     DtmfParams,
+    EmailAttachmentParams,
+    EmailAttachParams,
     EmailCreateParams,
     EmailReplyParams,
     EmailSendParams,
@@ -185,6 +187,16 @@ _EMAIL: dict[str, ActionSpec] = {
         lambda p, c: gws.create_email(
             p.queue, interaction_type=p.interaction_type, interaction_sub_type=p.interaction_sub_type
         ),
+    ),
+    "email.attach_file": ActionSpec(
+        EmailAttachParams,
+        lambda p, c: gws.add_attachment(p.interaction_id, p.file_name, p.data, p.mime_type),
+        summary="attach a file (base64) to an e-mail; the reply's documentId names it",
+    ),
+    "email.delete_attachment": ActionSpec(
+        EmailAttachmentParams,
+        lambda p, c: gws.delete_attachment(p.interaction_id, p.attachment_id),
+        summary="remove an attachment by its documentId",
     ),
 }
 

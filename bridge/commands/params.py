@@ -13,6 +13,8 @@ one to a live receiver, so a new action's params cannot go undocumented.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -322,6 +324,41 @@ class EmailCreateParams(_Params):
     queue: Text
     interaction_type: Text = "Outbound"
     interaction_sub_type: Text = "OutboundNew"
+
+
+def _base64(value: str) -> str:
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("base64", "content must be base64 (RFC 4648, no line breaks)") from None
+    if not decoded:
+        raise PydanticCustomError("base64", "content must not be empty")
+    return value
+
+
+class EmailAttachParams(InteractionParams):
+    """A file for an e-mail (003:2648-2673): its bytes in base64, its name and MIME type."""
+
+    model_config = _examples(
+        {"interaction_id": _INTERACTION, "file_name": "invoice.pdf", "content": "JVBERi0xLjQK",
+         "mime_type": "application/pdf"}
+    )  # fmt: skip
+
+    file_name: Annotated[str, Field(pattern=r'^[^"\\/\x00-\x1f\x7f]{1,255}$')]
+    content: Annotated[str, Field(min_length=4, max_length=8 * 1024 * 1024), AfterValidator(_base64)]
+    mime_type: Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}$")] = (
+        "application/octet-stream"
+    )
+
+    @property
+    def data(self) -> bytes:
+        return base64.b64decode(self.content, validate=True)
+
+
+class EmailAttachmentParams(InteractionParams):
+    model_config = _examples({"interaction_id": _INTERACTION, "attachment_id": "00009a8T8Y13002S"})
+
+    attachment_id: Ident  # the documentId GWS gave when it was attached
 
 
 # -- workbins -------------------------------------------------------------------------------------------

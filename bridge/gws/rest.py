@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import ssl
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from bridge.gws.login_rate import LoginRateLimiter
 from bridge.gws.rest_transport import Reply, RestTransport
 
 if TYPE_CHECKING:
-    from bridge.gws.operations.request import GwsRequest
+    from bridge.gws.operations.request import FileUpload, GwsRequest
 
 __all__ = ["GwsRestClient"]
 
@@ -167,8 +168,9 @@ class GwsRestClient:
             return await self._login_locked()
 
     async def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None
-    ) -> dict[str, Any]:
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
+        upload: FileUpload | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """Send one request; return the parsed body of any success envelope (``{}`` if empty).
 
         ``path`` is relative to ``/api/v2`` (e.g. ``"/me/calls"``). Logs in first when not
@@ -181,7 +183,10 @@ class GwsRestClient:
             await self._relogin(self._login_generation)
         generation = self._login_generation
         body = orjson.dumps(json) if json is not None else None
-        attempt = await self._http.send(method, path, params, body, context)
+        content_type = "application/json"
+        if upload is not None:  # a file instead of JSON (the Attachments API)
+            body, content_type = upload.multipart(secrets.token_hex(16))
+        attempt = await self._http.send(method, path, params, body, context, content_type)
         if self._is_auth_refusal(attempt):
             logger.info(
                 "gws session refused, logging in again",
@@ -193,7 +198,7 @@ class GwsRestClient:
                 },
             )
             await self._relogin(generation)
-            attempt = await self._http.send(method, path, params, body, context)
+            attempt = await self._http.send(method, path, params, body, context, content_type)
         reply = self._http.parse(attempt, context)
         if _ends_http_session(method, path, json):
             # GWS invalidates the HTTP session and its CSRF token (002:533-540, 003:4631).
@@ -202,7 +207,9 @@ class GwsRestClient:
 
     async def perform(self, request: GwsRequest) -> dict[str, Any]:
         """Send a built operation's request (:mod:`bridge.gws.operations.builders`); as :meth:`request`."""
-        return await self.request(request.method, request.path, params=request.params, json=request.body)
+        return await self.request(
+            request.method, request.path, params=request.params, json=request.body, upload=request.upload
+        )
 
     async def get(self, path: str, *, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """``request("GET", path, params=params)``."""

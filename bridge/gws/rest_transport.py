@@ -154,14 +154,15 @@ class RestTransport:
         return self._session
 
     async def send(
-        self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None, context: str
-    ) -> Reply:
+        self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None, context: str,
+        content_type: str = "application/json",
+    ) -> Reply:  # fmt: skip
         """One request with the retry policy of :mod:`bridge.gws.rest`; returns the raw reply."""
         retries = 0
         while True:
             retry_after: float | None = None
             try:
-                attempt = await self._exchange(method, path, params, body)
+                attempt = await self._exchange(method, path, params, body, content_type)
             except _PERMANENT_ERRORS as exc:
                 raise self._transport_error(context, exc) from exc
             except _NOT_SENT_ERRORS as exc:
@@ -193,14 +194,14 @@ class RestTransport:
             await asyncio.sleep(delay)
 
     async def _exchange(
-        self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None
+        self, method: str, path: str, params: dict[str, Any] | None, body: bytes | None, content_type: str
     ) -> Reply:
         session = self._ensure_session()
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
         if self.csrf is not None:
             headers[self.csrf[0]] = self.csrf[1]
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         async with session.request(
             method,
             self.api_url(path),

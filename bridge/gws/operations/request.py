@@ -9,12 +9,13 @@ the notification the rule describes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 __all__ = [
     "SYNC",
+    "FileUpload",
     "GwsRequest",
     "Operation",
     "OutcomeRule",
@@ -26,13 +27,35 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class FileUpload:
+    """A file sent as ``multipart/form-data`` bound to ``variable`` (GWS's Attachments API)."""
+
+    variable: str
+    file_name: str
+    mime_type: str
+    content: bytes = field(repr=False)
+
+    def multipart(self, boundary: str) -> tuple[bytes, str]:
+        """The encoded body and its ``Content-Type``; ``file_name`` and ``mime_type`` must not
+        hold quotes or line breaks (the command's parameters are checked for that)."""
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{self.variable}"; '
+            f'filename="{self.file_name}"\r\nContent-Type: {self.mime_type}\r\n\r\n'
+        )
+        body = head.encode() + self.content + f"\r\n--{boundary}--\r\n".encode()
+        return body, f"multipart/form-data; boundary={boundary}"
+
+
+@dataclass(frozen=True)
 class GwsRequest:
-    """One GWS REST request; ``path`` is relative to ``/api/v2``; ``params`` is the query."""
+    """One GWS REST request; ``path`` is relative to ``/api/v2``; ``params`` is the query;
+    ``upload`` is a file sent instead of a JSON body."""
 
     method: str
     path: str
     body: dict[str, Any] | None = None
     params: dict[str, str] | None = None
+    upload: FileUpload | None = None
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,13 @@ async def _reply_draft(c: Ctx) -> dict[str, Any]:
     return {"interaction_id": reply}
 
 
+async def _attached(c: Ctx) -> dict[str, Any]:
+    interaction = await c.interaction("email")
+    add = OPERATIONS["interaction.AddAttachment"].build(interaction, "case.txt", b"case 42", "text/plain")
+    reply = await c.client.perform(add.request)
+    return {"interaction_id": interaction, "attachment_id": reply["documentId"]}
+
+
 async def _disposition(c: Ctx) -> dict[str, Any]:
     return {"call_id": await c.call(), "disposition": "IssueResolved", "base_url": c.api}
 
@@ -188,6 +195,10 @@ CASES: dict[str, Kwargs] = {
     "interaction.PlaceInWorkbin": _on_interaction("email", workbin="TestWorkbin"),
     "interaction.GetWorkbinContent": _on_interaction("email", workbin="TestWorkbin"),
     "interaction.Transfer": _on_interaction("email", user_id=OTHER),
+    "interaction.AddAttachment": _on_interaction(
+        "email", file_name="case.txt", content=b"case 42", mime_type="text/plain"
+    ),
+    "interaction.DeleteAttachment": _attached,
     "email.Reply": _on_interaction("email"),
     "email.ReplyAll": _on_interaction("email"),
     "email.Send": _on_interaction("email", email={"subject": "Re: Hello", "body": "Done."}),

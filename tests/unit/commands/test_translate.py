@@ -20,6 +20,7 @@ from bridge.commands import (
     translate,
 )
 from bridge.errors import CommandError
+from bridge.gws.operations.request import FileUpload
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "inbound"
 
@@ -455,6 +456,25 @@ CASES: list[tuple[str, dict[str, Any], GwsRequest]] = [
                 "email_object": {"toAddress": "ann@example.com", "subject": "Hi", "text": "Body"},
             },
         ),
+    ),
+    (
+        "email.attach_file",
+        {
+            "interaction_id": "i1",
+            "file_name": "case 42.txt",
+            "content": "Y2FzZSA0Mg==",
+            "mime_type": "text/plain",
+        },
+        GwsRequest(
+            "POST",
+            "/me/interactions/i1/attachments",
+            upload=FileUpload("attachment", "case 42.txt", "text/plain", b"case 42"),
+        ),
+    ),
+    (
+        "email.delete_attachment",
+        {"interaction_id": "i1", "attachment_id": "00009a8T8Y13002S"},
+        GwsRequest("DELETE", "/me/interactions/i1/attachments/00009a8T8Y13002S"),
     ),
     (
         "email.create",

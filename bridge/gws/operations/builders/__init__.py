@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from bridge.gws.operations.builders.agent import *  # noqa: F403
 from bridge.gws.operations.builders.agent import __all__ as _agent
+from bridge.gws.operations.builders.attachments import *  # noqa: F403
+from bridge.gws.operations.builders.attachments import __all__ as _attachments
 from bridge.gws.operations.builders.media import *  # noqa: F403
 from bridge.gws.operations.builders.media import __all__ as _media
 from bridge.gws.operations.builders.supervisor import *  # noqa: F403
@@ -41,6 +43,7 @@ __all__ = [
     "OperationSpec",
     "OutcomeRule",
     *_agent,
+    *_attachments,
     *_media,
     *_supervisor,
     *_voice,
