@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
 
 from bridge.console.app import create_app
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE
@@ -53,7 +52,7 @@ async def test_one_key_tried_from_many_addresses_is_refused(console: Console) ->
 
 
 async def test_the_buckets_are_in_redis_so_every_console_replica_shares_them(console: Console) -> None:
-    other = web.AppRunner(create_app(console.settings, redis=Redis.from_url(console.settings.redis_url)))
+    other = web.AppRunner(create_app(console.settings))  # its own Redis client, closed with it
     await other.setup()
     port = free_port()
     await web.TCPSite(other, "127.0.0.1", port).start()
