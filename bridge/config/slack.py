@@ -21,6 +21,7 @@ class SlackInboundSettings(BaseModel):
     users: dict[str, str] = Field(default_factory=dict, description="Slack user id -> GWS agent user name")
     agent_command: str = Field(default="/agent", pattern=r"^/[a-z0-9_-]{1,31}$")
     dispo_command: str = Field(default="/dispo", pattern=r"^/[a-z0-9_-]{1,31}$")
+    queue_command: str = Field(default="/queue", pattern=r"^/[a-z0-9_-]{1,31}$")
     response_url_prefixes: list[str] = Field(
         default_factory=lambda: ["https://hooks.slack.com/"], min_length=1,
         description="a response_url must start with one of these",

@@ -14,7 +14,8 @@ Each request goes through the same steps, and a refusal at any of them makes no 
    ``/dispo`` must be about that agent's own call or state: otherwise an ephemeral refusal;
 4. the answer (HTTP 200) comes at once — Slack wants it within 3 s — and the command runs in the
    background through the receiver's command layer (the executor ``/v1/commands`` uses, with the
-   agent's own GWS session); its outcome is posted to the request's ``response_url``.
+   agent's own GWS session); its outcome is posted to the request's ``response_url``. ``/queue``
+   answers at once with the statistics snapshot (:mod:`bridge.inbound.slack_queue`), no GWS call.
 
 :func:`install_slack_routes` mounts the two routes on the receiver's aiohttp app.
 """
@@ -38,7 +39,7 @@ from redis.exceptions import RedisError
 
 from bridge.commands import Command, Dialect, build_command
 from bridge.commands.limits import LIMITS, check_input
-from bridge.config.keys import SlackKeys
+from bridge.config.keys import Keys, SlackKeys
 from bridge.config.slack import SlackInboundSettings
 from bridge.errors import CommandError, GwsError
 from bridge.gws import operations
@@ -53,6 +54,7 @@ from bridge.inbound.slack_commands import (
     parse_block_action,
     parse_dispo_text,
 )
+from bridge.inbound.slack_queue import queue_reply
 
 if TYPE_CHECKING:
     from bridge.config import Settings
@@ -147,6 +149,7 @@ class SlackChatops:
         self._receiver = receiver
         self._verifier = SlackSignatureVerifier(settings.signing_secret.get_secret_value(), clock)
         self._keys = SlackKeys(key_prefix)
+        self._stats_keys = Keys(key_prefix)
         self._redis = Redis.from_url(redis_url) if redis_url else None
         self._http: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -229,6 +232,8 @@ class SlackChatops:
                 intent = parse_agent_text(form.get("text", ""))
             elif name == self.settings.dispo_command:
                 intent = parse_dispo_text(form.get("text", ""))
+            elif name == self.settings.queue_command:
+                return InboundResponse.json(200, await self._queue(form))
             else:
                 return InboundResponse.json(200, _ephemeral(f"Unknown command {name[:40]}."))
         except SlackUsageError as usage:
@@ -241,6 +246,11 @@ class SlackChatops:
             return InboundResponse.json(200, _ephemeral(":no_entry: This response_url is not allowed."))
         self._follow_up(agent, intent, response_url, replace_original=None)
         return InboundResponse.json(200, _ephemeral(f":hourglass_flowing_sand: {agent}: {intent.summary}…"))
+
+    async def _queue(self, form: dict[str, str]) -> dict[str, Any]:
+        if form.get("user_id", "") not in self.settings.users:
+            return _ephemeral(":no_entry: Your Slack user is not linked to a GWS agent. Ask an admin.")
+        return await queue_reply(self._redis, self._stats_keys, form.get("text", ""))
 
     async def _interaction(self, form: dict[str, str], stamp: str, signature: str) -> InboundResponse:
         try:
