@@ -176,7 +176,9 @@ class DeliveryAdmin:
     async def destination_rows(self) -> list[dict[str, Any]]:
         """One row per configured destination: kind, state and why, parked, failures, letters, retries."""
         disabled = await self.health.disabled()
-        letters = Counter(letter.delivery.destination for letter in await self.letters.select())
+        letters: Counter[str] = Counter()
+        async for batch in self.letters.batches(batch_size=DEFAULT_BATCH_SIZE):  # bounded memory
+            letters.update(letter.delivery.destination for letter in batch)
         _, depths = await self.retry_depths()
         rows = []
         for dest in self._settings.destinations:
