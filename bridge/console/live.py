@@ -76,7 +76,10 @@ class LiveTail:
             await response.write(b"".join(frames))
 
     async def _pump(self, response: web.StreamResponse) -> None:
-        cursor = "$"
+        # The present, fixed before "hello": an attempt recorded once the browser has seen
+        # "hello" is always sent ("$" on the first XREAD would skip one recorded in between).
+        latest: Any = await self._redis.xrevrange(self._key, count=1)
+        cursor = latest[0][0].decode() if latest else "0-0"
         await self._send(response, "hello", {"max_per_read": MAX_PER_READ})
         while not self._closing.is_set():
             # A cursor older than the stream's first entry was trimmed: say so and resume now.
@@ -97,7 +100,7 @@ class LiveTail:
             if len(rows) == MAX_PER_READ * 10:
                 # Far behind: jump to the present rather than replay what the stream still holds.
                 with contextlib.suppress(Exception):
-                    latest: Any = await self._redis.xrevrange(self._key, count=1)
+                    latest = await self._redis.xrevrange(self._key, count=1)
                     if latest:
                         cursor = latest[0][0].decode()
                         await self._send(response, "skipped", {"count": "many"})
