@@ -169,7 +169,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/admin/openapi.json": {"get": {"summary": "This document", "responses": _ok("OpenAPI 3.1")}},
             "/v1/admin/overview": {
                 "get": {
-                    "summary": "Agents, events/s, deliveries/s, failures, DLQ size, 15-minute series",
+                    "summary": "Agents, events/s, deliveries/s, failures, DLQ size, 15-minute series, queues",
                     "responses": _ok("overview"),
                 }
             },

@@ -1,5 +1,5 @@
 """What the console shows, read from Redis: agents, recorded events and attempts, destinations'
-recent health, commands, and the overview's counters and 15-minute series.
+recent health, commands, and the overview's counters, 15-minute series and queue statistics.
 
 Everything is read on request from what the other processes keep (nothing here is cached across
 requests) and bounded by what they keep: the attempt stream, the command index, the status hash.
@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from bridge.config import Settings
 from bridge.delivery.admin import DeliveryAdmin
 from bridge.delivery.recording import parse_entry
+from bridge.gws.statistics import read_snapshots
 
 __all__ = ["MASK", "ConsoleData", "EventQuery", "mask"]
 
@@ -330,4 +331,20 @@ class ConsoleData:
             },
             "series": series,
             "recording": self.settings.console.record,
+            "statistics": await self.statistics(),
         }
+
+    async def statistics(self) -> list[dict[str, Any]]:
+        """The ``[[statistics]]`` objects' latest figures (the poller's snapshots), in config order."""
+        snapshots = await read_snapshots(self.redis, self.keys)
+        order = {obj.object_id: i for i, obj in enumerate(self.settings.statistics)}
+        rows = [
+            {
+                "object_id": object_id,
+                "name": snapshot.get("name") or object_id,
+                "values": snapshot.get("values") or {},
+                "breached": snapshot.get("breached") or [],
+            }
+            for object_id, snapshot in snapshots.items()
+        ]
+        return sorted(rows, key=lambda row: (order.get(row["object_id"], len(order)), row["object_id"]))

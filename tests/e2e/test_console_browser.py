@@ -90,7 +90,9 @@ async def test_an_operator_finds_a_call_sees_its_deliveries_and_replays_a_dead_l
         console={"masked_keys": ["CustomerName"]},
         retry_schedule=[0.2, 0.2],
         health={"failure_threshold": 1000},
-    )
+        statistics=[{"object_id": "VQ_Support", "name": "Support", "interval": 1,
+                     "statistics": ["Current_In_Queue", "ServiceLevel"]}],
+    )  # fmt: skip
     for start in (stack.start_worker, stack.start_subscriber, stack.start_receiver, stack.start_console):
         start()
     await stack.wait_ready()
@@ -119,11 +121,13 @@ async def test_an_operator_finds_a_call_sees_its_deliveries_and_replays_a_dead_l
         await client.aclose()
     url = stack.console_url
 
-    # A viewer signs in, sees the overview and the dead letter, and is refused the replay.
+    # A viewer signs in, sees the overview (the dead letter, the queue the subscriber polls) and
+    # is refused the replay.
     await _sign_in(browser, url, stack.viewer_key)
     await browser.wait(
-        "document.getElementById('dlq-size') && document.getElementById('dlq-size').textContent !== '0'",
-        what="the overview",
+        "document.getElementById('dlq-size') && document.getElementById('dlq-size').textContent !== '0'"
+        " && !!document.querySelector('tr.queue-row')",
+        what="the overview with its queue figures",
     )
     await browser.screenshot("overview")
     await _show(

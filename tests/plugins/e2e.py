@@ -89,12 +89,13 @@ class BridgeStack:
         path: Path | None = None,
         receiver_port: int | None = None,
         subscriber: dict[str, Any] | None = None,
+        statistics: list[dict[str, Any]] | None = None,
         **delivery: Any,
     ) -> None:
         """(Re)write the configuration: the ``crm`` webhook plus ``destinations``; ``routes`` replace
         the default (everything to ``crm``); ``delivery`` overrides :data:`E2E_DELIVERY`. ``path``
         (default :attr:`config`), ``receiver_port`` and ``subscriber`` (``[subscriber]``) serve a
-        second node's configuration."""
+        second node's configuration; ``statistics`` the ``[[statistics]]`` objects."""
         config = {
             "redis_url": self.redis_url,
             "gws": {"base_url": self.sim.base_url, "request_timeout": 5.0},
@@ -121,6 +122,8 @@ class BridgeStack:
         }  # fmt: skip
         if subscriber is not None:
             config["subscriber"] = subscriber
+        if statistics is not None:
+            config["statistics"] = statistics
         (path or self.config).write_text(to_toml(config), encoding="utf-8")
 
     def _start(self, name: str, *args: str, subcommand: str | None = None) -> ChildProcess:

@@ -5,6 +5,8 @@
 const API = "/v1/admin";
 let me = {name: "", role: "viewer", csrf: null};
 let live = null;  // the EventSource of the live tail, closed when leaving the page
+let refresh = null;  // the overview's refresh timer, stopped when leaving the page
+const REFRESH_MS = 5000;
 
 const $page = () => document.getElementById("page");
 const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
@@ -66,6 +68,15 @@ function attemptsCell(attempts) {
   return attempts.map((a) => `<span class="attempt ${esc(a.outcome)}" data-outcome="${esc(a.outcome)}" title="${esc(a.error || "")}">${esc(a.destination)} #${esc(a.attempt)} ${esc(a.outcome)} ${a.status ?? ""} ${ms(a.latency_ms)}</span>`).join(" ");
 }
 
+// The [[statistics]] objects' latest figures; a statistic past one of its thresholds is marked.
+function queues(rows) {
+  if (!rows.length) return "";
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
+  const breached = (r, n) => r.breached.some((t) => t.split(" ")[0] === n);
+  const cell = (n) => (r) => (n in r.values ? `<span class="${breached(r, n) ? "bad" : ""}">${esc(r.values[n])}</span>` : "—");
+  return `<h2>Queues</h2>` + table([["queue", (r) => esc(r.name)], ...names.map((n) => [n, cell(n)])], rows, () => "queue-row");
+}
+
 function subjectLink(subject) {
   return `<a href="#/timeline/${encodeURIComponent(subject)}">${esc(subject)}</a>`;
 }
@@ -86,7 +97,9 @@ const pages = {
         <div class="tile"><b>${o.destinations.disabled}</b> of ${o.destinations.configured} destinations disabled</div>
       </section>
       <section class="charts">${bars(o.series, "events", "events")}${bars(o.series, "delivered", "deliveries")}${bars(o.series, "failed", "failed attempts")}</section>
+      ${queues(o.statistics)}
       ${o.recording ? "" : `<p class="warn">Recording is off ([console] record = false): no events or attempts are shown.</p>`}`;
+    refresh = setTimeout(route, REFRESH_MS);
   },
 
   async agents() {
@@ -237,6 +250,7 @@ function eventsTable(events) {
 
 async function route() {
   if (live) { live.close(); live = null; }
+  if (refresh) { clearTimeout(refresh); refresh = null; }
   const hash = location.hash.replace(/^#\/?/, "");
   const [path, query] = hash.split("?");
   const parts = path.split("/").map(decodeURIComponent);
