@@ -12,11 +12,12 @@ from bridge.gws.state_store import RedisStateStore
 from bridge.normalize import MemoryState, StaleStateError, StateStoreError
 
 AGENTS = [f"agent{n:02d}" for n in range(20)]
+NAME = "state-store-grouping"  # other tests share the redis-server: count only this client's connections
 
 
 @pytest.fixture
 async def client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = redis.asyncio.Redis.from_url(redis_url, client_name=NAME)
     yield client
     await client.aclose()
 
@@ -34,7 +35,7 @@ async def test_concurrent_saves_share_one_connection_and_all_land(client: redis.
     states = await _loaded(store)
     await asyncio.gather(*(store.save(agent, state) for agent, state in states.items()))
     # 20 saves sent one by one at once would each take a pooled connection of their own
-    assert len(await client.client_list()) == 1
+    assert [c["name"] for c in await client.client_list()].count(NAME) == 1
     fresh = RedisStateStore(client, prefix="group:")
     for agent in AGENTS:
         assert (await fresh.load(agent)).get("call/1") == {"d": {"agent": agent}}
