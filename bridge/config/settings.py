@@ -27,6 +27,7 @@ from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteCon
 from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundSettings
 from bridge.config.keys import Keys
+from bridge.config.redis import RedisSentinelSettings
 from bridge.config.statistics import StatisticsObject
 from bridge.config.subscriber import SubscriberSettings
 from bridge.config.tracing import TracingSettings
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     )
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis (broker + state)")
+    redis_sentinel: RedisSentinelSettings | None = Field(
+        default=None, description="reach Redis through Sentinel (redis_url is then ignored)"
+    )
     gws: GwsSettings = Field(default_factory=GwsSettings)
     agents: list[AgentConfig] = Field(default_factory=list)
     subscriber: SubscriberSettings = Field(default_factory=SubscriberSettings)

@@ -32,6 +32,7 @@ from bridge.console.views import ConsoleData, EventQuery
 from bridge.delivery.admin import AdminError, DeliveryAdmin, LetterFilter, parse_time
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
 from bridge.inbound.ratelimit import RateLimiter
+from bridge.redis_client import async_redis
 
 __all__ = ["create_app"]
 
@@ -407,7 +408,7 @@ async def destination_action(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, redis: Redis | None = None) -> web.Application:
     """The console as an aiohttp application (its Redis client closes with the app)."""
-    client = redis if redis is not None else Redis.from_url(settings.redis_url)
+    client = redis if redis is not None else async_redis(settings)
     app = web.Application(middlewares=[guard], client_max_size=_MAX_BODY)
     admin = DeliveryAdmin(settings, client)
     keys = settings.keys.console

@@ -40,6 +40,7 @@ from bridge.delivery.ordering import FifoStore
 from bridge.delivery.recording import AttemptLog
 from bridge.delivery.retries import FifoKick, RetrySchedule, parse_scheduled
 from bridge.events import Event
+from bridge.redis_client import async_redis
 from connectors import Connector, connector_class
 
 __all__ = ["DeliveryRuntime"]
@@ -83,7 +84,7 @@ class DeliveryRuntime:
     async def _open(self) -> None:
         settings = self._settings
         self._stopping = asyncio.Event()
-        self._redis = Redis.from_url(settings.redis_url)
+        self._redis = async_redis(settings)
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=0))
         destinations = {d.name: d for d in settings.destinations}
         for dest in settings.destinations:

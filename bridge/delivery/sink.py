@@ -17,6 +17,7 @@ from bridge.delivery.items import QueuedDelivery
 from bridge.delivery.metrics import EVENTS_ROUTED, EVENTS_UNROUTED
 from bridge.errors import ConfigError
 from bridge.events import Event
+from bridge.redis_client import async_redis
 from bridge.routing import destinations_for
 
 __all__ = ["CeleryEventSink"]
@@ -47,7 +48,7 @@ class CeleryEventSink:
             for name in route.destinations:
                 if name not in known:
                     raise ConfigError(f"routes.{index}.destinations: unknown destination {name!r}")
-        redis = Redis.from_url(settings.redis_url)
+        redis = async_redis(settings)
         enqueuer = Enqueuer(
             make_celery_app(settings),
             redis,

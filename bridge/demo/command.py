@@ -43,7 +43,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import Redis
 
 from bridge.config.inbound import hash_api_key
 from bridge.demo.day import ScriptedDay
@@ -52,6 +51,7 @@ from bridge.demo.stack import DemoConfig, EmbeddedRedis, free_port, redact_url, 
 from bridge.demo.terminal import Terminal, describe_event, describe_notification
 from bridge.errors import ConfigError
 from bridge.processes.supervisor import ChildProcess, ChildSpec, Supervisor, bridge_command, describe_exit
+from bridge.redis_client import async_redis
 from simulator.app import Simulator, SimulatorConfig, create_app
 
 __all__ = ["add_arguments", "describe_event", "describe_notification", "run"]
@@ -226,7 +226,7 @@ async def run(args: argparse.Namespace) -> int:
         children = [supervisor.start(spec) for spec in specs]
         terminal.line(f"started {', '.join(f'{c.name} (pid {c.pid})' for c in children)}; logs in {logs}")
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
-        redis = Redis.from_url(redis_url)
+        redis = async_redis(redis_url)
         receiver_url = f"http://127.0.0.1:{receiver_port}"
         session = http
 

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import Redis
-
 from bridge.errors import ConfigError
 from bridge.processes.supervisor import ChildProcess, ChildSpec
+from bridge.redis_client import async_redis
 
 __all__ = ["DemoConfig", "EmbeddedRedis", "free_port", "redact_url", "render_config", "wait_for_redis"]
 
@@ -48,7 +47,7 @@ def redact_url(url: str) -> str:
 
 async def wait_for_redis(url: str, within: float) -> None:
     """Return once ``url`` answers PING; raises ``ConfigError`` after ``within`` seconds."""
-    client = Redis.from_url(url, socket_connect_timeout=0.5)
+    client = async_redis(url, socket_connect_timeout=0.5)
     deadline = time.monotonic() + within
     try:
         while True:

@@ -6,7 +6,6 @@ itself is problem+json too.
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
 from bridge.config import Settings
@@ -19,6 +18,7 @@ from bridge.inbound.server import access_log_middleware, problem_middleware
 from bridge.inbound.slack import install_slack_routes
 from bridge.inbound.store import CommandStore
 from bridge.mobile.registry import DeviceRegistry
+from bridge.redis_client import async_redis
 
 __all__ = ["RECEIVER_KEY", "create_app"]
 
@@ -43,12 +43,12 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
     """The receiver as an aiohttp application (its resources close with the app)."""
     # Redis also holds the mobile device registry (beside the push connectors that read it) and
     # the notes the receiver files for the subscribers.
-    redis = aioredis.Redis.from_url(settings.redis_url)
+    redis = async_redis(settings)
     receiver = Receiver(
         settings.inbound,
         settings.gws,
         list(settings.agents),
-        redis_url=settings.redis_url,
+        redis=settings,
         store=store,
         keys=settings.keys.inbound,
         command_index=settings.console.recent_commands,

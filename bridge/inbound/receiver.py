@@ -36,6 +36,7 @@ from bridge.inbound.ratelimit import RateLimiter
 from bridge.inbound.server import note_client
 from bridge.inbound.sessions import CommandSessions
 from bridge.inbound.store import CommandStore, MemoryCommandStore, RedisCommandStore, StoredReply
+from bridge.redis_client import RedisSource
 
 __all__ = ["InboundRequest", "InboundResponse", "Receiver", "client_may_act_for"]
 
@@ -76,7 +77,7 @@ class Receiver:
         gws: GwsSettings,
         agents: list[AgentConfig],
         *,
-        redis_url: str | None = None,
+        redis: RedisSource | None = None,
         store: CommandStore | None = None,
         keys: InboundKeys = DEFAULT_KEYS.inbound,
         command_index: int = 2000,
@@ -86,8 +87,8 @@ class Receiver:
         self.metrics = ReceiverMetrics()
         if store is None:
             store = (
-                RedisCommandStore(redis_url, keys=keys, index_size=command_index)
-                if inbound.store == "redis" and redis_url
+                RedisCommandStore(redis, keys=keys, index_size=command_index)
+                if inbound.store == "redis" and redis is not None
                 else MemoryCommandStore()
             )
         self.store = store

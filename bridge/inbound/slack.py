@@ -34,7 +34,6 @@ from urllib.parse import parse_qsl
 import aiohttp
 import orjson
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bridge.commands import Command, Dialect, build_command
@@ -55,6 +54,7 @@ from bridge.inbound.slack_commands import (
     parse_dispo_text,
 )
 from bridge.inbound.slack_queue import queue_reply
+from bridge.redis_client import RedisSource, async_redis
 
 if TYPE_CHECKING:
     from bridge.config import Settings
@@ -141,7 +141,7 @@ class SlackChatops:
         settings: SlackInboundSettings,
         receiver: Receiver,
         *,
-        redis_url: str | None = None,
+        redis: RedisSource | None = None,
         key_prefix: str = "gwsb",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -150,7 +150,7 @@ class SlackChatops:
         self._verifier = SlackSignatureVerifier(settings.signing_secret.get_secret_value(), clock)
         self._keys = SlackKeys(key_prefix)
         self._stats_keys = Keys(key_prefix)
-        self._redis = Redis.from_url(redis_url) if redis_url else None
+        self._redis = async_redis(redis) if redis is not None else None
         self._http: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -419,9 +419,9 @@ def install_slack_routes(app: web.Application, settings: Settings, receiver: Rec
     """
     if settings.inbound.slack is None:
         return
-    redis_url = settings.redis_url if settings.inbound.store == "redis" else None
+    redis = settings if settings.inbound.store == "redis" else None
     chatops = SlackChatops(
-        settings.inbound.slack, receiver, redis_url=redis_url, key_prefix=settings.delivery.key_prefix
+        settings.inbound.slack, receiver, redis=redis, key_prefix=settings.delivery.key_prefix
     )
     limit = settings.inbound.max_body_bytes
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from bridge.config.keys import DEFAULT_KEYS, InboundKeys
 from bridge.delivery.ratelimit import TAKE_SCRIPT
 from bridge.inbound.problems import Problem
+from bridge.redis_client import RedisSource, async_redis
 
 __all__ = ["CommandStore", "MemoryCommandStore", "RedisCommandStore", "StoredReply"]
 
@@ -99,7 +99,7 @@ class RedisCommandStore:
 
     def __init__(
         self,
-        url: str,
+        source: RedisSource,
         *,
         keys: InboundKeys = DEFAULT_KEYS.inbound,
         timeout: float = 5.0,
@@ -107,7 +107,7 @@ class RedisCommandStore:
     ) -> None:
         # One deadline per pipeline (``timeout`` s) instead of redis-py's socket_timeout, which
         # arms a timer around every reply read: ~25% of the store's CPU per command.
-        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=min(2.0, timeout))
+        self._redis = async_redis(source, socket_connect_timeout=min(2.0, timeout))
         self._keys = keys
         self._timeout = timeout
         self._index_size = index_size  # recent command ids kept for the operator console

@@ -10,10 +10,10 @@ import argparse
 import sys
 
 import orjson
-from redis.asyncio import Redis
 
 from bridge.config import load_settings
 from bridge.delivery.admin import AdminError, DeliveryAdmin
+from bridge.redis_client import async_redis
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 async def run(args: argparse.Namespace) -> int:
     """List, enable, disable or test; 1 on an unknown destination; ``ConfigError`` on a bad config."""
     settings = load_settings(args.config)
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings)
     admin = DeliveryAdmin(settings, redis)
     try:
         if args.action == "list":

@@ -16,13 +16,13 @@ import sys
 from datetime import UTC, datetime
 
 import orjson
-from redis.asyncio import Redis
 
 from bridge.config import load_settings
 from bridge.delivery.admin import DEFAULT_BATCH_SIZE, AdminError, DeliveryAdmin, LetterFilter
 from bridge.delivery.admin import parse_time as admin_parse_time
 from bridge.delivery.deadletters import DeadLetter
 from bridge.errors import ConfigError
+from bridge.redis_client import async_redis
 
 
 def parse_time(value: str) -> float:
@@ -109,7 +109,7 @@ def _summary(letter: DeadLetter) -> str:
 async def run(args: argparse.Namespace) -> int:
     """0 on success, 1 on an unknown id; ``ConfigError`` for a bad config or an unfiltered replay/purge."""
     settings = load_settings(args.config)
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings)
     admin = DeliveryAdmin(settings, redis)
     try:
         if args.action == "show":

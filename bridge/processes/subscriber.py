@@ -34,6 +34,7 @@ from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
 from bridge.gws.statistics import StatisticsPoller
 from bridge.processes.tracing import start_tracing
+from bridge.redis_client import async_redis
 
 __all__ = ["add_arguments", "run"]
 
@@ -174,7 +175,7 @@ async def run(args: argparse.Namespace) -> int:
     # aiocometd logs every open/subscribe/close at INFO: thousands of lines for a big pool.
     library_logger = logging.getLogger("aiocometd_noloop")
     library_logger.setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings)
     pool = SessionPool(
         settings.agents,
         gws=settings.gws,

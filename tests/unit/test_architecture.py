@@ -22,6 +22,7 @@ LEVELS: dict[str, int] = {
     "bridge.event_data": 1,
     "bridge.tracing": 1,
     "bridge.config": 2,
+    "bridge.redis_client": 2,
     "bridge.normalize": 3,
     "bridge.routing": 3,
     "bridge.mobile": 3,
