@@ -8,7 +8,9 @@ so after a failover the same client reaches the promoted replica once its pool r
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
+from urllib.parse import quote
 
 import redis
 import redis.asyncio as aioredis
@@ -19,7 +21,7 @@ from bridge.config import Settings
 from bridge.config.redis import RedisSentinelSettings
 from bridge.config.secret_refs import read_secret
 
-__all__ = ["RedisSource", "async_redis", "sync_redis"]
+__all__ = ["RedisSource", "async_redis", "celery_broker", "sync_redis"]
 
 # What a client is built from: the Settings (URL or Sentinel), or a plain URL (tests, the demo's
 # embedded server, a stage handed only a URL).
@@ -39,6 +41,28 @@ def _secrets(conf: RedisSentinelSettings) -> tuple[dict[str, Any], dict[str, Any
     return master, sentinel
 
 
+class _AsyncSentinelRedis(aioredis.Redis):
+    """A master client that also closes its connections to the sentinels."""
+
+    sentinel_manager: AsyncSentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        for client in self.sentinel_manager.sentinels if self.sentinel_manager else ():
+            await client.aclose()
+
+
+class _SyncSentinelRedis(redis.Redis):
+    """A blocking master client that also closes its connections to the sentinels."""
+
+    sentinel_manager: SyncSentinel | None = None
+
+    def close(self) -> None:
+        super().close()
+        for client in self.sentinel_manager.sentinels if self.sentinel_manager else ():
+            client.close()
+
+
 def async_redis(source: RedisSource, **options: Any) -> aioredis.Redis:
     """An asyncio client for the configured Redis; ``options`` go to every connection."""
     if isinstance(source, str):
@@ -48,7 +72,9 @@ def async_redis(source: RedisSource, **options: Any) -> aioredis.Redis:
         return aioredis.Redis.from_url(source.redis_url, **options)
     master, sentinel = _secrets(conf)
     manager = AsyncSentinel(conf.addresses(), sentinel_kwargs={**options, **sentinel}, **options)
-    return manager.master_for(conf.master_name, **master)
+    client = manager.master_for(conf.master_name, redis_class=_AsyncSentinelRedis, **master)
+    client.sentinel_manager = manager
+    return client
 
 
 def sync_redis(source: RedisSource, **options: Any) -> redis.Redis:
@@ -60,4 +86,31 @@ def sync_redis(source: RedisSource, **options: Any) -> redis.Redis:
         return redis.Redis.from_url(source.redis_url, **options)
     master, sentinel = _secrets(conf)
     manager = SyncSentinel(conf.addresses(), sentinel_kwargs={**options, **sentinel}, **options)
-    return manager.master_for(conf.master_name, **master)
+    client = manager.master_for(conf.master_name, redis_class=_SyncSentinelRedis, **master)
+    client.sentinel_manager = manager
+    return client
+
+
+def celery_broker(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """``(broker URL, extra Celery settings)`` for the configured Redis.
+
+    With Sentinel it is kombu's ``sentinel://:pw@h1:p/db;sentinel://:pw@h2:p/db`` with the master's
+    name (and the sentinels' password) in ``broker_transport_options``; TLS is ``broker_use_ssl``.
+    The caller merges its own transport options into the returned ones.
+    """
+    conf = settings.redis_sentinel
+    if conf is None:
+        return settings.redis_url, {"broker_transport_options": {}}
+    master, sentinel = _secrets(conf)
+    auth = f":{quote(master['password'], safe='')}@" if "password" in master else ""
+    url = ";".join(
+        f"sentinel://{auth}{f'[{host}]' if ':' in host else host}:{port}/{conf.db}"
+        for host, port in conf.addresses()
+    )
+    options: dict[str, Any] = {"master_name": conf.master_name}
+    if "password" in sentinel:
+        options["sentinel_kwargs"] = {"password": sentinel["password"]}
+    extra: dict[str, Any] = {"broker_transport_options": options}
+    if conf.tls:
+        extra["broker_use_ssl"] = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return url, extra

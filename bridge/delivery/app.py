@@ -30,6 +30,7 @@ from celery.exceptions import Reject
 from kombu.serialization import register
 
 from bridge.config import Settings
+from bridge.redis_client import celery_broker
 
 __all__ = [
     "DELIVER_BATCH",
@@ -85,11 +86,15 @@ def make_celery_app(settings: Settings, slot: RunnerSlot | None = None) -> Celer
     """A Celery app for ``settings``; tasks execute through ``slot.runner`` (producers need no slot)."""
     delivery = settings.delivery
     slot = slot or RunnerSlot()
-    app = Celery("gws-bridge", broker=settings.redis_url, set_as_current=False)
+    broker, extra = celery_broker(settings)  # the URL, or Sentinel's addresses and master name
+    transport = extra.pop("broker_transport_options")
+    app = Celery("gws-bridge", broker=broker, set_as_current=False)
     restore_every = max(1, min(10, int(delivery.visibility_timeout / 4)))
     app.conf.update(
+        **extra,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
+            **transport,
             "visibility_timeout": delivery.visibility_timeout,
             # Restore abandoned messages promptly: a sweep every `restore_every` s.
             "unacked_restore_interval": restore_every,
