@@ -81,6 +81,19 @@ async def test_one_message_is_updated_in_place_and_updates_coalesce(
     assert len(slack_api.of("chat.update")) == len(updates)
 
 
+async def test_concurrent_retries_never_show_an_older_reading_than_the_newest(
+    slack_factory: Factory, slack_api: MockSlack
+) -> None:
+    slack = slack_factory(wallboard=True, wallboard_interval=1)
+    readings = Readings()
+    await slack.send(readings.read(SUPPORT, Current_In_Queue=0)[0])
+    events = [readings.read(SUPPORT, Current_In_Queue=n)[0] for n in range(1, 21)]
+    # workers race: every reading in flight at once, the older ones scheduled first
+    await asyncio.gather(*(deliver(slack, event) for event in events))
+    (board,) = slack_api.messages.values()
+    assert board["text"] == "Support: 20 waiting"
+
+
 async def test_a_threshold_crossing_posts_an_alert_and_marks_the_board(
     slack_factory: Factory, slack_api: MockSlack
 ) -> None:
