@@ -21,9 +21,10 @@ Destination configuration (``kind = "slack"``), in ``options``:
   one ``chat.update`` per ``wallboard_interval`` seconds (default 10); ``wallboard_title``.
   ``stats.threshold_crossed`` is posted as an alert of its own (and marks the board).
 
-State in Redis, under ``{key_prefix}:slack:…``: the root ``ts`` of each thread, the next free
+State in Redis, under ``{key_prefix}:slack:…`` (:mod:`connectors.slack_state`): the root ``ts`` of each
+thread and the way back from it to its call or interaction, the next free
 posting slot of each channel, the events already posted (a redelivered task does not post twice),
-and which agents a call was posted for (the inbound ``/dispo`` check reads it).
+and which agents a call or interaction was posted for (the inbound checks read them).
 
 Errors: HTTP 429 → :class:`RetryableDeliveryError` with Slack's ``Retry-After`` (and the channel's
 next slot moves past it, for every worker); authentication and channel errors → permanent, and the
@@ -35,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any, Literal, NoReturn
 
@@ -54,7 +54,7 @@ from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDelivery
 from bridge.events import Event
 from connectors import register_connector
 from connectors.slack_blocks import SlackMessage, render_call_card, render_event, thread_subject
-from connectors.slack_state import ChannelPacer
+from connectors.slack_state import ChannelPacer, ThreadBook
 from connectors.slack_wallboard import Wallboard
 from connectors.slack_wallboard_blocks import render_threshold_alert, render_wallboard
 from connectors.webhook import parse_retry_after
@@ -89,8 +89,6 @@ class _RootGone(PermanentDeliveryError):
     """The thread's root message no longer exists (deleted in Slack)."""
 
 
-_PENDING = b"pending"
-_PENDING_TTL = 30
 _SENT_TTL = 24 * 3600
 
 
@@ -191,6 +189,7 @@ class SlackConnector:
             if redis is not None
             else None
         )
+        self._threads = ThreadBook(redis, self._keys, ttl=options.thread_ttl) if redis is not None else None
         self._wallboard = (
             Wallboard(
                 redis, self._keys, self.channel,
@@ -247,7 +246,8 @@ class SlackConnector:
                 await self._post_webhook(message)
                 ts = "webhook"
             else:
-                await self._remember_call(event)
+                if self._threads is not None:
+                    await self._threads.remember_agent(event)
                 subject = thread_subject(event) if self.options.threads != "off" else None
                 if subject is None:
                     ts = await self._post(message)
@@ -259,7 +259,7 @@ class SlackConnector:
                         if is_call
                         else message
                     )
-                    ts = await self._send_threaded(message, subject, card)
+                    ts = await self._send_threaded(message, event, subject, card)
             if self._redis is not None:
                 await self._redis.set(sent_key, ts, ex=_SENT_TTL)
         except RedisError as exc:
@@ -272,62 +272,37 @@ class SlackConnector:
             return render_wallboard([event.data], title=str(event.data.get("name")), updated=event.time)
         return render_event(event, dispositions=self.options.dispositions, buttons=self.options.agent_buttons)
 
-    async def _send_threaded(self, message: SlackMessage, subject: str, card: SlackMessage) -> str:
+    async def _send_threaded(
+        self, message: SlackMessage, event: Event, subject: str, card: SlackMessage
+    ) -> str:
         """Post the root, or reply in its thread and/or update it with ``card`` (per ``threads``)."""
-        assert self._redis is not None and self.options.channel is not None
-        key = self._keys.thread(self.options.channel, subject)
-        root = await self._root(key)
+        assert self._threads is not None and self.options.channel is not None
+        channel, media = self.options.channel, event.data.get("channel")
+        media = str(media) if media and subject.startswith("interaction/") else None
+        root = await self._threads.root(channel, subject)
         if root is None:
-            if await self._redis.set(key, _PENDING, nx=True, ex=_PENDING_TTL):
+            if await self._threads.claim(channel, subject):
                 try:
                     ts = await self._post(message)
                 except BaseException:
-                    await self._redis.delete(key)
+                    await self._threads.release(channel, subject)
                     raise
-                await self._redis.set(key, ts, ex=int(self.options.thread_ttl))
+                await self._threads.set_root(channel, subject, ts, media)
                 return ts
-            root = await self._wait_for_root(key)
+            root = await self._threads.wait_for_root(channel, subject)
+            if root is None:
+                raise RetryableDeliveryError(f"{self.name}: thread root still being posted", retry_after=1.0)
         mode = self.options.threads
         if mode in ("update", "both"):
             try:
                 await self._update(root, card)
             except _RootGone:
                 ts = await self._post(card)  # the root was deleted: start the thread again
-                await self._redis.set(key, ts, ex=int(self.options.thread_ttl))
+                await self._threads.set_root(channel, subject, ts, media)
                 return ts
             if mode == "update":
                 return root
         return await self._post(message, thread_ts=root)
-
-    async def _root(self, key: str) -> str | None:
-        assert self._redis is not None
-        value = await self._redis.get(key)
-        if value is None or value == _PENDING:
-            return None
-        return value.decode() if isinstance(value, bytes) else str(value)
-
-    async def _wait_for_root(self, key: str, within: float = 3.0) -> str:
-        """Another worker is posting the root: wait (bounded) for its ``ts``."""
-        assert self._redis is not None
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            value = await self._redis.get(key)
-            if value is None:
-                break  # its post failed; this event will claim the root on its retry
-            if value != _PENDING:
-                return value.decode() if isinstance(value, bytes) else str(value)
-        raise RetryableDeliveryError(f"{self.name}: thread root still being posted", retry_after=1.0)
-
-    async def _remember_call(self, event: Event) -> None:
-        call_id, agent = event.data.get("call_id"), event.data.get("agent")
-        if self._redis is None or not event.type.startswith("call.") or not call_id or not agent:
-            return
-        key = self._keys.call_agents(str(call_id))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(key, str(agent))
-            pipe.expire(key, int(self.options.thread_ttl))
-            await pipe.execute()
 
     async def _pace(self) -> None:
         if self._pacer is None:

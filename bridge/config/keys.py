@@ -34,9 +34,17 @@ class SlackKeys:
         """String: the next free posting slot (Unix seconds) of a channel."""
         return f"{self.prefix}:slack:pace:{channel}"
 
+    def thread_subject(self, channel: str, ts: str) -> str:
+        """String: JSON ``{subject, media}`` of the thread whose root is ``ts`` in ``channel``."""
+        return f"{self.prefix}:slack:thread-of:{channel}:{ts}"
+
     def call_agents(self, call_id: str) -> str:
         """Set: the agents a call's events were posted for."""
         return f"{self.prefix}:slack:call-agents:{call_id}"
+
+    def interaction_agents(self, interaction_id: str) -> str:
+        """Set: the agents holding an interaction, as its posted events tell (a thread reply's check)."""
+        return f"{self.prefix}:slack:interaction-agents:{interaction_id}"
 
     def wallboard(self, channel: str) -> str:
         """String: the ``ts`` of the channel's wallboard message (updated in place)."""

@@ -1,15 +1,17 @@
-"""Slack chatops: ``POST /slack/commands`` (slash commands) and ``POST /slack/interactions`` (buttons).
+"""Slack chatops: ``POST /slack/commands`` (slash commands), ``POST /slack/interactions`` (buttons)
+and ``POST /slack/events`` (Events API: a reply in a chat's thread, :mod:`bridge.inbound.slack_events`).
 
 Each request goes through the same steps, and a refusal at any of them makes no GWS call:
 
 1. body limit (413), then Slack's request signature on the raw bytes — ``v0``, HMAC-SHA256 with the
    app's signing secret, timestamp within 5 minutes — by :class:`SlackSignatureVerifier` (401
    otherwise; ``slack_sdk``'s verifier decodes the body first and fails on one that is not UTF-8);
-   only then the body is decoded: ``application/x-www-form-urlencoded`` (415 otherwise), UTF-8
-   and well-formed (400 otherwise), within the input limits of :mod:`bridge.commands.limits`
-   (422, the interaction ``payload`` included). Each refusal is problem+json and one WARNING line;
-2. Slack's own retries (``X-Slack-Retry-Num``) and replays of a seen ``trigger_id`` are acknowledged
-   and dropped: a command never runs twice;
+   only then the body is decoded: ``application/x-www-form-urlencoded`` (JSON for events; 415
+   otherwise), UTF-8 and well-formed (400 otherwise), within the input limits of
+   :mod:`bridge.commands.limits` (422, the interaction ``payload`` included). Each refusal is
+   problem+json and one WARNING line;
+2. Slack's own retries (``X-Slack-Retry-Num``) and replays of a seen ``trigger_id`` (of an event's
+   ``event_id``) are acknowledged and dropped: a command never runs twice;
 3. the Slack user must map to a configured GWS agent (``[inbound.slack] users``), and a button or a
    ``/dispo`` must be about that agent's own call or state: otherwise an ephemeral refusal;
 4. the answer (HTTP 200) comes at once — Slack wants it within 3 s — and the command runs in the
@@ -34,6 +36,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 import orjson
 from aiohttp import web
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bridge.commands import Command, Dialect, build_command
@@ -52,6 +55,14 @@ from bridge.inbound.slack_commands import (
     parse_agent_text,
     parse_block_action,
     parse_dispo_text,
+)
+from bridge.inbound.slack_events import (
+    Challenge,
+    ChatReplies,
+    SlackChannel,
+    ThreadReply,
+    parse_event_body,
+    slack_channels,
 )
 from bridge.inbound.slack_queue import queue_reply
 from bridge.redis_client import RedisSource, async_redis
@@ -126,6 +137,13 @@ def _form_of(headers: Mapping[str, str], body: bytes) -> dict[str, str]:
     return form
 
 
+def _event_of(headers: Mapping[str, str], body: bytes) -> Challenge | ThreadReply | None:
+    """The signed Events API body: 415 unless JSON, 400 unless an object, 422 naming a bad field."""
+    require_content_type(headers.get("Content-Type"))
+    parsed = parse_event_body(body)
+    return parsed if isinstance(parsed, (Challenge, ThreadReply)) else None
+
+
 def _ephemeral(text: str, *, replace_original: bool | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"response_type": "ephemeral", "text": text}
     if replace_original is not None:
@@ -153,6 +171,16 @@ class SlackChatops:
         self._redis = async_redis(redis) if redis is not None else None
         self._http: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._replies = ChatReplies(settings, receiver.executor, {}, client_name=CLIENT_NAME)
+
+    @property
+    def redis(self) -> Redis | None:
+        """The Redis client (None with the memory store)."""
+        return self._redis
+
+    def set_channels(self, channels: Mapping[str, SlackChannel]) -> None:
+        """The Slack destinations' channels whose chat threads take replies (``POST /slack/events``)."""
+        self._replies = ChatReplies(self.settings, self._receiver.executor, channels, client_name=CLIENT_NAME)
 
     async def aclose(self) -> None:
         """Cancel follow-ups still running, close the HTTP session and Redis."""
@@ -179,7 +207,16 @@ class SlackChatops:
         """``POST /slack/interactions``: verify, acknowledge, run the button's command; never raises."""
         return await self._guarded(request, self._interaction)
 
-    async def _guarded(self, request: InboundRequest, step: Any) -> InboundResponse:
+    async def handle_event(self, request: InboundRequest) -> InboundResponse:
+        """``POST /slack/events``: verify, answer a challenge, send a chat thread's reply; never raises."""
+        return await self._guarded(request, self._event, parse=_event_of)
+
+    async def _guarded(
+        self,
+        request: InboundRequest,
+        step: Any,
+        parse: Callable[[Mapping[str, str], bytes], Any] | None = None,
+    ) -> InboundResponse:
         started = time.perf_counter()
         try:
             if request.method.upper() != "POST":
@@ -188,8 +225,8 @@ class SlackChatops:
                 raise Problem(413, "the body is too large", kind="body-too-large")
             stamp, signature = self._verifier.verify(request.headers, request.body)
             note_client("slack")
-            form = _form_of(request.headers, request.body)
-            if request.headers.get("X-Slack-Retry-Num"):
+            form = (parse or _form_of)(request.headers, request.body)
+            if request.headers.get("X-Slack-Retry-Num") and parse is None:
                 # Slack retries what it thinks we missed; we got the first try: never run it twice.
                 response = InboundResponse(200, b"", "text/plain", {"X-Slack-No-Retry": "1"})
             else:
@@ -273,6 +310,21 @@ class SlackChatops:
             self._spawn(self._respond(response_url, _ephemeral(refusal, replace_original=False)))
         else:
             self._follow_up(agent, intent, response_url, replace_original=False)
+        return InboundResponse(200, b"", "text/plain")
+
+    async def _event(
+        self, parsed: Challenge | ThreadReply | None, stamp: str, signature: str
+    ) -> InboundResponse:
+        if isinstance(parsed, Challenge):
+            return InboundResponse.json(200, {"challenge": parsed.value})
+        if parsed is None or not self._replies.knows(parsed.channel):
+            return InboundResponse(200, b"", "text/plain")  # nothing for the bridge to do
+        # Slack retries an event until it is acknowledged: its event_id says whether we have it.
+        if not await self._receiver.store.first_signature(
+            CLIENT_NAME, f"event:{parsed.event_id}", "", _SEEN_TTL
+        ):
+            return InboundResponse(200, b"", "text/plain", {"X-Slack-No-Retry": "1"})
+        self._spawn(self._replies.send(parsed))
         return InboundResponse(200, b"", "text/plain")
 
     # -- authorization -----------------------------------------------------------------------------
@@ -413,7 +465,7 @@ SLACK_KEY: web.AppKey[SlackChatops] = web.AppKey("slack_chatops", SlackChatops)
 
 
 def install_slack_routes(app: web.Application, settings: Settings, receiver: Receiver) -> None:
-    """Mount ``POST /slack/commands`` and ``POST /slack/interactions`` (call before any catch-all route).
+    """Mount ``POST /slack/commands``, ``/slack/interactions`` and ``/slack/events`` (before any catch-all).
 
     Does nothing when ``[inbound.slack]`` is not configured. The core is ``app[SLACK_KEY]``.
     """
@@ -423,6 +475,8 @@ def install_slack_routes(app: web.Application, settings: Settings, receiver: Rec
     chatops = SlackChatops(
         settings.inbound.slack, receiver, redis=redis, key_prefix=settings.delivery.key_prefix
     )
+    if chatops.redis is not None:  # the connector's threads are in Redis: no Redis, no chat replies
+        chatops.set_channels(slack_channels(settings, chatops.redis))
     limit = settings.inbound.max_body_bytes
 
     def adapt(handler: Callable[[InboundRequest], Any]) -> Callable[[web.Request], Any]:
@@ -442,4 +496,5 @@ def install_slack_routes(app: web.Application, settings: Settings, receiver: Rec
     app[SLACK_KEY] = chatops
     app.router.add_route("*", "/slack/commands", adapt(chatops.handle_command))
     app.router.add_route("*", "/slack/interactions", adapt(chatops.handle_interaction))
+    app.router.add_route("*", "/slack/events", adapt(chatops.handle_event))
     app.on_cleanup.append(close)

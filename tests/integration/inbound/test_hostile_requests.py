@@ -202,9 +202,12 @@ class HostileClient:
         return await self.send("POST", "/v1/cti", body, headers)
 
     async def slack(self) -> tuple[int, Any, bytes]:
-        path = self.rng.choice(["/slack/commands", "/slack/interactions"])
-        kind = self.rng.randrange(6)
-        if kind == 0:
+        path = self.rng.choice(["/slack/commands", "/slack/interactions", "/slack/events"])
+        kind = self.rng.randrange(7)
+        if kind == 6:  # an Events API envelope, mutated
+            event = {"type": "message", "user": "U0AGENT1", "text": "hi", "ts": "1.2", "thread_ts": "1.1"}
+            body = mutate_document(self.rng, {"type": "event_callback", "event_id": "Ev1", "event": event})
+        elif kind == 0:
             body = bytes(self.rng.randrange(256) for _ in range(self.rng.randrange(1, 300)))
         elif kind == 1:
             body = b"command=%2Fagent&text=ready\xff&user_id=U0NOBODY"
@@ -225,7 +228,9 @@ class HostileClient:
             "v0=" + hmac.new(secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
         )
         headers = {
-            "Content-Type": self.rng.choice(["application/x-www-form-urlencoded", *CONTENT_TYPES]),
+            "Content-Type": self.rng.choice(
+                ["application/x-www-form-urlencoded", "application/json", *CONTENT_TYPES]
+            ),
             "X-Slack-Request-Timestamp": self.rng.choice([stamp, stamp, "", "\uff11\uff12\uff13", "9" * 20]),
             "X-Slack-Signature": self.rng.choice([signature, signature, "", "v0=" + "0" * 64, "v0=é"]),
         }

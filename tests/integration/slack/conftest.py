@@ -161,13 +161,48 @@ class ChatopsHandle:
     async def click(self, button: dict[str, Any], **options: Any) -> tuple[int, Any, Any]:
         return await self.post("/slack/interactions", self.click_body(button, **options))
 
+    @staticmethod
+    def event_body(event: dict[str, Any], *, event_id: str | None = None) -> bytes:
+        """An Events API ``event_callback`` carrying ``event``, as Slack sends it."""
+        envelope = {
+            "token": "unused-verification-token",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0BRIDGE",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BRIDGEBOT", "is_bot": True}],
+        }
+        return orjson.dumps(envelope)
+
+    async def event(
+        self, body: bytes, headers: dict[str, str] | None = None, **signing: Any
+    ) -> tuple[int, Any, Any]:
+        """POST a signed Events API body to ``/slack/events``."""
+        return await self.post(
+            "/slack/events", body, dict({"Content-Type": "application/json"}, **(headers or {})), **signing
+        )
+
 
 @pytest.fixture
 async def chatops(
-    simulator: SimulatorHandle, redis_url: str, slack_api: MockSlack
+    simulator: SimulatorHandle, redis_url: str, slack_api: MockSlack, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[ChatopsHandle]:
+    # The receiver reads the Slack destinations too: their channels' chat threads take replies.
+    monkeypatch.setenv("GWSB_TEST_SLACK_TOKEN", BOT_TOKEN)
+    destination = DestinationConfig(
+        name="slack-cc",
+        kind="slack",
+        options={
+            "token": "env:GWSB_TEST_SLACK_TOKEN",
+            "channel": CHANNEL,
+            "api_base_url": slack_api.base_url,
+        },
+    )
     settings = Settings(
         redis_url=redis_url,
+        destinations=[destination],
         gws=GwsSettings(base_url=simulator.base_url, request_timeout=5.0),
         agents=[AgentConfig(username=name, password=simulator.password) for name in simulator.agents],
         inbound=InboundSettings(
