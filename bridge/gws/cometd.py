@@ -3,15 +3,17 @@
 ``CometdClient`` is the aiocometd client on an aiohttp session that the agent
 session owns, with a non-blocking ``receive_queued`` and a clean ``abandon``.
 ``GwsExtension`` adds the agent's credentials to every Bayeux request and tells
-the :class:`~bridge.gws.session.AgentSession` about re-handshakes, reconnects
-and refused sessions.
+its :class:`ConnectionEvents` (the agent session) about re-handshakes, reconnects
+and refused sessions. This is the one module that uses aiocometd-noloop's private
+parts (``tests/unit/gws/test_cometd_adapter.py`` pins the release and checks them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import orjson
@@ -20,9 +22,9 @@ from aiocometd_noloop.constants import TransportState
 from aiocometd_noloop.exceptions import ClientInvalidOperation, ServerError, TransportTimeoutError
 
 if TYPE_CHECKING:
-    from bridge.gws.session import AgentSession
+    from bridge.gws.rest import GwsRestClient
 
-__all__ = ["CometdClient", "GwsExtension", "json_dumps"]
+__all__ = ["CometdClient", "ConnectionEvents", "GwsExtension", "json_dumps"]
 
 _HEADERS_TTL = 10.0  # seconds the CometD auth headers are reused without looking at the cookie jar
 
@@ -148,11 +150,35 @@ def _no_follow_up(reconnect_advice: str, reconnect_timeout: float | None) -> Non
     return None
 
 
-class GwsExtension(AuthExtension):
-    """Adds the agent's credentials to every Bayeux request; reports re-handshakes and reconnects."""
+class ConnectionEvents(Protocol):
+    """What :class:`GwsExtension` tells about the CometD connection it watches."""
 
-    def __init__(self, session: AgentSession) -> None:
-        self._session = session
+    def cometd_connected(self) -> None:
+        """A ``/meta/connect`` succeeded."""
+
+    def cometd_lost(self, reason: str) -> None:
+        """A ``/meta/connect`` failed or got no reply; ``reason`` says how."""
+
+    def cometd_needs_recovery(self, reason: str) -> None:
+        """Notifications may have been missed: ``"reconnect"`` after a gap, ``"re-handshake"``
+        once every re-subscription is confirmed, ``"re-subscribe to … failed: …"`` when refused."""
+
+    async def relogin(self, reason: str) -> None:
+        """Log in again (GWS refused the Bayeux session); raises ``GwsError``."""
+
+
+class GwsExtension(AuthExtension):
+    """Adds the agent's credentials to every Bayeux request; reports re-handshakes and reconnects.
+
+    ``rest``: the agent's REST client, whose session (cookie, CSRF token) CometD shares.
+    ``subscriptions``: the channels the client subscribes to (re-subscribed after a
+    re-handshake). ``events``: told what happens to the connection.
+    """
+
+    def __init__(self, rest: GwsRestClient, subscriptions: Sequence[str], events: ConnectionEvents) -> None:
+        self._rest = rest
+        self._subscriptions = tuple(subscriptions)
+        self._events = events
         self._handshakes = 0
         # After a re-handshake: the channels whose re-subscription GWS has not confirmed yet
         # (None: no re-subscription under way).
@@ -167,7 +193,7 @@ class GwsExtension(AuthExtension):
         # Building the headers filters the cookie jar (~0.2 ms); a long-poll renewal needs them
         # every few seconds per agent. A new GWS session always brings a new CSRF token, so the
         # token (and the login state) key the cache; the short expiry covers CSRF-less setups.
-        rest = self._session.rest
+        rest = self._rest
         key = (rest.logged_in, rest.csrf)
         now = time.monotonic()
         if key != self._headers_key or now >= self._headers_until:
@@ -182,7 +208,7 @@ class GwsExtension(AuthExtension):
             if message.get("channel") == "/meta/connect":
                 if self._connect_outstanding:  # the previous connect got no reply: transport error
                     self._gap = True
-                    self._session._mark_disconnected("cometd connect failed")
+                    self._events.cometd_lost("cometd connect failed")
                 self._connect_outstanding = True
 
     async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
@@ -200,7 +226,7 @@ class GwsExtension(AuthExtension):
                 self._handshakes += 1
                 self._gap = False
                 if self._handshakes > 1:
-                    self._resubscribing = set(self._session._subscriptions)
+                    self._resubscribing = set(self._subscriptions)
             elif channel == "/meta/subscribe" and self._resubscribing is not None:
                 subscription = message.get("subscription")
                 if message.get("successful"):
@@ -208,23 +234,23 @@ class GwsExtension(AuthExtension):
                 else:
                     self._resubscribing = None
                     error = str(message.get("error") or "refused")
-                    self._session._request_recovery(f"re-subscribe to {subscription} failed: {error}")
+                    self._events.cometd_needs_recovery(f"re-subscribe to {subscription} failed: {error}")
             elif channel == "/meta/connect":
                 self._connect_outstanding = False
                 if message.get("successful"):
                     if self._gap:
                         self._gap = False
-                        self._session._request_recovery("reconnect")
-                    self._session.status.connected = self._session._live
+                        self._events.cometd_needs_recovery("reconnect")
+                    self._events.cometd_connected()
                 else:
                     self._gap = True
-                    self._session._mark_disconnected(str(message.get("error") or "connect refused"))
+                    self._events.cometd_lost(str(message.get("error") or "connect refused"))
         if self._resubscribing is not None and not self._resubscribing:
             self._resubscribing = None
-            self._session._request_recovery("re-handshake")
+            self._events.cometd_needs_recovery("re-handshake")
 
     async def authenticate(self) -> None:
-        await self._session._relogin("cometd refused the session")
+        await self._events.relogin("cometd refused the session")
 
 
 def json_dumps(value: Any) -> str:

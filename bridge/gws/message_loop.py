@@ -1,43 +1,36 @@
-"""The message loop of an agent session: receiving, batching, handing events on, saving state.
+"""The message loop of an agent session: receiving, batching, recovering, taking notes.
 
-:class:`MessageLoop` is the part of :class:`~bridge.gws.session.AgentSession`
-that turns received CometD messages into events: ``normalize`` → one
-``sink.publish`` per batch (retried until it succeeds, each event id once) →
-one ``state_store.save``. A session that has fallen behind takes the messages
-already queued (up to 64) together. Notes filed for the agent (``bridge.gws.notes``) are
-handled the same way, between messages. ``AgentSession`` owns the state this
-mixin works on (declared below) and provides ``_relogin``, ``read_state`` and ``apply_state``.
+:class:`MessageLoop` takes one agent's received CometD messages and gives them to its
+:class:`~bridge.gws.handoff.Handoff` (normalize → one ``sink.publish`` → one state save). A loop
+that has fallen behind takes the messages already queued (up to 64) together. Notes filed for
+the agent (``bridge.gws.notes``) are handled the same way, between messages. A recovery asked
+for (:meth:`MessageLoop.request_recovery`) reads GWS's state at once and applies it after the
+messages received before the request.
+
+The :class:`~bridge.gws.session.AgentSession` owns one loop for its lifetime (the normalizer's
+state and the ids already handed on outlive a connection) and runs :meth:`MessageLoop.pump`
+on each CometD client it connects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from bridge import tracing
 from bridge.errors import BridgeError
-from bridge.events import Event, EventSink
-from bridge.gws.backoff import Backoff
 from bridge.gws.cometd import CometdClient
+from bridge.gws.handoff import Handoff
 from bridge.gws.notes import AgentNotes, NotesError
-from bridge.normalize import Snapshot, normalize
+from bridge.gws.status import SessionStatus, describe_error
+from bridge.normalize import Snapshot
 
-if TYPE_CHECKING:
-    from bridge.gws.session import SessionStatus
-    from bridge.gws.state_store import StateStore
-
-__all__ = ["CometdSubscriptionError", "MessageLoop", "describe_error"]
+__all__ = ["CometdSubscriptionError", "MessageLoop"]
 
 # The loop logs as part of the agent session, under the same logger name as before the split.
 logger = logging.getLogger("bridge.gws.session")
 
-# Recent event ids remembered per session, as 64-bit hashes (~60 bytes each): enough to cover a
-# recovery re-deriving what was just handed on, small enough for thousands of sessions.
-_SEEN_IDS = 256
 # Messages already queued behind the one received that are handled with it (one publish, one save).
 _MAX_MESSAGES_PER_HANDOFF = 64
 
@@ -47,39 +40,79 @@ class CometdSubscriptionError(BridgeError):
 
 
 class MessageLoop:
-    """Receives, batches and hands on an agent session's messages (a mixin of ``AgentSession``)."""
+    """Receives and batches one agent's messages and notes; recovers its state when asked to.
 
-    username: str
-    status: SessionStatus
-    _sink: EventSink
-    _store: StateStore | None
-    _source: str
-    _include_raw: bool
-    _state: Any
-    _seen: set[int]
-    _seen_order: deque[int]
-    _client: CometdClient | None
-    _receive_task: asyncio.Task[dict[str, Any]] | None
-    _recovery_reasons: list[str]
-    _recovery_backlog: int
-    _attention: asyncio.Event
-    _stopping: asyncio.Event
-    _notes: AgentNotes | None
-    _notes_waiting: bool
+    ``handoff``: what turns messages and snapshots into events and saves the state.
+    ``status``: the session's status (the loop counts ``recoveries`` and sets ``last_error``).
+    ``notes``: the notes the receiver files for the agent (``None``: none). ``read_state``:
+    reads the agent's state from GWS (raises ``GwsError``); ``relogin``: logs the agent in
+    again (before reading the state after a re-handshake).
+    """
 
-    if TYPE_CHECKING:
+    def __init__(
+        self,
+        handoff: Handoff,
+        *,
+        status: SessionStatus,
+        notes: AgentNotes | None,
+        read_state: Callable[[], Awaitable[Snapshot]],
+        relogin: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.handoff = handoff
+        self.agent = handoff.agent
+        self.status = status
+        self._notes = notes
+        self._read_state = read_state
+        self._relogin = relogin
+        self._receive_task: asyncio.Task[dict[str, Any]] | None = None
+        self._recovery_reasons: list[str] = []
+        self._recovery_backlog = 0
+        self._attention = asyncio.Event()
+        self._notes_waiting = False
 
-        async def _relogin(self, reason: str) -> None: ...
+    def request_recovery(self, reason: str, *, received: int) -> None:
+        """Read GWS's state at the next turn of :meth:`pump` and apply it.
 
-        async def read_state(self) -> Snapshot: ...
+        ``received``: how many messages the CometD client holds now. They predate the state
+        about to be read, so they are handled first (when no recovery is already asked for);
+        what arrives later is handled after the snapshot. ``reason`` ``"re-handshake"`` logs in
+        again before reading; a ``"re-subscribe …"`` reason ends :meth:`pump` with
+        :class:`CometdSubscriptionError`.
+        """
+        if not self._recovery_reasons:
+            self._recovery_backlog = received
+        self._recovery_reasons.append(reason)
+        self._attention.set()
 
-        async def apply_state(self, snapshot: Snapshot) -> None: ...
+    def forget_recovery(self) -> None:
+        """Drop what was asked for until now: a new connection, whose own recovery follows."""
+        self._recovery_reasons.clear()
 
-    async def _pump(self) -> None:
-        """Handle messages until stopped; raises when the CometD client fails."""
-        assert self._client is not None
-        client = self._client
-        stop_task = asyncio.ensure_future(self._stopping.wait())
+    def note_filed(self) -> None:
+        """A note was filed for the agent: take it after the message in hand."""
+        if self._notes is not None:
+            self._notes_waiting = True
+            self._attention.set()
+
+    async def apply_state(self, snapshot: Snapshot) -> None:
+        """Hand on what differs between ``snapshot`` and the last known state.
+
+        Calls that rang and ended while we were away come out through the normalizer's diff;
+        anything already handed on keeps its id and is not emitted again.
+        """
+        events = await self.handoff.hand_on_snapshot(snapshot)
+        self._notes_waiting = self._notes is not None  # filed while nobody held the agent, maybe
+        self.status.recoveries += 1
+        logger.info(
+            "agent %s state recovered (%d events)",
+            self.agent,
+            events,
+            extra={"agent": self.agent, "events": events, "recoveries": self.status.recoveries},
+        )
+
+    async def pump(self, client: CometdClient, stopping: asyncio.Event) -> None:
+        """Handle ``client``'s messages until ``stopping`` is set; raises when the client fails."""
+        stop_task = asyncio.ensure_future(stopping.wait())
         attention_task: asyncio.Future[Any] | None = None
         try:
             while True:
@@ -106,6 +139,10 @@ class MessageLoop:
             for pending in (stop_task, attention_task):
                 if pending is not None and not pending.done():
                     pending.cancel()
+            receiving, self._receive_task = self._receive_task, None
+            if receiving is not None and not receiving.done():
+                receiving.cancel()
+                await asyncio.gather(receiving, return_exceptions=True)
 
     async def _recover(self, client: CometdClient) -> None:
         """Read GWS's state now, and apply it once what was received before has been handled.
@@ -135,7 +172,7 @@ class MessageLoop:
             # GWS forgot our CometD client, maybe our HTTP session too (a node
             # restart): log in again so REST and CometD share one fresh session.
             await self._relogin("re-handshake")
-        return await self.read_state()
+        return await self._read_state()
 
     async def _take_notes(self) -> None:
         """Handle the notes filed for this agent (``bridge.gws.notes``) like messages, oldest
@@ -145,9 +182,9 @@ class MessageLoop:
         if notes is None:
             return
         try:
-            while batch := await notes.peek(self.username, _MAX_MESSAGES_PER_HANDOFF):
-                await self._handle_messages(batch)
-                await notes.drop(self.username, len(batch))
+            while batch := await notes.peek(self.agent, _MAX_MESSAGES_PER_HANDOFF):
+                await self.handoff.hand_on(batch)
+                await notes.drop(self.agent, len(batch))
                 await notes.mark_handled(batch)
                 if len(batch) < _MAX_MESSAGES_PER_HANDOFF:
                     return
@@ -155,9 +192,9 @@ class MessageLoop:
             self.status.last_error = describe_error(exc)
             logger.warning(
                 "agent %s: notes not taken: %s",
-                self.username,
+                self.agent,
                 self.status.last_error,
-                extra={"agent": self.username, "error": self.status.last_error},
+                extra={"agent": self.agent, "error": self.status.last_error},
             )
 
     async def _drain_received(self, client: CometdClient) -> None:
@@ -202,90 +239,7 @@ class MessageLoop:
             if message is None:
                 break
             messages.append(message)
-        await self._handle_messages(messages)
+        await self.handoff.hand_on(messages)
         if failure is not None:
             raise failure
         return len(messages)
-
-    @tracing.traced("cometd message", kind=tracing.SpanKind.CONSUMER, attributes=lambda self, messages: {
-        "gwsb.agent": self.username, "gwsb.cometd.channel": str(messages[0].get("channel")),
-        "messaging.batch.message_count": len(messages)})  # fmt: skip
-    async def _handle_messages(self, messages: Sequence[dict[str, Any]]) -> None:
-        """Normalize ``messages`` in order, hand their events on in one publish, then save the state once."""
-        events: list[Event] = []
-        normalized = 0
-        for message in messages:
-            try:
-                events += normalize(
-                    message, agent=self.username, state=self._state,
-                    source=self._source, include_raw=self._include_raw,
-                )  # fmt: skip
-            except Exception as exc:  # a normalizer bug must not stop the agent's session
-                self.status.last_error = describe_error(exc)
-                logger.exception(
-                    "agent %s: normalizer failed on a %s message; skipped",
-                    self.username,
-                    message.get("channel"),
-                    extra={"agent": self.username, "channel": message.get("channel")},
-                )
-                continue
-            normalized += 1
-        if not normalized:
-            return
-        tracing.set_attribute("gwsb.events", len(events))
-        await self._emit(events)
-        self.status.messages += normalized
-        self.status.last_message_at = time.time()
-
-    async def _emit(self, events: Sequence[Event]) -> None:
-        """Hand on the events not handed on before (each id once), then save the state."""
-        fresh: list[Event] = []
-        keys: set[int] = set()
-        for event in events:
-            key = hash(event.id)
-            if key not in self._seen and key not in keys:
-                keys.add(key)
-                fresh.append(event)
-        if fresh:
-            await self._publish(fresh)
-            for event in fresh:
-                key = hash(event.id)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self._seen_order.append(key)
-            while len(self._seen_order) > _SEEN_IDS:
-                self._seen.discard(self._seen_order.popleft())
-            self.status.events += len(fresh)
-        if self._store is not None:
-            await self._store.save(self.username, self._state)
-
-    @tracing.traced("publish events", kind=tracing.SpanKind.PRODUCER, attributes=lambda self, events: {
-        "gwsb.agent": self.username, "gwsb.events": len(events)})  # fmt: skip
-    async def _publish(self, events: Sequence[Event]) -> None:
-        """``sink.publish`` until it succeeds: an event is never dropped because the sink hiccuped.
-
-        With tracing on, the events carry this span as their ``traceparent``.
-        """
-        events = tracing.stamp(events)
-        backoff = Backoff(0.2, 10.0)
-        while True:
-            try:
-                await self._sink.publish(events)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.status.last_error = describe_error(exc)
-                logger.warning(
-                    "agent %s: event sink failed; retrying: %s",
-                    self.username,
-                    self.status.last_error,
-                    extra={"agent": self.username, "events": len(events), "error": self.status.last_error},
-                )
-                await asyncio.sleep(backoff.next_delay())
-
-
-def describe_error(exc: BaseException) -> str:
-    """``exc`` in one line (type and text) for logs and ``status.last_error``."""
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

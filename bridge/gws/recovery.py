@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 from bridge.errors import GwsError, GwsTransportError
-from bridge.gws.message_loop import describe_error
 from bridge.gws.operations import (
     get_calls,
     get_interactions,
@@ -24,6 +23,7 @@ from bridge.gws.operations import (
     subscribe_workbin,
 )
 from bridge.gws.rest import GwsRestClient
+from bridge.gws.status import describe_error
 from bridge.normalize import Snapshot
 
 __all__ = ["read_snapshot", "subscribe_workbins"]

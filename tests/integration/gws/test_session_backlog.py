@@ -82,7 +82,7 @@ async def test_a_backlog_is_handed_on_in_one_publish_and_saved_once(
             calls.append(call_id)
         expected = 1 + 1 + 3 * 2  # messages: the blocked ring, its release, 3 x (ring, release)
         await wait_until(
-            lambda: session._client is not None and session._client.pending_count >= expected - 1,
+            lambda: session.cometd.client is not None and session.cometd.client.pending_count >= expected - 1,
             what="the messages to queue up behind the blocked publish",
         )
         sink.open.set()
@@ -97,7 +97,7 @@ async def test_a_backlog_is_handed_on_in_one_publish_and_saved_once(
         assert len(ids) == len(set(ids))
         sequences = [e.sequence for e in sink.events if e.subject == f"call/{calls[-1]}"]
         assert sequences == sorted(sequences)
-        held = session._state
+        held = session.handoff.state
     # the saves covered every message of the backlog: a new holder loads exactly what was held
     loaded = await RedisStateStore(redis).load("agent0001")
     assert sorted(loaded.subjects()) == sorted(held.subjects())
@@ -132,5 +132,5 @@ async def test_a_busy_agent_recovers_soon_after_a_re_handshake(simulator: Simula
         assert await simulator.disconnect_cometd() == 1
         await wait_until(lambda: session.status.recoveries > recoveries, within=6.0, what="the recovery")
         assert (await simulator.load_progress(load))["running"], "recovered only once the calls stopped"
-        await wait_until(lambda: not sink.waiting and session._client is not None and
-                         not session._client.has_pending_messages, what="the rest")  # fmt: skip
+        await wait_until(lambda: not sink.waiting and session.cometd.client is not None and
+                         not session.cometd.client.has_pending_messages, what="the rest")  # fmt: skip
