@@ -10,7 +10,10 @@ Destination configuration (``kind = "slack"``), in ``options``:
 - ``threads``: ``"reply"`` (default: later events of a call or interaction reply in the thread of
   the first one), ``"update"`` (they ``chat.update`` the root message), ``"both"``, or ``"off"``.
 - ``dispositions``: disposition names offered as buttons under an established call (none by default);
-  ``agent_buttons``: Ready / Not Ready under agent-state messages (default on).
+  ``agent_buttons``: Ready / Not Ready under agent-state messages (default on); ``call_buttons``:
+  Hold (while established) and Retrieve (while held) on the call card and the held / retrieved
+  lines (default on); ``transfer_targets``: ``[{name, number}, …]`` offered in a "Transfer to…"
+  menu beside Hold (a single-step transfer; none by default, at most 100).
 - ``channel_interval``: seconds between two posts to one channel, across every worker (default 1.0,
   Slack's "about one message per second per channel"); ``max_pace_wait``: how long a send may wait
   for its slot before it fails as retryable with that delay (default 5 s; an attempt, so let the
@@ -59,7 +62,7 @@ from connectors.slack_wallboard import Wallboard
 from connectors.slack_wallboard_blocks import render_threshold_alert, render_wallboard
 from connectors.webhook import parse_retry_after
 
-__all__ = ["SlackConnector", "SlackOptions"]
+__all__ = ["SlackConnector", "SlackOptions", "TransferTarget"]
 
 logger = logging.getLogger(__name__)
 # slack_sdk's webhook client logs its URL (a secret) when its logger's own level allows DEBUG.
@@ -92,6 +95,15 @@ class _RootGone(PermanentDeliveryError):
 _SENT_TTL = 24 * 3600
 
 
+class TransferTarget(BaseModel):
+    """Where the call card's transfer menu can put a call: a label and the number GWS dials."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    name: str = Field(min_length=1, max_length=75)
+    number: str = Field(pattern=r"^\+?[0-9A-Za-z*#._-]{1,64}$")
+
+
 class SlackOptions(BaseModel):
     """``DestinationConfig.options`` of a Slack destination (see the module docstring)."""
 
@@ -104,6 +116,8 @@ class SlackOptions(BaseModel):
     threads: Literal["reply", "update", "both", "off"] = "reply"
     dispositions: list[str] = Field(default_factory=list, max_length=25)
     agent_buttons: bool = True
+    call_buttons: bool = True
+    transfer_targets: list[TransferTarget] = Field(default_factory=list, max_length=100)
     channel_interval: float = Field(default=1.0, ge=0)
     max_pace_wait: float = Field(default=5.0, ge=0)
     thread_ttl: float = Field(default=2 * 24 * 3600.0, gt=0)
@@ -111,6 +125,13 @@ class SlackOptions(BaseModel):
     wallboard: bool = False
     wallboard_interval: float = Field(default=10.0, ge=1)
     wallboard_title: str = Field(default="Queue wallboard", min_length=1, max_length=100)
+
+    @property
+    def call_controls(self) -> tuple[tuple[str, str], ...] | None:
+        """The renderer's ``transfer_targets``: None without call buttons."""
+        if not self.call_buttons:
+            return None
+        return tuple((target.name, target.number) for target in self.transfer_targets)
 
     @model_validator(mode="after")
     def _one_mode(self) -> SlackOptions:
@@ -255,7 +276,11 @@ class SlackConnector:
                     # An update shows the whole call as it stands now, not just this one change.
                     is_call = event.type.startswith("call.")
                     card = (
-                        render_call_card(event, dispositions=self.options.dispositions)
+                        render_call_card(
+                            event,
+                            dispositions=self.options.dispositions,
+                            transfer_targets=self.options.call_controls,
+                        )
                         if is_call
                         else message
                     )
@@ -270,7 +295,13 @@ class SlackConnector:
             return render_threshold_alert(event)
         if event.type == "stats.updated":  # not a wallboard: one board per update
             return render_wallboard([event.data], title=str(event.data.get("name")), updated=event.time)
-        return render_event(event, dispositions=self.options.dispositions, buttons=self.options.agent_buttons)
+        options = self.options
+        return render_event(
+            event,
+            dispositions=options.dispositions,
+            buttons=options.agent_buttons,
+            transfer_targets=options.call_controls,
+        )
 
     async def _send_threaded(
         self, message: SlackMessage, event: Event, subject: str, card: SlackMessage

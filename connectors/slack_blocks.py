@@ -9,7 +9,10 @@ readers and clients without Block Kit show.
 Buttons carry their target in ``value`` (compact JSON) and are recognised by
 ``action_id`` when Slack posts the click back to ``/slack/interactions``
 (``bridge/inbound/slack.py``): :data:`ACTION_DISPOSITION` ``{agent, call_id,
-disposition}``, :data:`ACTION_READY` and :data:`ACTION_NOT_READY` ``{agent}``.
+disposition}``, :data:`ACTION_READY` and :data:`ACTION_NOT_READY` ``{agent}``,
+:data:`ACTION_HOLD` and :data:`ACTION_RETRIEVE` ``{agent, call_id}``; the transfer
+menu (:data:`ACTION_TRANSFER`, a static select) carries ``{agent, call_id, number}``
+in each option's value.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ from bridge.events import Event
 
 __all__ = [
     "ACTION_DISPOSITION",
+    "ACTION_HOLD",
     "ACTION_NOT_READY",
     "ACTION_READY",
+    "ACTION_RETRIEVE",
+    "ACTION_TRANSFER",
     "SlackMessage",
+    "call_controls",
     "escape",
     "render_call_card",
     "render_event",
@@ -36,6 +43,9 @@ __all__ = [
 ACTION_DISPOSITION = "gwsb_disposition"
 ACTION_READY = "gwsb_agent_ready"
 ACTION_NOT_READY = "gwsb_agent_not_ready"
+ACTION_HOLD = "gwsb_call_hold"
+ACTION_RETRIEVE = "gwsb_call_retrieve"
+ACTION_TRANSFER = "gwsb_call_transfer"
 
 # Slack's limits (Block Kit reference): header 150, section text 3000, field 2000, 10 fields per
 # section, button text 75, button value 2000, 25 elements per actions block, 50 blocks per message.
@@ -46,6 +56,9 @@ _FIELDS_PER_SECTION = 10
 _BUTTON_TEXT_MAX = 75
 _BUTTON_VALUE_MAX = 2000
 _BUTTONS_PER_ROW = 5
+_OPTION_TEXT_MAX = 75
+_OPTION_VALUE_MAX = 150
+_OPTIONS_MAX = 100
 _MAX_DATA_FIELDS = 8  # toast / case fields shown; more would not fit a phone screen
 
 _DANGER = "#E01E5A"
@@ -188,10 +201,68 @@ _CARD_HEADERS = {
 _DISPOSABLE = frozenset({"Established", "Held", "Released"})  # GWS takes dispositions after release too
 
 
-def render_call_card(event: Event, *, dispositions: Sequence[str] = ()) -> SlackMessage:
+def _plain(text: str, limit: int = _BUTTON_TEXT_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut(text, limit), "emoji": True}
+
+
+def _transfer_menu(agent: str, call_id: str, targets: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
+    options = []
+    for name, number in targets[:_OPTIONS_MAX]:
+        value = orjson.dumps({"agent": agent, "call_id": call_id, "number": number}).decode()
+        if len(value) <= _OPTION_VALUE_MAX:  # Slack refuses the whole message otherwise
+            options.append({"text": _plain(name, _OPTION_TEXT_MAX), "value": value})
+    if not options:
+        return None
+    return {
+        "type": "static_select",
+        "action_id": ACTION_TRANSFER,
+        "placeholder": _plain("Transfer to…"),
+        "options": options,
+        "confirm": {
+            "title": _plain("Transfer this call?"),
+            "text": {"type": "mrkdwn", "text": "The caller is put through at once and the call leaves you."},
+            "confirm": _plain("Transfer"),
+            "deny": _plain("Cancel"),
+        },
+    }
+
+
+def call_controls(
+    data: Mapping[str, Any], transfer_targets: Sequence[tuple[str, str]] = ()
+) -> list[dict[str, Any]]:
+    """The call's buttons for its state: Hold and the transfer menu (``(name, number)`` targets) while
+    Established, Retrieve while Held — each only when the call's capabilities (if given) offer it."""
+    agent, call_id, state = data.get("agent"), data.get("call_id"), data.get("state")
+    if not agent or not call_id:
+        return []
+    capabilities = set(data.get("capabilities") or ())
+
+    def offered(operation: str) -> bool:
+        return not capabilities or operation in capabilities
+
+    target = {"agent": agent, "call_id": call_id}
+    elements: list[dict[str, Any]] = []
+    if state == "Established" and offered("Hold"):
+        elements.append(_button("Hold", ACTION_HOLD, target))
+    if state == "Held" and offered("Retrieve"):
+        elements.append(_button("Retrieve", ACTION_RETRIEVE, target, style="primary"))
+    if state == "Established" and transfer_targets and offered("SingleStepTransfer"):
+        menu = _transfer_menu(str(agent), str(call_id), transfer_targets)
+        if menu is not None:
+            elements.append(menu)
+    return _actions(elements, f"call:{call_id}") if elements else []
+
+
+def render_call_card(
+    event: Event,
+    *,
+    dispositions: Sequence[str] = (),
+    transfer_targets: Sequence[tuple[str, str]] | None = None,
+) -> SlackMessage:
     """The whole call as it stands after ``event`` (any ``call.*``): the thread root's content.
 
-    Ringing and dialing calls show the toast data; later states the case data and, when
+    Ringing and dialing calls show the toast data; later states the case data, the call's
+    controls (:func:`call_controls`; none when ``transfer_targets`` is None) and, when
     ``dispositions`` are given, the disposition buttons.
     """
     data = event.data
@@ -208,6 +279,8 @@ def render_call_card(event: Event, *, dispositions: Sequence[str] = ()) -> Slack
         values = data.get("case") or data.get("toast") or {}
         names = data.get("case_display_names") or data.get("toast_display_names") or {}
     blocks += _fields(_named(values, names))
+    if transfer_targets is not None:
+        blocks += call_controls(data, transfer_targets)
     if dispositions and state in _DISPOSABLE and data.get("agent") and data.get("call_id"):
         buttons = [
             _button(
@@ -229,7 +302,7 @@ def render_call_card(event: Event, *, dispositions: Sequence[str] = ()) -> Slack
     return SlackMessage(summary, blocks)
 
 
-def _render_call_line(event: Event) -> SlackMessage:
+def _render_call_line(event: Event, transfer_targets: Sequence[tuple[str, str]] | None) -> SlackMessage:
     data = event.data
     emoji, label = _CALL_LINES.get(event.type, (":telephone_receiver:", event.type))
     detail = ""
@@ -246,7 +319,10 @@ def _render_call_line(event: Event) -> SlackMessage:
     text = f"{emoji} *{label}*" + (f" — {detail}" if detail else "")
     text += f"  ·  {escape(data.get('agent'))}"
     summary = f"{label}{' — ' + detail if detail else ''} ({data.get('agent')}, call {data.get('call_id')})"
-    return SlackMessage(summary, [_section(text), _call_context(data)])
+    blocks = [_section(text)]
+    if transfer_targets is not None and event.type in ("call.held", "call.retrieved"):
+        blocks += call_controls(data, transfer_targets)  # what the call offers now
+    return SlackMessage(summary, [*blocks, _call_context(data)])
 
 
 # -- agents ------------------------------------------------------------------------------------
@@ -392,19 +468,27 @@ def _render_fallback(event: Event) -> SlackMessage:
     return SlackMessage(f"{event.type} {event.subject}", [_section(text)])
 
 
-def render_event(event: Event, *, dispositions: Sequence[str] = (), buttons: bool = True) -> SlackMessage:
+def render_event(
+    event: Event,
+    *,
+    dispositions: Sequence[str] = (),
+    buttons: bool = True,
+    transfer_targets: Sequence[tuple[str, str]] | None = None,
+) -> SlackMessage:
     """The Slack message for ``event``.
 
     ``dispositions`` are the disposition buttons under an established call
     (none when empty); ``buttons`` adds Ready / Not Ready under agent-state
-    messages. Never raises for a well-formed event: unknown types get a
-    one-line fallback.
+    messages; ``transfer_targets`` (not None) adds the call controls — Hold,
+    Retrieve, the transfer menu — to the call card and to the held / retrieved
+    lines. Never raises for a well-formed event: unknown types get a one-line
+    fallback.
     """
     kind = event.type
     if kind in ("call.ringing", "call.established"):
-        return render_call_card(event, dispositions=dispositions)
+        return render_call_card(event, dispositions=dispositions, transfer_targets=transfer_targets)
     if kind.startswith("call."):
-        return _render_call_line(event)
+        return _render_call_line(event, transfer_targets)
     if kind == "agent.state_changed":
         return _render_agent_state(event, buttons)
     if kind.startswith(("agent.", "device.", "channel.")):

@@ -338,7 +338,7 @@ class SlackChatops:
             return "", f":no_entry: Agent {agent} is not configured in the bridge."
         if intent.for_agent is not None and intent.for_agent != agent:
             return "", f":no_entry: That belongs to {intent.for_agent}; you can only act for {agent}."
-        if intent.is_disposition and intent.call_id is not None:
+        if intent.call_id is not None:  # a disposition, hold, retrieve or transfer: only on one's own call
             owners = await self._call_owners(intent.call_id)
             if owners and agent not in owners:
                 return "", f":no_entry: Call {intent.call_id} is not yours; you can only act for {agent}."

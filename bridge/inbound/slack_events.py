@@ -32,6 +32,7 @@ from bridge.config.slack import SlackInboundSettings
 from bridge.errors import CommandError, ConfigError
 from bridge.inbound.json_dialect import parse_json_body, validation_errors
 from bridge.inbound.problems import Problem
+from bridge.inbound.slack_commands import SLACK_ACTIONS
 from connectors.slack import SlackOptions
 from connectors.slack_state import ThreadBook
 
@@ -264,7 +265,7 @@ class ChatReplies:
         try:
             command = build_command(
                 agent=agent,
-                action="chat.send_message",
+                action=SLACK_ACTIONS["thread reply"],
                 params={"interaction_id": interaction, "text": reply.text},
                 dialect=Dialect.SLACK,
             )

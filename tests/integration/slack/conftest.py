@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import orjson
@@ -160,6 +160,25 @@ class ChatopsHandle:
 
     async def click(self, button: dict[str, Any], **options: Any) -> tuple[int, Any, Any]:
         return await self.post("/slack/interactions", self.click_body(button, **options))
+
+    async def choose(
+        self, menu: dict[str, Any], option: dict[str, Any], *, user: str = "U0AGENT1"
+    ) -> tuple[int, Any, Any]:
+        """Pick ``option`` in a static select ``menu`` of the bridge's message (after its confirm)."""
+        body = orjson.loads(
+            dict(parse_qsl(self.click_body({"action_id": "", "value": ""}, user=user).decode()))["payload"]
+        )
+        body["actions"] = [
+            {
+                "action_id": menu["action_id"],
+                "block_id": "b",
+                "type": "static_select",
+                "selected_option": option,
+            }
+        ]
+        return await self.post(
+            "/slack/interactions", urlencode({"payload": orjson.dumps(body).decode()}).encode()
+        )
 
     @staticmethod
     def event_body(event: dict[str, Any], *, event_id: str | None = None) -> bytes:

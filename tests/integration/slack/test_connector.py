@@ -41,7 +41,10 @@ async def test_first_call_event_posts_the_root_and_later_ones_reply_in_its_threa
     assert root.body["text"] == "Incoming call from 5005 to jsmith"
     root_ts = slack_api.messages and next(iter(slack_api.messages))
     assert reply.body["thread_ts"] == root_ts and released.body["thread_ts"] == root_ts
-    assert reply.body["blocks"] == render_event(established, dispositions=["Resolved"]).blocks
+    assert (
+        reply.body["blocks"]
+        == render_event(established, dispositions=["Resolved"], transfer_targets=()).blocks
+    )
     assert (await redis.get(SlackKeys().thread(CHANNEL, f"call/{CALL}"))).decode() == root_ts
     assert await redis.smembers(SlackKeys().call_agents(CALL)) == {b"jsmith"}
 
@@ -58,7 +61,7 @@ async def test_update_mode_rewrites_the_root_instead_of_replying(
     assert update.body["ts"] == ts and update.body["channel"] == CHANNEL
     assert (
         update.body["blocks"]
-        == render_event(make_event("call.established"), dispositions=["Resolved"]).blocks
+        == render_event(make_event("call.established"), dispositions=["Resolved"], transfer_targets=()).blocks
     )
     assert slack_api.messages[ts]["text"].startswith("jsmith is on a call")
 

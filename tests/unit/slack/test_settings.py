@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from bridge.config import load_settings
 from bridge.errors import ConfigError
 from connectors import connector_class
+from connectors.slack import SlackOptions
 
 TOML = """
 [[agents]]
@@ -52,3 +55,14 @@ def test_a_slack_section_without_a_signing_secret_is_a_config_error(tmp_path: Pa
     path.write_text(TOML)
     with pytest.raises(ConfigError, match=r"inbound\.slack\.signing_secret"):
         load_settings(path)
+
+
+def test_the_documented_destination_options_are_valid_slack_options() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "slack.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", doc, re.S) if "[destinations.options]" in b)
+    options = SlackOptions.model_validate(tomllib.loads(block)["destinations"][0]["options"])
+    assert options.call_controls == (("Billing", "5002"), ("Second line", "+31205550100"))
+    with pytest.raises(ValueError, match="transfer_targets"):
+        SlackOptions.model_validate(
+            dict(options.model_dump(), transfer_targets=[{"name": "x", "number": "5 0"}])
+        )
