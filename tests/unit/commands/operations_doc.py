@@ -1,6 +1,7 @@
 """docs/commands.md's operation table, built from the code: the operation table
 (``bridge.gws.operations.builders.OPERATIONS``), the action table (``ACTIONS``: which action
-sends which operation, found by translating each action's example), and the CTI mapping.
+sends which operation, found by translating each action's example), the CTI mapping and the
+Slack gestures (``SLACK_ACTIONS``).
 
 ``python -m tests.unit.commands.operations_doc`` rewrites the table in place."""
 
@@ -15,6 +16,7 @@ from bridge.commands import AgentContext, build_command, translate
 from bridge.commands.actions import WITHOUT_ACTION
 from bridge.gws.operations.builders import OPERATIONS, OperationSpec
 from bridge.inbound.cti import CTI_ACTIONS
+from bridge.inbound.slack_commands import SLACK_ACTIONS
 
 DOC = Path(__file__).parents[3] / "docs" / "commands.md"
 BEGIN, END = "<!-- operations:begin -->", "<!-- operations:end -->"
@@ -67,9 +69,12 @@ def table(examples: dict[str, list[dict[str, Any]]]) -> str:
     for subtopic, actions in CTI_ACTIONS.items():
         for action in actions:
             cti.setdefault(action, []).append(subtopic)
+    slack: dict[str, list[str]] = {}
+    for gesture, action in SLACK_ACTIONS.items():
+        slack.setdefault(action, []).append(gesture)
     lines = [
-        "| operation | request (under `/api/v2`) | action | CTI | confirmed by | seeds |",
-        "|---|---|---|---|---|---|",
+        "| operation | request (under `/api/v2`) | action | CTI | Slack | confirmed by | seeds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, spec in OPERATIONS.items():
         actions = by_operation.get(key, [])
@@ -79,11 +84,14 @@ def table(examples: dict[str, list[dict[str, Any]]]) -> str:
             action_cell = f"none: {WITHOUT_ACTION[key]}"
         subtopics = sorted({s for a in actions for s in cti.get(a, [])})
         cti_cell = ", ".join(f"`{s}`" for s in subtopics) or "\u2013"  # an en dash, as in the other tables
+        gestures = [g for a in actions for g in slack.get(a, [])]
+        slack_cell = ", ".join(dict.fromkeys(gestures)).replace("|", "\\|") or "\u2013"
         request = f"`{spec.method} {spec.path}`" + (
             f" `{spec.operation_name}`" if spec.operation_name else ""
         )
         confirms = spec.confirms.replace("|", "\\|")
-        lines.append(f"| `{key}` | {request} | {action_cell} | {cti_cell} | {confirms} | {spec.source} |")
+        cells = [f"`{key}`", request, action_cell, cti_cell, slack_cell, confirms, spec.source]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
