@@ -16,7 +16,8 @@ Every ``tick`` (a third of the lease TTL) the pool:
 5. wakes the sessions whose agents have notes from the receiver waiting
    (``notes.py``; a filed note also wakes its session at once).
 
-All sessions share one aiohttp connector. A clean :meth:`SessionPool.stop`
+The sessions themselves run in a :class:`~bridge.gws.session_set.SessionSet`. All sessions
+share one aiohttp connector. A clean :meth:`SessionPool.stop`
 stops the sessions, releases every lease and leaves the membership, so the
 other processes take over at their next tick instead of after the TTL.
 """
@@ -24,7 +25,6 @@ other processes take over at their next tick instead of after the TTL.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -39,8 +39,9 @@ from bridge.config.keys import DEFAULT_KEYS
 from bridge.events import EventSink
 from bridge.gws.leases import LeaseError, LeaseManager, fair_shares, make_owner_token
 from bridge.gws.login_rate import LoginRateLimiter
-from bridge.gws.notes import AgentNotes, NotesError
+from bridge.gws.notes import AgentNotes
 from bridge.gws.session import DEFAULT_CHANNELS, AgentSession, SessionStatus
+from bridge.gws.session_set import SessionSet
 from bridge.gws.state_store import StateStore
 
 __all__ = ["PoolStatus", "SessionPool"]
@@ -120,13 +121,10 @@ class SessionPool:
         # Claim no more per round than can log in before the next one: agents claimed only to
         # wait in the log-in queue could not be handed over promptly to a process joining now.
         self._claims_per_tick = login_burst + max(1, int(login_rate * lease_ttl / 3)) if login_rate else None
-        self._stop_timeout = stop_timeout
         self._notes = notes
         self._notes_task: asyncio.Task[None] | None = None
         self.tick = lease_ttl / 3
-        self._sessions: dict[str, AgentSession] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._sessions = SessionSet(self._new_session, stop_timeout=stop_timeout)
         self._connector: aiohttp.TCPConnector | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._members = 1
@@ -146,7 +144,7 @@ class SessionPool:
 
     def status(self) -> PoolStatus:
         """A snapshot of the pool and its sessions."""
-        sessions = [self._sessions[name].snapshot() for name in sorted(self._sessions)]
+        sessions = self._sessions.snapshots()
         return PoolStatus(
             owner=self.owner,
             agents_total=len(self._agents),
@@ -175,7 +173,9 @@ class SessionPool:
         )
         self._loop_task = asyncio.create_task(self._manage(), name="session-pool")
         if self._notes is not None:
-            self._notes_task = asyncio.create_task(self._notes.listen(self._note_filed), name="agent-notes")
+            self._notes_task = asyncio.create_task(
+                self._notes.listen(self._sessions.note_filed), name="agent-notes"
+            )
 
     async def wait(self) -> None:
         """Return when the pool has stopped."""
@@ -191,13 +191,8 @@ class SessionPool:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self._loop_task = self._notes_task = None
-        held = list(self._sessions)
-        await self._stop_sessions(held)
-        if self._retiring:  # sessions a cancelled hand-over was still stopping
-            _, pending = await asyncio.wait(set(self._retiring), timeout=self._stop_timeout)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._sessions.stop(list(self._sessions))
+        await self._sessions.stop_retiring()  # sessions a cancelled hand-over was still stopping
         try:
             released = await self.leases.release(self._agents)  # only ours are deleted
             await self.leases.leave()
@@ -228,33 +223,14 @@ class SessionPool:
                         "leases not renewed within the TTL; stopping all sessions",
                         extra={"owner": self.owner, "agents": len(self._sessions)},
                     )
-                    await self._stop_sessions(list(self._sessions))
+                    await self._sessions.stop(list(self._sessions))
             try:
                 await self._reap_finished()
             except LeaseError as exc:
                 logger.warning("lease release failed", extra={"owner": self.owner, "error": str(exc)})
-            await self._look_for_notes()
+            if self._notes is not None:
+                await self._sessions.wake_for_notes(self._notes)
             await asyncio.sleep(self.tick)
-
-    # -- notes ----------------------------------------------------------------------------------
-
-    def _note_filed(self, agent: str) -> None:
-        session = self._sessions.get(agent)
-        if session is not None:
-            session.note_filed()
-
-    async def _look_for_notes(self) -> None:
-        """Wake the sessions whose agent has notes waiting (a wake-up lost while Redis's pub/sub
-        reconnected, or one published before the session started)."""
-        if self._notes is None or not self._sessions:
-            return
-        try:
-            waiting = await self._notes.waiting(sorted(self._sessions))
-        except NotesError as exc:
-            logger.warning("notes not counted", extra={"owner": self.owner, "error": str(exc)})
-            return
-        for agent in waiting:
-            self._note_filed(agent)
 
     async def _rebalance(self) -> None:
         members = await self.leases.heartbeat(self.capacity)
@@ -265,7 +241,7 @@ class SessionPool:
             logger.warning(
                 "agent leases lost to another process: %s", sorted(lost), extra={"agents": sorted(lost)}
             )
-            await self._stop_sessions(sorted(lost))
+            await self._sessions.stop(sorted(lost))
         share = fair_shares(len(self._agents), {**members, self.owner: self.capacity})[self.owner]
         surplus = len(self._sessions) - share
         if surplus > 0:
@@ -276,7 +252,7 @@ class SessionPool:
                 share,
                 extra={"agents": len(handover), "share": share},
             )
-            await self._stop_sessions(handover)
+            await self._sessions.stop(handover)
             await self.leases.release(handover)
         elif surplus < 0:
             await self._claim(
@@ -291,7 +267,7 @@ class SessionPool:
         free = [name for name in candidates if owners.get(name) is None][:wanted]
         claimed = await self.leases.claim_many(free)
         for name in claimed:
-            self._start_session(self._agents[name])
+            self._sessions.start(self._agents[name])
         if claimed:
             logger.info(
                 "%d agents claimed, %d held",
@@ -302,8 +278,8 @@ class SessionPool:
 
     # -- sessions -------------------------------------------------------------------------------
 
-    def _start_session(self, agent: AgentConfig) -> None:
-        session = AgentSession(
+    def _new_session(self, agent: AgentConfig) -> AgentSession:
+        return AgentSession(
             self._gws,
             agent.username,
             agent.password.get_secret_value(),
@@ -318,49 +294,18 @@ class SessionPool:
             login_limiter=self._login_limiter,
             notes=self._notes,
         )
-        self._sessions[agent.username] = session
-        self._tasks[agent.username] = asyncio.create_task(
-            session.run(), name=f"agent-session:{agent.username}"
-        )
-
-    async def _stop_sessions(self, names: Sequence[str]) -> None:
-        """Stop sessions gracefully (the message in hand is finished), cancel after ``stop_timeout``."""
-        tasks = []
-        for name in names:
-            session = self._sessions.pop(name, None)
-            task = self._tasks.pop(name, None)
-            if session is None or task is None:
-                continue
-            await session.stop()
-            tasks.append(task)
-            # Tracked until done, so that stop() waits for them even if this call is cancelled.
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=self._stop_timeout)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _reap_finished(self) -> None:
         """Deal with sessions whose ``run`` returned by itself (superseded, or a bug)."""
-        for name, task in list(self._tasks.items()):
-            if not task.done():
-                continue
-            session = self._sessions.pop(name)
-            del self._tasks[name]
-            if session.superseded:
+        for ended in self._sessions.take_ended():
+            name = ended.agent.username
+            if ended.superseded:
                 # Another holder has the agent's state: let it (or whoever claims next) have it.
                 await self.leases.release([name])
                 continue
-            error = None
-            with contextlib.suppress(asyncio.CancelledError):
-                error = task.exception()
             logger.error(
                 "agent session %s ended unexpectedly; restarting",
                 name,
-                extra={"agent": name, "error": repr(error)},
+                extra={"agent": name, "error": repr(ended.error)},
             )
-            self._start_session(self._agents[name])
+            self._sessions.start(ended.agent)
