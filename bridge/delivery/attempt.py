@@ -18,8 +18,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
@@ -29,16 +29,14 @@ from bridge.config.delivery import DeliverySettings, DestinationConfig, RouteCon
 from bridge.config.keys import Keys
 from bridge.delivery.deadletters import DeadLetterStore
 from bridge.delivery.health import HealthStore
-from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, next_retry_delay
+from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, Result, next_retry_delay
 from bridge.delivery.journal import BatchJournal
 from bridge.delivery.ordering import FifoStore
 from bridge.delivery.ratelimit import TokenBucket
+from bridge.delivery.recording import AttemptLog
 from bridge.delivery.retries import RetrySchedule
 from bridge.errors import PermanentDeliveryError, RetryableDeliveryError
 from connectors import Connector
-
-if TYPE_CHECKING:
-    from bridge.delivery.recording import AttemptLog
 
 __all__ = [
     "DEADLINE_DETAIL",
@@ -47,7 +45,6 @@ __all__ = [
     "DeliveryContext",
     "Enqueue",
     "Finish",
-    "Result",
 ]
 
 logger = logging.getLogger(__name__)
@@ -58,24 +55,6 @@ DEADLINE_DETAIL = "task deadline reached during the request"
 
 Enqueue = Callable[[Sequence[QueuedDelivery]], Awaitable[None]]
 Finish = Callable[[Any], None]  # queues the commands that finish a batch on a transaction pipeline
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What became of one delivery in this task."""
-
-    delivery: QueuedDelivery  # with this attempt appended when one was made
-    outcome: Outcome
-    due: float = 0.0  # RETRY / DEFERRED: when to try again
-    reason: str = ""
-    disable: bool = False  # the connector asked to disable the destination
-    attempted: bool = True
-    # for the console (bridge.delivery.recording): when the attempt began, how long it took, the
-    # HTTP status (when the connector reports one) and the start of the receiver's answer on failure
-    started: float = 0.0
-    latency: float = 0.0
-    status: int | None = None
-    excerpt: str = ""
 
 
 class DeliveryContext:

@@ -30,9 +30,8 @@ from bridge.delivery.attempt import (
     DeliveryContext,
     Enqueue,
     Finish,
-    Result,
 )
-from bridge.delivery.items import Outcome, QueuedDelivery
+from bridge.delivery.items import Outcome, QueuedDelivery, Result
 from bridge.delivery.journal import BatchState
 from bridge.delivery.metrics import DELIVERIES
 from bridge.delivery.outcomes import Recorder
@@ -41,7 +40,7 @@ from bridge.delivery.subjects import SubjectDelivery
 from bridge.events import Event
 from connectors import Connector
 
-__all__ = ["BatchDelivery", "Deliverer", "Result"]
+__all__ = ["BatchDelivery", "Deliverer"]
 
 logger = logging.getLogger(__name__)
 

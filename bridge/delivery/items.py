@@ -18,7 +18,7 @@ import orjson
 
 from bridge.events import Event
 
-__all__ = ["AttemptRecord", "Outcome", "QueuedDelivery", "next_retry_delay"]
+__all__ = ["AttemptRecord", "Outcome", "QueuedDelivery", "Result", "next_retry_delay"]
 
 
 class Outcome(str, Enum):
@@ -141,3 +141,21 @@ def next_retry_delay(
     if jitter:
         delay *= (rng or random).uniform(1 - jitter, 1 + jitter)
     return delay
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one delivery in this task."""
+
+    delivery: QueuedDelivery  # with this attempt appended when one was made
+    outcome: Outcome
+    due: float = 0.0  # RETRY / DEFERRED: when to try again
+    reason: str = ""
+    disable: bool = False  # the connector asked to disable the destination
+    attempted: bool = True
+    # for the console (bridge.delivery.recording): when the attempt began, how long it took, the
+    # HTTP status (when the connector reports one) and the start of the receiver's answer on failure
+    started: float = 0.0
+    latency: float = 0.0
+    status: int | None = None
+    excerpt: str = ""

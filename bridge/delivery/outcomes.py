@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import orjson
 
 from bridge.config.delivery import DestinationConfig
-from bridge.delivery.attempt import DeliveryContext, Finish, Result
-from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery
+from bridge.delivery.attempt import DeliveryContext, Finish
+from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, Result
 from bridge.delivery.metrics import (
     DEAD_LETTERS,
     DELIVERIES,

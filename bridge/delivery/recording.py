@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from bridge.config.console import ConsoleSettings
 from bridge.config.keys import ConsoleKeys
-from bridge.delivery.attempt import Result
+from bridge.delivery.items import Result
 
 __all__ = ["AttemptLog"]
 

@@ -122,3 +122,111 @@ def test_a_forbidden_import_is_reported(source: str, forbidden: str) -> None:
     assert violations(clean, _module_name(path)) == []
     probe = clean + f"\n\ndef _probe() -> None:\n    {forbidden}\n"
     assert len(violations(probe, _module_name(path))) == 1
+
+
+def _import_graph(sources: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """``module -> the modules of ours it imports``, from ``{module: (source, is_package)}``.
+
+    ``from package import name`` counts as importing the submodule ``package.name`` when there
+    is one, else ``package`` itself; an import of something not ours is left out.
+    """
+    graph: dict[str, set[str]] = {}
+    for module, (text, is_package) in sources.items():
+        targets = set()
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(text)):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ".".join(
+                        [*package[: len(package) - node.level + 1], *([node.module] if node.module else [])]
+                    )
+                else:
+                    base = node.module or ""
+                names = [f"{base}.{a.name}" if f"{base}.{a.name}" in sources else base for a in node.names]
+            for name in names:
+                while name and name not in sources:  # `import a.b.c` of a package: its deepest module of ours
+                    name = name.rpartition(".")[0]
+                if name and name != module:
+                    targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every set of modules that import each other, directly or round a circle (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in sorted(graph.get(module, ())):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(cycles)
+
+
+def _our_sources() -> dict[str, tuple[str, bool]]:
+    return {
+        _module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py")
+        for package in ("bridge", "connectors", "simulator")
+        for path in sorted((ROOT / package).rglob("*.py"))
+    }
+
+
+def test_no_modules_import_each_other_round_a_circle() -> None:
+    """Every import counts here too (in a function, under ``TYPE_CHECKING``): a circle of lazy
+    imports still means none of its modules can be understood, or moved, without the others."""
+    graph = _import_graph(_our_sources())
+    cycles = import_cycles(graph)
+    described = [
+        "; ".join(f"{module} imports {sorted(graph[module] & set(cycle))}" for module in cycle)
+        for cycle in cycles
+    ]
+    assert not cycles, "import circles:\n" + "\n".join(described)
+
+
+def test_an_import_circle_is_found() -> None:
+    """The checker itself: a lazy import closing a circle through a third module, and through a
+    package's ``__init__``."""
+    sources = {
+        "bridge.gws": ("", True),
+        "bridge.gws.a": ("from bridge.gws import b\n", False),
+        "bridge.gws.b": ("from .c import thing\n", False),
+        "bridge.gws.c": ("def f():\n    from bridge.gws.a import x\n", False),
+        "bridge.normalize": ("from bridge.normalize.calls import normalize_call\n", True),
+        "bridge.normalize.calls": ("from bridge.normalize import state\n", False),
+        "bridge.normalize.state": ("import orjson\n", False),
+        "bridge.routing": ("from bridge.normalize import calls\n", False),
+    }
+    graph = _import_graph(sources)
+    assert graph["bridge.normalize.calls"] == {"bridge.normalize.state"}
+    assert import_cycles(graph) == [["bridge.gws.a", "bridge.gws.b", "bridge.gws.c"]]
+    sources["bridge.normalize.state"] = ("from bridge.normalize import normalize_call\n", False)
+    assert ["bridge.normalize", "bridge.normalize.calls", "bridge.normalize.state"] in import_cycles(
+        _import_graph(sources)
+    )

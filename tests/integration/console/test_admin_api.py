@@ -17,9 +17,8 @@ from bridge.config import Settings
 from bridge.config.keys import Keys
 from bridge.console.app import create_app
 from bridge.console.openapi import openapi_document
-from bridge.delivery.attempt import Result
 from bridge.delivery.deadletters import DeadLetterStore
-from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery
+from bridge.delivery.items import AttemptRecord, Outcome, QueuedDelivery, Result
 from bridge.delivery.recording import AttemptLog
 from bridge.inbound.store import RedisCommandStore
 from tests.integration.console.conftest import OPERATOR, VIEWER, Console
