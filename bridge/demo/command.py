@@ -45,6 +45,7 @@ import aiohttp
 from aiohttp import web
 
 from bridge.config.inbound import hash_api_key
+from bridge.config.keys import DEFAULT_KEYS
 from bridge.demo.day import ScriptedDay
 from bridge.demo.sink import CrmSink
 from bridge.demo.stack import DemoConfig, EmbeddedRedis, free_port, redact_url, render_config, wait_for_redis
@@ -231,7 +232,7 @@ async def run(args: argparse.Namespace) -> int:
         session = http
 
         async def worker_ready() -> bool:
-            return bool(await redis.exists(f"gwsb:worker:{worker_name}"))
+            return bool(await redis.exists(DEFAULT_KEYS.worker(worker_name)))  # the default key_prefix
 
         async def receiver_ready() -> bool:
             async with session.get(f"{receiver_url}/healthz") as reply:
