@@ -24,7 +24,7 @@ from aiohttp import web
 from bridge.commands import ACTIONS
 from bridge.config.inbound import hash_api_key
 from bridge.inbound.app import RECEIVER_KEY, create_app
-from bridge.inbound.openapi import action_example
+from bridge.inbound.openapi_schemas import action_example
 from bridge.inbound.problems import PROBLEM_KINDS, PROBLEM_TYPE_BASE
 from tests.integration.inbound.conftest import CRM_KEY, ReceiverHandle, settings_for
 from tests.plugins.contract import OPENAPI, openapi_document, openapi_problems

@@ -13,7 +13,8 @@ from referencing.exceptions import Unresolvable
 
 from bridge.cli import main
 from bridge.commands import ACTIONS
-from bridge.inbound.openapi import action_example, action_schema_name, openapi_bytes, openapi_document
+from bridge.inbound.openapi import openapi_bytes, openapi_document
+from bridge.inbound.openapi_schemas import action_example, action_schema_name
 from bridge.inbound.problems import PROBLEM_KINDS
 from tests.plugins.contract import OPENAPI, openapi_problems
 from tests.plugins.contract import openapi_document as committed
