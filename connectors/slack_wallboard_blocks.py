@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.events import Event
-from connectors.slack_blocks import SlackMessage, _alert, _context, _fields, _header, _section, escape
+from connectors.slack_blockkit import SlackMessage, alert, context, escape, fields, header, section
 
 __all__ = ["figure_text", "figures", "render_threshold_alert", "render_wallboard"]
 
@@ -52,7 +52,7 @@ def render_wallboard(
 ) -> SlackMessage:
     """The wallboard: ``boards`` are ``stats.updated`` data (object_id, name, values), plus an
     optional ``breached`` list of thresholds, one section per object."""
-    blocks: list[dict[str, Any]] = [_header(f":bar_chart: {title}")]
+    blocks: list[dict[str, Any]] = [header(f":bar_chart: {title}")]
     summary: list[str] = []
     for board in boards:
         values = board.get("values") or {}
@@ -60,14 +60,14 @@ def render_wallboard(
         marker = ":red_circle:" if breached else ":large_green_circle:"
         name = str(board.get("name") or board.get("object_id"))
         blocks.append({"type": "divider"})
-        blocks.append(_section(f"{marker} *{escape(name)}*"))
-        blocks += _fields(figures(values))
+        blocks.append(section(f"{marker} *{escape(name)}*"))
+        blocks += fields(figures(values))
         if breached:
-            blocks.append(_context(f":warning: {escape(item)}" for item in breached))
+            blocks.append(context(f":warning: {escape(item)}" for item in breached))
         waiting = values.get("Current_In_Queue")
         summary.append(f"{name}: {waiting:g} waiting" if isinstance(waiting, int | float) else name)
     if updated is not None:
-        blocks.append(_context([f"Updated {updated:%H:%M:%S} UTC"]))
+        blocks.append(context([f"Updated {updated:%H:%M:%S} UTC"]))
     return SlackMessage("; ".join(summary) or title, blocks)
 
 
@@ -85,4 +85,4 @@ def render_threshold_alert(event: Event) -> SlackMessage:
         header, color = f":white_check_mark: {name}: {label} back to {shown}", "#2eb67d"
         line = f"*{threshold}* cleared."
         summary = f"{name}: {label} back to {shown}"
-    return _alert(color, header, [line], summary)
+    return alert(color, header, [line], summary)
