@@ -1,38 +1,17 @@
 """The Slack connector: Block Kit messages through the Web API (or one incoming webhook).
 
-Destination configuration (``kind = "slack"``), in ``options``:
+Options: :class:`connectors.slack_options.SlackOptions` (docs/slack.md has them all).
 
-- ``token``: the bot token as a secret reference (``env:SLACK_BOT_TOKEN`` or ``file:…``), with
-  ``channel`` (a channel id such as ``C0123456789``); or ``webhook_url``, an incoming-webhook URL
-  as a secret reference (one fixed channel, no threads, no updates).
-- ``api_base_url``: the Web API root (default ``https://slack.com/api/``; tests point it at a local
-  server).
-- ``threads``: ``"reply"`` (default: later events of a call or interaction reply in the thread of
-  the first one), ``"update"`` (they ``chat.update`` the root message), ``"both"``, or ``"off"``.
-- ``dispositions``: disposition names offered as buttons under an established call (none by default);
-  ``agent_buttons``: Ready / Not Ready under agent-state messages (default on); ``call_buttons``:
-  Hold (while established) and Retrieve (while held) on the call card and the held / retrieved
-  lines (default on); ``transfer_targets``: ``[{name, number}, …]`` offered in a "Transfer to…"
-  menu beside Hold (a single-step transfer; none by default, at most 100).
-- ``channel_interval``: seconds between two posts to one channel, across every worker (default 1.0,
-  Slack's "about one message per second per channel"); ``max_pace_wait``: how long a send may wait
-  for its slot before it fails as retryable with that delay (default 5 s; an attempt, so let the
-  destination's ``rate_limit`` token bucket, whose deferrals cost none, do the bulk of the pacing).
-- ``thread_ttl``: seconds a thread's root ``ts`` is remembered (default 2 days).
-- ``wallboard``: ``stats.updated`` events keep ONE message in the channel updated in place with
-  every statistics object's figures (:mod:`connectors.slack_wallboard`; bot mode only), at most
-  one ``chat.update`` per ``wallboard_interval`` seconds (default 10); ``wallboard_title``.
-  ``stats.threshold_crossed`` is posted as an alert of its own (and marks the board).
+State in Redis, under ``{key_prefix}:slack:…`` (:mod:`connectors.slack_state`): the root ``ts``
+of each thread and the way back from it to its call or interaction, the next free posting slot of
+each channel, the events already posted (a redelivered task does not post twice), and which agents
+a call or interaction was posted for (the inbound checks read them).
 
-State in Redis, under ``{key_prefix}:slack:…`` (:mod:`connectors.slack_state`): the root ``ts`` of each
-thread and the way back from it to its call or interaction, the next free
-posting slot of each channel, the events already posted (a redelivered task does not post twice),
-and which agents a call or interaction was posted for (the inbound checks read them).
-
-Errors: HTTP 429 → :class:`RetryableDeliveryError` with Slack's ``Retry-After`` (and the channel's
-next slot moves past it, for every worker); authentication and channel errors → permanent, and the
-destination is disabled (its events are parked until it is enabled); a message Slack rejects as
-malformed → permanent for that event only; anything else → retryable. Never retries by itself.
+Errors (:mod:`connectors.slack_errors`): HTTP 429 → :class:`RetryableDeliveryError` with Slack's
+``Retry-After`` (and the channel's next slot moves past it, for every worker); authentication and
+channel errors → permanent, and the destination is disabled (its events are parked until it is
+enabled); a message Slack rejects as malformed → permanent for that event only; anything else →
+retryable. Never retries by itself.
 """
 
 from __future__ import annotations
@@ -40,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 import aiohttp
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -53,14 +32,15 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bridge.config.delivery import DestinationConfig
 from bridge.config.keys import SlackKeys
 from bridge.config.secret_refs import resolve_secret
-from bridge.errors import ConfigError, PermanentDeliveryError, RetryableDeliveryError
+from bridge.errors import ConfigError, RetryableDeliveryError
 from bridge.events import Event
 from connectors import register_connector
 from connectors.slack_blocks import SlackMessage, render_call_card, render_event, thread_subject
+from connectors.slack_errors import RootGone, api_failure, delivery_error, retry_after_of
+from connectors.slack_options import SlackOptions, TransferTarget
 from connectors.slack_state import ChannelPacer, ThreadBook
 from connectors.slack_wallboard import Wallboard
 from connectors.slack_wallboard_blocks import render_threshold_alert, render_wallboard
-from connectors.webhook import parse_retry_after
 
 __all__ = ["SlackConnector", "SlackOptions", "TransferTarget"]
 
@@ -69,96 +49,7 @@ logger = logging.getLogger(__name__)
 _WEBHOOK_LOGGER = logging.getLogger(f"{__name__}.webhook")
 _WEBHOOK_LOGGER.setLevel(logging.INFO)
 
-_SECRET_REF = ("env:", "file:")
-# Errors that no retry fixes: configuration (token, scopes, channel) must change first.
-_DISABLE_ERRORS = frozenset(
-    {
-        "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-        "no_permission", "missing_scope", "team_access_not_granted", "channel_not_found",
-        "is_archived", "not_in_channel", "restricted_action", "ekm_access_denied",
-    }
-)  # fmt: skip
-# Errors about this one message: dead-letter it, keep the destination.
-_MESSAGE_ERRORS = frozenset(
-    {
-        "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "too_many_attachments",
-        "invalid_attachments", "invalid_arguments", "invalid_form_data", "invalid_payload",
-    }
-)  # fmt: skip
-_ROOT_GONE = frozenset({"message_not_found", "cant_update_message", "thread_not_found"})
-
-
-class _RootGone(PermanentDeliveryError):
-    """The thread's root message no longer exists (deleted in Slack)."""
-
-
 _SENT_TTL = 24 * 3600
-
-
-class TransferTarget(BaseModel):
-    """Where the call card's transfer menu can put a call: a label and the number GWS dials."""
-
-    model_config = {"extra": "forbid", "frozen": True}
-
-    name: str = Field(min_length=1, max_length=75)
-    number: str = Field(pattern=r"^\+?[0-9A-Za-z*#._-]{1,64}$")
-
-
-class SlackOptions(BaseModel):
-    """``DestinationConfig.options`` of a Slack destination (see the module docstring)."""
-
-    model_config = {"extra": "forbid", "frozen": True}
-
-    token: str | None = None
-    channel: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_#-]{1,80}$")
-    webhook_url: str | None = None
-    api_base_url: str = "https://slack.com/api/"
-    threads: Literal["reply", "update", "both", "off"] = "reply"
-    dispositions: list[str] = Field(default_factory=list, max_length=25)
-    agent_buttons: bool = True
-    call_buttons: bool = True
-    transfer_targets: list[TransferTarget] = Field(default_factory=list, max_length=100)
-    channel_interval: float = Field(default=1.0, ge=0)
-    max_pace_wait: float = Field(default=5.0, ge=0)
-    thread_ttl: float = Field(default=2 * 24 * 3600.0, gt=0)
-    key_prefix: str = Field(default="gwsb", min_length=1)
-    wallboard: bool = False
-    wallboard_interval: float = Field(default=10.0, ge=1)
-    wallboard_title: str = Field(default="Queue wallboard", min_length=1, max_length=100)
-
-    @property
-    def call_controls(self) -> tuple[tuple[str, str], ...] | None:
-        """The renderer's ``transfer_targets``: None without call buttons."""
-        if not self.call_buttons:
-            return None
-        return tuple((target.name, target.number) for target in self.transfer_targets)
-
-    @model_validator(mode="after")
-    def _one_mode(self) -> SlackOptions:
-        if (self.token is None) == (self.webhook_url is None):
-            raise ValueError("give either token (with channel) or webhook_url")
-        if self.wallboard and self.token is None:
-            raise ValueError("the wallboard needs the bot mode (token and channel): a webhook cannot update")
-        if self.token is not None and not self.channel:
-            raise ValueError("a bot token needs a channel")
-        for name in ("token", "webhook_url"):
-            value = getattr(self, name)
-            if value is not None and not value.startswith(_SECRET_REF):
-                # Never echo it: it is probably the pasted secret itself.
-                raise ValueError(f"{name} must be a secret reference (env:NAME or file:PATH)")
-        if not self.api_base_url.startswith(("http://", "https://")):
-            raise ValueError("api_base_url must start with http:// or https://")
-        return self
-
-
-def _slack_error(exc: SlackApiError) -> tuple[int, str, str | None]:
-    response = exc.response
-    status = int(getattr(response, "status_code", 0) or 0)
-    data = getattr(response, "data", None)
-    error = str(data.get("error") or "") if isinstance(data, dict) else ""
-    headers = getattr(response, "headers", None) or {}
-    retry_after = next((str(v) for k, v in headers.items() if k.lower() == "retry-after"), None)
-    return status, error, retry_after
 
 
 @register_connector("slack")
@@ -327,7 +218,7 @@ class SlackConnector:
         if mode in ("update", "both"):
             try:
                 await self._update(root, card)
-            except _RootGone:
+            except RootGone:
                 ts = await self._post(card)  # the root was deleted: start the thread again
                 await self._threads.set_root(channel, subject, ts, media)
                 return ts
@@ -359,7 +250,7 @@ class SlackConnector:
     async def _update_or_gone(self, ts: str, message: SlackMessage) -> bool:
         try:
             await self._update(ts, message)
-        except _RootGone:
+        except RootGone:
             return False
         return True
 
@@ -368,31 +259,28 @@ class SlackConnector:
         try:
             return await function(channel=self.options.channel, **kwargs)
         except SlackApiError as exc:
-            await self._raise_for(method, *_slack_error(exc), cause=exc)
+            await self._raise_for(method, *api_failure(exc), cause=exc)
         except (TimeoutError, aiohttp.ClientError, SlackClientError) as exc:
             raise RetryableDeliveryError(f"{self.name}: {method}: {type(exc).__name__}") from exc
 
     async def _raise_for(
         self, method: str, status: int, error: str, retry_after: str | None, *, cause: BaseException
     ) -> NoReturn:
-        detail = f"{self.name}: {method}: HTTP {status}" + (f" {error}" if error else "")
-        if status == 429 or error == "ratelimited":
-            delay = parse_retry_after(retry_after)
-            delay = 1.0 if delay is None else delay
+        failure = delivery_error(
+            f"{self.name}: {method}: HTTP {status}" + (f" {error}" if error else ""),
+            status,
+            error,
+            retry_after,
+        )
+        if isinstance(failure, RetryableDeliveryError) and failure.retry_after is not None:  # a 429
+            delay = failure.retry_after
             if self._pacer is not None:
                 try:
                     await self._pacer.hold(self.channel, delay)
                 except RedisError:
                     logger.warning("could not hold the channel after a 429", extra={"destination": self.name})
             logger.info("slack rate limited", extra={"destination": self.name, "retry_after": delay})
-            raise RetryableDeliveryError(detail, retry_after=delay) from cause
-        if error in _ROOT_GONE:
-            raise _RootGone(f"{detail} (root message gone)") from cause
-        if error in _DISABLE_ERRORS or status in (401, 403, 404, 410):
-            raise PermanentDeliveryError(detail, disable_destination=True) from cause
-        if error in _MESSAGE_ERRORS or status == 400:
-            raise PermanentDeliveryError(detail) from cause
-        raise RetryableDeliveryError(detail) from cause
+        raise failure from cause
 
     async def _post_webhook(self, message: SlackMessage) -> None:
         try:
@@ -403,11 +291,12 @@ class SlackConnector:
         if response.status_code == 200:
             return
         error = (response.body or "").strip()[:100]
-        retry_after = next(
-            (str(v) for k, v in (response.headers or {}).items() if k.lower() == "retry-after"), None
-        )
         await self._raise_for(
-            "incoming webhook", response.status_code, error, retry_after, cause=RuntimeError(error)
+            "incoming webhook",
+            response.status_code,
+            error,
+            retry_after_of(response.headers),
+            cause=RuntimeError(error),
         )
 
     async def aclose(self) -> None:

@@ -33,7 +33,7 @@ from bridge.errors import CommandError, ConfigError
 from bridge.inbound.json_dialect import parse_json_body, validation_errors
 from bridge.inbound.problems import Problem
 from bridge.inbound.slack_commands import SLACK_ACTIONS
-from connectors.slack import SlackOptions
+from connectors.slack_options import SlackOptions
 from connectors.slack_state import ThreadBook
 
 if TYPE_CHECKING:
