@@ -100,6 +100,12 @@ class Receiver:
         self.executor = CommandExecutor(sessions, store, inbound, self.metrics, notes=notes)
         self._cti = CtiDialect(self.executor, inbound)
         self._gws = gws
+        self._mounted: dict[str, Callable[[InboundRequest], Awaitable[InboundResponse]]] = {}
+
+    def mount(self, path: str, handler: Callable[[InboundRequest], Awaitable[InboundResponse]]) -> None:
+        """Serve ``path`` with ``handler``, a route with its own verification (Slack's signature):
+        the receiver's span, metrics and adapter, the handler's answer (it must never raise)."""
+        self._mounted[path] = handler
 
     async def aclose(self) -> None:
         """Stop listeners, close GWS sessions and the store."""
@@ -135,11 +141,12 @@ class Receiver:
         self.metrics.latency.labels(route).observe(time.perf_counter() - started)
         return response
 
-    @staticmethod
-    def _route_name(path: str) -> str:
+    def _route_name(self, path: str) -> str:
         if _COMMAND_PATH.match(path):
             return "/v1/commands/{id}"
         if path in {"/healthz", "/readyz", "/metrics", OPENAPI_PATH, "/v1/commands", "/v1/cti"}:
+            return path
+        if path in self._mounted:
             return path
         return "other"
 
@@ -153,6 +160,9 @@ class Receiver:
             return self._only(method, "GET") or self._metrics(request)
         if path == OPENAPI_PATH:  # no credentials: the document describes the code, not this deployment
             return self._only(method, "GET") or InboundResponse(200, openapi_bytes())
+        mounted = self._mounted.get(path)
+        if mounted is not None:
+            return await mounted(request)
         handler: Callable[[InboundRequest, Verified], Awaitable[InboundResponse]]
         if path == "/v1/commands":
             allowed, handler = "POST", self._post_command

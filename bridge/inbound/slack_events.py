@@ -1,4 +1,4 @@
-"""Slack's Events API (``POST /slack/events``): a reply in a chat's thread is sent to the customer.
+"""Slack's Events API (``POST /slack/events``): the envelope, and a person's reply in a thread.
 
 The Slack connector posts a chat's events in one thread per channel and remembers the way back
 from the thread's root to the interaction and who holds it (:class:`connectors.slack_state.ThreadBook`).
@@ -6,52 +6,22 @@ A ``message`` event in such a thread, by a person (no ``bot_id``, no ``subtype``
 broadcasts and the bridge's own posts are ignored, so nothing loops), becomes ``chat.send_message``
 as the chat's agent — through the receiver's executor, as ``/v1/commands`` runs it.
 
-Pure here: :func:`parse_event_body` (the envelope into a :class:`Challenge`, a :class:`ThreadReply`
-or :class:`Ignored`) and :func:`plain_text`. The shell: :class:`ChatReplies` (thread lookup,
-authorization, the command, an ephemeral refusal through ``chat.postEphemeral``).
+Pure, no IO: :func:`parse_event_body` (the envelope into a :class:`Challenge`, a
+:class:`ThreadReply` or :class:`Ignored`) and :func:`plain_text`. What a reply then does is
+:mod:`bridge.inbound.slack_chat`.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bridge.commands import Dialect, build_command
-from bridge.config.keys import SlackKeys
-from bridge.config.slack import SlackInboundSettings
-from bridge.errors import CommandError, ConfigError
+from bridge.errors import CommandError
 from bridge.inbound.json_dialect import parse_json_body, validation_errors
-from bridge.inbound.problems import Problem
-from bridge.inbound.slack_commands import SLACK_ACTIONS
-from connectors.slack_options import SlackOptions
-from connectors.slack_state import ThreadBook
 
-if TYPE_CHECKING:
-    from bridge.config import Settings
-    from bridge.inbound.executor import CommandExecutor
-
-__all__ = [
-    "Challenge",
-    "ChatReplies",
-    "Ignored",
-    "SlackChannel",
-    "ThreadReply",
-    "parse_event_body",
-    "plain_text",
-    "slack_channels",
-]
-
-logger = logging.getLogger(__name__)
+__all__ = ["Challenge", "Ignored", "ThreadReply", "parse_event_body", "plain_text"]
 
 _TS = r"^\d{1,12}\.\d{1,8}$"
 _SLACK_ID = r"^[A-Z0-9]{1,40}$"
@@ -167,126 +137,3 @@ def plain_text(text: str) -> str:
     text = _LINK.sub(lambda m: m.group(2) or m.group(1).removeprefix("mailto:"), text)
     text = _MENTION.sub(lambda m: m.group(1) or "", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-# -- the shell ---------------------------------------------------------------------------------
-
-
-@dataclass
-class SlackChannel:
-    """A channel a Slack destination posts to: its threads, and its bot token for ephemeral notes."""
-
-    name: str  # the destination
-    threads: ThreadBook
-    web: AsyncWebClient | None
-
-
-def slack_channels(
-    settings: Settings, redis: Redis, *, environ: Mapping[str, str] | None = None
-) -> dict[str, SlackChannel]:
-    """Channel id → :class:`SlackChannel` of every Slack destination in bot mode.
-
-    A bot token the receiver cannot read only costs the ephemeral notes (a WARNING says so).
-    """
-    from bridge.config.secret_refs import resolve_secret
-
-    channels: dict[str, SlackChannel] = {}
-    for destination in settings.destinations:
-        if destination.kind != "slack":
-            continue
-        try:
-            options = SlackOptions.model_validate(destination.options)
-        except ValidationError:
-            continue  # the worker refuses it with the reasons; nothing to reply to here
-        if options.token is None or options.channel is None:
-            continue
-        web = None
-        try:
-            token = resolve_secret(options.token, environ=environ)
-            # no shared session: slack_sdk opens one per call (an ephemeral note is rare)
-            web = AsyncWebClient(token=token, base_url=options.api_base_url, timeout=5, retry_handlers=[])
-        except ConfigError:
-            logger.warning("no bot token for ephemeral replies", extra={"destination": destination.name})
-        keys = SlackKeys(options.key_prefix)
-        book = ThreadBook(redis, keys, ttl=options.thread_ttl)
-        channels[options.channel] = SlackChannel(destination.name, book, web)
-    return channels
-
-
-class ChatReplies:
-    """Sends thread replies to their chats as the chat's agent; refusals are ephemeral notes."""
-
-    def __init__(
-        self,
-        settings: SlackInboundSettings,
-        executor: CommandExecutor,
-        channels: Mapping[str, SlackChannel],
-        *,
-        client_name: str,
-    ) -> None:
-        self._settings = settings
-        self._executor = executor
-        self._channels = channels
-        self._client = client_name
-
-    def knows(self, channel: str) -> bool:
-        """True when ``channel`` is one the bridge posts chats to."""
-        return channel in self._channels
-
-    async def send(self, reply: ThreadReply) -> None:
-        """Send ``reply`` to its chat, or tell the user why not (never raises for a refusal)."""
-        channel = self._channels[reply.channel]
-        try:
-            origin = await channel.threads.origin(reply.channel, reply.thread_ts)
-            interaction = origin.interaction_id if origin is not None else None
-            if origin is None or interaction is None or origin.media not in (None, "chat"):
-                logger.debug("thread reply not in a chat thread", extra={"channel": reply.channel})
-                return
-            holders = await channel.threads.agents(origin.subject)
-        except RedisError as exc:
-            logger.warning("slack threads unavailable", extra={"error": type(exc).__name__})
-            return await self._note(
-                channel, reply, ":warning: The bridge could not look this chat up; try again."
-            )
-        agent = self._settings.users.get(reply.user)
-        refusal = None
-        if agent is None:
-            refusal = ":no_entry: Your Slack user is not linked to a GWS agent, so nothing was sent."
-        elif not self._executor.sessions.knows(agent):
-            refusal = f":no_entry: Agent {agent} is not configured in the bridge; nothing was sent."
-        elif agent not in holders:
-            refusal = f":no_entry: This chat is not {agent}'s; nothing was sent to the customer."
-        if refusal is not None or agent is None:
-            logger.warning(
-                "slack thread reply refused",
-                extra={"slack_user": reply.user, "agent": agent, "interaction_id": interaction},
-            )
-            return await self._note(channel, reply, refusal or "")
-        try:
-            command = build_command(
-                agent=agent,
-                action=SLACK_ACTIONS["thread reply"],
-                params={"interaction_id": interaction, "text": reply.text},
-                dialect=Dialect.SLACK,
-            )
-            await self._executor.execute(command, self._client)
-        except CommandError as exc:
-            return await self._note(channel, reply, f":x: Not sent: {exc}")
-        except Problem as problem:
-            return await self._note(channel, reply, f":x: Not sent to the customer: {problem.detail}")
-        logger.info(
-            "slack thread reply sent to the chat",
-            extra={"agent": agent, "interaction_id": interaction, "command_id": command.id},
-        )
-
-    async def _note(self, channel: SlackChannel, reply: ThreadReply, text: str) -> None:
-        """An ephemeral message to the user in the thread (logged when it cannot be posted)."""
-        if channel.web is None:
-            return
-        try:
-            await channel.web.chat_postEphemeral(
-                channel=reply.channel, user=reply.user, text=text, thread_ts=reply.thread_ts
-            )
-        except (SlackApiError, SlackClientError, TimeoutError, aiohttp.ClientError) as exc:
-            logger.warning("ephemeral note not posted", extra={"destination": channel.name,
-                                                                 "error": type(exc).__name__})  # fmt: skip
