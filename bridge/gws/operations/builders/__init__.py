@@ -29,6 +29,8 @@ from bridge.gws.operations.builders.media import __all__ as _media
 from bridge.gws.operations.builders.supervisor import *  # noqa: F403
 from bridge.gws.operations.builders.supervisor import __all__ as _supervisor
 from bridge.gws.operations.builders.table import OPERATIONS, OperationSpec
+from bridge.gws.operations.builders.transfers import *  # noqa: F403
+from bridge.gws.operations.builders.transfers import __all__ as _transfers
 from bridge.gws.operations.builders.voice import *  # noqa: F403
 from bridge.gws.operations.builders.voice import __all__ as _voice
 from bridge.gws.operations.builders.workbins import *  # noqa: F403
@@ -46,6 +48,7 @@ __all__ = [
     *_attachments,
     *_media,
     *_supervisor,
+    *_transfers,
     *_voice,
     *_workbins,
 ]

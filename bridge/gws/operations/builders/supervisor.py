@@ -1,12 +1,21 @@
-"""Supervisor monitoring on the supervisor's own device (catalogue §7). GWS enforces the
-supervisor role: an agent without it gets a refusal (or an ``ErrorMessage``)."""
+"""Supervisor monitoring (catalogue §7): on the supervisor's own device, and on the monitored call
+(barge in, listen in, mute the monitored agent). GWS enforces the supervisor role: an agent
+without it gets a refusal (or an ``ErrorMessage``)."""
 
 from __future__ import annotations
 
 from bridge.gws.operations.builders.table import operation
+from bridge.gws.operations.builders.voice import CALL, CALLS, call_operation
 from bridge.gws.operations.request import GwsRequest, Operation, OutcomeRule, api_uri, operation_body, segment
 
-__all__ = ["cancel_supervisor_monitoring", "monitor"]
+__all__ = [
+    "cancel_supervisor_monitoring",
+    "monitor",
+    "mute_monitored_user",
+    "switch_to_barge_in",
+    "switch_to_listen_in",
+    "unmute_monitored_user",
+]
 
 MONITORING_MODES = ("ListenIn", "Coach", "BargeIn")
 
@@ -134,3 +143,52 @@ def cancel_supervisor_monitoring(device_id: str) -> Operation:
         "POST", f"/me/devices/{segment(device_id)}", operation_body("CancelSupervisorMonitoring")
     )
     return Operation(request, rule)
+
+
+# -- on the monitored call ----------------------------------------------------------------------
+
+
+@operation(
+    "call.SwitchToBargeIn", "POST", CALL, confirms=f"{CALLS} StatusChange, mute Off", source="002:9771-9882"
+)
+def switch_to_barge_in(call_id: str) -> Operation:
+    return call_operation(call_id, "SwitchToBargeIn", attribute=("mute", "Off"))
+
+
+@operation(
+    "call.SwitchToListenIn", "POST", CALL, confirms=f"{CALLS} StatusChange, mute On", source="002:9884-9990"
+)
+def switch_to_listen_in(call_id: str) -> Operation:
+    return call_operation(call_id, "SwitchToListenIn", attribute=("mute", "On"))
+
+
+@operation(
+    "call.MuteMonitoredUser",
+    "POST",
+    CALL,
+    confirms=f"{CALLS} MonitoredUserMutedStateChange, monitoredUserMuted true",
+    source="002:9992-10108",
+)
+def mute_monitored_user(call_id: str) -> Operation:
+    return call_operation(
+        call_id,
+        "MuteMonitoredUser",
+        types=frozenset({"MonitoredUserMutedStateChange"}),
+        attribute=("monitoredUserMuted", True),
+    )
+
+
+@operation(
+    "call.UnmuteMonitoredUser",
+    "POST",
+    CALL,
+    confirms=f"{CALLS} MonitoredUserMutedStateChange, monitoredUserMuted false",
+    source="002:10110-10217",
+)
+def unmute_monitored_user(call_id: str) -> Operation:
+    return call_operation(
+        call_id,
+        "UnmuteMonitoredUser",
+        types=frozenset({"MonitoredUserMutedStateChange"}),
+        attribute=("monitoredUserMuted", False),
+    )

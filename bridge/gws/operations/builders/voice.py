@@ -1,5 +1,6 @@
-"""Voice call operations (8.5.2 Voice API, catalogue §4-§9): call control, call data,
-conferences and transfers, recording, dispositions, Dial, and the supervisor's call operations.
+"""Voice call operations (8.5.2 Voice API, catalogue §4-§6, §9): call control, call data,
+dispositions, Dial and recording — and what every call operation is built from
+(:func:`call_operation`), which ``transfers.py`` (§8) and ``supervisor.py`` (§7) use too.
 
 All are asynchronous: the reply (``statusCode 0``) only means "sent to T-Server"; each builder's
 rule names the ``/v2/me/calls`` notification that confirms it, and an ``ErrorMessage`` naming the
@@ -27,48 +28,37 @@ __all__ = [
     "answer",
     "attach_user_data",
     "call_operation",
-    "complete_conference",
-    "complete_transfer",
     "delete_user_data",
     "delete_user_data_pair",
     "dial",
     "hangup",
     "hold",
-    "initiate_conference",
-    "initiate_transfer",
-    "merge_with_other_call",
     "mute_call",
-    "mute_monitored_user",
     "pause_recording",
     "reject_call",
-    "remove_participant",
     "resume_recording",
     "retrieve",
     "send_dtmf",
     "set_call_disposition",
-    "single_step_conference",
-    "single_step_transfer",
     "start_recording",
     "stop_recording",
-    "swap_calls",
-    "switch_to_barge_in",
-    "switch_to_listen_in",
     "unmute_call",
-    "unmute_monitored_user",
     "update_user_data",
 ]
 
 _S = frozenset
-_RELEASED = _S({"Released"})
-_HELD = _S({"Held"})
+# What confirms a call operation: the call's new state, or a notification type, on this channel.
+RELEASED = _S({"Released"})
+HELD = _S({"Held"})
 _ESTABLISHED = _S({"Established"})
 _DATA = _S({"AttachedDataChanged"})
-_PARTICIPANTS = _S({"ParticipantsUpdated"})
-_CALLS = "/v2/me/calls CallStateChangeMessage"
-_CALL = "/me/calls/{call}"
+PARTICIPANTS_UPDATED = _S({"ParticipantsUpdated"})
+CALLS = "/v2/me/calls CallStateChangeMessage"  # the channel and message that confirm (for the table)
+CALL = "/me/calls/{call}"  # the path, as the operation table shows it
 
 
-def _call_path(call_id: str) -> str:
+def call_path(call_id: str) -> str:
+    """The path of call ``call_id`` (relative to ``/api/v2``)."""
     return f"/me/calls/{segment(call_id)}"
 
 
@@ -91,43 +81,43 @@ def call_operation(
         recording_state=recording,
         call_attribute=attribute,
     )
-    return Operation(GwsRequest("POST", _call_path(call_id), operation_body(operation_name, **params)), rule)
+    return Operation(GwsRequest("POST", call_path(call_id), operation_body(operation_name, **params)), rule)
 
 
 # -- call control (§4) ------------------------------------------------------------------------------
 
 
 @operation(
-    "call.Answer", "POST", _CALL, confirms=f"{_CALLS} StatusChange → Established", source="002:4828-4929"
+    "call.Answer", "POST", CALL, confirms=f"{CALLS} StatusChange → Established", source="002:4828-4929"
 )
 def answer(call_id: str) -> Operation:
     return call_operation(call_id, "Answer", states=_ESTABLISHED)
 
 
-@operation("call.Reject", "POST", _CALL, confirms=f"{_CALLS} StatusChange → Released", source="002:4931-5022")
+@operation("call.Reject", "POST", CALL, confirms=f"{CALLS} StatusChange → Released", source="002:4931-5022")
 def reject_call(call_id: str) -> Operation:
     """Only for a call delivered through a queue (it goes back to the queue)."""
-    return call_operation(call_id, "Reject", states=_RELEASED)
+    return call_operation(call_id, "Reject", states=RELEASED)
 
 
-@operation("call.Hangup", "POST", _CALL, confirms=f"{_CALLS} StatusChange → Released", source="002:5219-5303")
+@operation("call.Hangup", "POST", CALL, confirms=f"{CALLS} StatusChange → Released", source="002:5219-5303")
 def hangup(call_id: str) -> Operation:
-    return call_operation(call_id, "Hangup", states=_RELEASED)
+    return call_operation(call_id, "Hangup", states=RELEASED)
 
 
-@operation("call.Hold", "POST", _CALL, confirms=f"{_CALLS} StatusChange → Held", source="002:5024-5118")
+@operation("call.Hold", "POST", CALL, confirms=f"{CALLS} StatusChange → Held", source="002:5024-5118")
 def hold(call_id: str) -> Operation:
-    return call_operation(call_id, "Hold", states=_HELD)
+    return call_operation(call_id, "Hold", states=HELD)
 
 
 @operation(
-    "call.Retrieve", "POST", _CALL, confirms=f"{_CALLS} StatusChange → Established", source="002:5120-5217"
+    "call.Retrieve", "POST", CALL, confirms=f"{CALLS} StatusChange → Established", source="002:5120-5217"
 )
 def retrieve(call_id: str) -> Operation:
     return call_operation(call_id, "Retrieve", states=_ESTABLISHED)
 
 
-@operation("call.SendDtmf", "POST", _CALL, confirms=f"{_CALLS} DtmfSent", source="002:5305-5405")
+@operation("call.SendDtmf", "POST", CALL, confirms=f"{CALLS} DtmfSent", source="002:5305-5405")
 def send_dtmf(call_id: str, digits: str) -> Operation:
     return call_operation(call_id, "SendDtmf", types=_S({"DtmfSent"}), digits=digits)
 
@@ -135,8 +125,8 @@ def send_dtmf(call_id: str, digits: str) -> Operation:
 @operation(
     "call.MuteCall",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS}: call.mute On (the seeds document none)",
+    CALL,
+    confirms=f"{CALLS}: call.mute On (the seeds document none)",
     source="002:5407-5457",
 )
 def mute_call(call_id: str) -> Operation:
@@ -146,8 +136,8 @@ def mute_call(call_id: str) -> Operation:
 @operation(
     "call.UnmuteCall",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS}: call.mute Off (the seeds document none)",
+    CALL,
+    confirms=f"{CALLS}: call.mute Off (the seeds document none)",
     source="002:5459-5502",
 )
 def unmute_call(call_id: str) -> Operation:
@@ -158,7 +148,7 @@ def unmute_call(call_id: str) -> Operation:
     "device.Dial",
     "POST",
     "/me/devices/{device}/calls",
-    confirms=f"{_CALLS} StatusChange → Dialing",
+    confirms=f"{CALLS} StatusChange → Dialing",
     source="002:4641-4826",
 )
 def dial(device_id: str, destination: str, user_data: dict[str, Any] | None = None) -> Operation:
@@ -172,7 +162,7 @@ def dial(device_id: str, destination: str, user_data: dict[str, Any] | None = No
 
 
 @operation(
-    "call.AttachUserData", "POST", _CALL, confirms=f"{_CALLS} AttachedDataChanged", source="002:8263-8378"
+    "call.AttachUserData", "POST", CALL, confirms=f"{CALLS} AttachedDataChanged", source="002:8263-8378"
 )
 def attach_user_data(call_id: str, user_data: dict[str, Any]) -> Operation:
     """Adds keys even when they exist (prefer :func:`update_user_data`)."""
@@ -180,21 +170,21 @@ def attach_user_data(call_id: str, user_data: dict[str, Any]) -> Operation:
 
 
 @operation(
-    "call.UpdateUserData", "POST", _CALL, confirms=f"{_CALLS} AttachedDataChanged", source="002:8384-8576"
+    "call.UpdateUserData", "POST", CALL, confirms=f"{CALLS} AttachedDataChanged", source="002:8384-8576"
 )
 def update_user_data(call_id: str, user_data: dict[str, Any]) -> Operation:
     return call_operation(call_id, "UpdateUserData", types=_DATA, userData=user_data)
 
 
 @operation(
-    "call.DeleteUserData", "POST", _CALL, confirms=f"{_CALLS} AttachedDataChanged", source="002:8578-8679"
+    "call.DeleteUserData", "POST", CALL, confirms=f"{CALLS} AttachedDataChanged", source="002:8578-8679"
 )
 def delete_user_data(call_id: str) -> Operation:
     return call_operation(call_id, "DeleteUserData", types=_DATA)
 
 
 @operation(
-    "call.DeleteUserDataPair", "POST", _CALL, confirms=f"{_CALLS} AttachedDataChanged", source="002:8681-8797"
+    "call.DeleteUserDataPair", "POST", CALL, confirms=f"{CALLS} AttachedDataChanged", source="002:8681-8797"
 )
 def delete_user_data_pair(call_id: str, key: str) -> Operation:
     return call_operation(call_id, "DeleteUserDataPair", types=_DATA, key=key)
@@ -206,8 +196,8 @@ def delete_user_data_pair(call_id: str, key: str) -> Operation:
 @operation(
     "call.SetCallDisposition",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS} AttachedDataChanged while the call is active; nothing once it is released "
+    CALL,
+    confirms=f"{CALLS} AttachedDataChanged while the call is active; nothing once it is released "
     "(the agent's subscriber then reports it from the command's note)",
     source="002:5504-5623",
     alternate_path="/me/devices/{device}",
@@ -227,7 +217,7 @@ def set_call_disposition(
     ``call_uuid``), to ``/me/devices/{id}``. ValueError when neither a call nor a device is named."""
     body = operation_body(
         "SetCallDisposition",
-        callUri=api_uri(base_url, _call_path(call_id)) if call_id else None,
+        callUri=api_uri(base_url, call_path(call_id)) if call_id else None,
         callUuid=call_uuid,
         disposition=disposition,
         dispositionKey=key or None,
@@ -235,7 +225,7 @@ def set_call_disposition(
     if device_id is not None:
         path = f"/me/devices/{segment(device_id)}"
     elif call_id is not None:
-        path = _call_path(call_id)
+        path = call_path(call_id)
     else:
         raise ValueError("SetCallDisposition needs a call id or a device id")
     # A released call gets no notification (GWS sends EventUserEvent to reporting only): the
@@ -243,147 +233,6 @@ def set_call_disposition(
     note = disposition_note(call_id=call_id, call_uuid=call_uuid, disposition=disposition, key=key)
     rule = OutcomeRule(call_id=call_id, notification_types=_DATA, note=note)
     return Operation(GwsRequest("POST", path, body), rule)
-
-
-# -- conferences and transfers (§8) -----------------------------------------------------------------
-
-
-@operation(
-    "call.SingleStepTransfer",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} StatusChange → Released",
-    source="002:6336-6498",
-)
-def single_step_transfer(
-    call_id: str, destination: str, user_data: dict[str, Any] | None = None
-) -> Operation:
-    return call_operation(
-        call_id,
-        "SingleStepTransfer",
-        states=_RELEASED,
-        destination=phone_number(destination),
-        userData=user_data,
-    )
-
-
-@operation(
-    "call.InitiateTransfer",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} StatusChange → Held (then the consult call Dialing)",
-    source="002:6500-7020",
-)
-def initiate_transfer(call_id: str, destination: str, user_data: dict[str, Any] | None = None) -> Operation:
-    return call_operation(
-        call_id, "InitiateTransfer", states=_HELD, destination=phone_number(destination), userData=user_data
-    )
-
-
-def _consult_uri(base_url: str, consult_call_id: str | None) -> str | None:
-    # GWS finds the related call itself when consultCallUri is absent.
-    return api_uri(base_url, _call_path(consult_call_id)) if consult_call_id else None
-
-
-@operation(
-    "call.CompleteTransfer",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} StatusChange → Released",
-    source="002:7022-7507",
-)
-def complete_transfer(call_id: str, consult_call_id: str | None = None, *, base_url: str) -> Operation:
-    return call_operation(
-        call_id, "CompleteTransfer", states=_RELEASED, consultCallUri=_consult_uri(base_url, consult_call_id)
-    )
-
-
-@operation(
-    "call.SingleStepConference",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} ParticipantsUpdated",
-    source="002:5812-6018",
-)
-def single_step_conference(
-    call_id: str, destination: str, user_data: dict[str, Any] | None = None
-) -> Operation:
-    return call_operation(
-        call_id,
-        "SingleStepConference",
-        types=_PARTICIPANTS,
-        destination=phone_number(destination),
-        userData=user_data,
-    )
-
-
-@operation(
-    "call.InitiateConference",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} StatusChange → Held (then the consult call Dialing)",
-    source="002:6020-6181",
-)
-def initiate_conference(call_id: str, destination: str, user_data: dict[str, Any] | None = None) -> Operation:
-    return call_operation(
-        call_id, "InitiateConference", states=_HELD, destination=phone_number(destination), userData=user_data
-    )
-
-
-@operation(
-    "call.CompleteConference",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} consult Released, original ParticipantsUpdated",
-    source="002:6183-6334",
-)
-def complete_conference(call_id: str, consult_call_id: str | None = None, *, base_url: str) -> Operation:
-    return call_operation(
-        call_id,
-        "CompleteConference",
-        states=_RELEASED,
-        types=_PARTICIPANTS,
-        consultCallUri=_consult_uri(base_url, consult_call_id),
-    )
-
-
-@operation(
-    "call.RemoveParticipantFromConference",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} ParticipantsUpdated",
-    source="002:7509-7609",
-)
-def remove_participant(call_id: str, participant: str) -> Operation:
-    """Only the conference's owner or a monitoring supervisor may (GWS enforces it)."""
-    return call_operation(
-        call_id, "RemoveParticipantFromConference", types=_PARTICIPANTS, participant=participant
-    )
-
-
-@operation(
-    "call.SwapCalls",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} StatusChange: this call → Held, the other → Established",
-    source="002:7611-8213",
-)
-def swap_calls(call_id: str, other_call_id: str, *, base_url: str) -> Operation:
-    """Hold this call and retrieve the other one."""
-    other = api_uri(base_url, _call_path(other_call_id))
-    return call_operation(call_id, "SwapCalls", states=_HELD, otherCallUri=other)
-
-
-@operation(
-    "call.MergeWithOtherCall",
-    "POST",
-    _CALL,
-    confirms="not documented (the seeds' notification section is empty): unknown unless an ErrorMessage",
-    source="002:8215-8255",
-)
-def merge_with_other_call(call_id: str, other_call_id: str, *, base_url: str) -> Operation:
-    other = api_uri(base_url, _call_path(other_call_id))
-    return call_operation(call_id, "MergeWithOtherCall", otherCallUri=other)
 
 
 # -- recording (§9) ---------------------------------------------------------------------------------
@@ -394,8 +243,8 @@ _RECORDING = _S({"CallRecordingStateChange"})
 @operation(
     "call.StartCallRecording",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS} CallRecordingStateChange, recordingState Recording",
+    CALL,
+    confirms=f"{CALLS} CallRecordingStateChange, recordingState Recording",
     source="003:4108-4521",
 )
 def start_recording(call_id: str) -> Operation:
@@ -405,8 +254,8 @@ def start_recording(call_id: str) -> Operation:
 @operation(
     "call.StopCallRecording",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS} CallRecordingStateChange, recordingState Stopped",
+    CALL,
+    confirms=f"{CALLS} CallRecordingStateChange, recordingState Stopped",
     source="003:4108-4521",
 )
 def stop_recording(call_id: str) -> Operation:
@@ -416,8 +265,8 @@ def stop_recording(call_id: str) -> Operation:
 @operation(
     "call.PauseCallRecording",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS} CallRecordingStateChange, recordingState Paused",
+    CALL,
+    confirms=f"{CALLS} CallRecordingStateChange, recordingState Paused",
     source="003:4108-4521",
 )
 def pause_recording(call_id: str) -> Operation:
@@ -427,58 +276,9 @@ def pause_recording(call_id: str) -> Operation:
 @operation(
     "call.ResumeCallRecording",
     "POST",
-    _CALL,
-    confirms=f"{_CALLS} CallRecordingStateChange, recordingState Recording",
+    CALL,
+    confirms=f"{CALLS} CallRecordingStateChange, recordingState Recording",
     source="003:4108-4521",
 )
 def resume_recording(call_id: str) -> Operation:
     return call_operation(call_id, "ResumeCallRecording", types=_RECORDING, recording="Recording")
-
-
-# -- the supervisor's call operations (§7) ----------------------------------------------------------
-
-
-@operation(
-    "call.SwitchToBargeIn", "POST", _CALL, confirms=f"{_CALLS} StatusChange, mute Off", source="002:9771-9882"
-)
-def switch_to_barge_in(call_id: str) -> Operation:
-    return call_operation(call_id, "SwitchToBargeIn", attribute=("mute", "Off"))
-
-
-@operation(
-    "call.SwitchToListenIn", "POST", _CALL, confirms=f"{_CALLS} StatusChange, mute On", source="002:9884-9990"
-)
-def switch_to_listen_in(call_id: str) -> Operation:
-    return call_operation(call_id, "SwitchToListenIn", attribute=("mute", "On"))
-
-
-@operation(
-    "call.MuteMonitoredUser",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} MonitoredUserMutedStateChange, monitoredUserMuted true",
-    source="002:9992-10108",
-)
-def mute_monitored_user(call_id: str) -> Operation:
-    return call_operation(
-        call_id,
-        "MuteMonitoredUser",
-        types=_S({"MonitoredUserMutedStateChange"}),
-        attribute=("monitoredUserMuted", True),
-    )
-
-
-@operation(
-    "call.UnmuteMonitoredUser",
-    "POST",
-    _CALL,
-    confirms=f"{_CALLS} MonitoredUserMutedStateChange, monitoredUserMuted false",
-    source="002:10110-10217",
-)
-def unmute_monitored_user(call_id: str) -> Operation:
-    return call_operation(
-        call_id,
-        "UnmuteMonitoredUser",
-        types=_S({"MonitoredUserMutedStateChange"}),
-        attribute=("monitoredUserMuted", False),
-    )
