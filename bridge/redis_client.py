@@ -63,31 +63,30 @@ class _SyncSentinelRedis(redis.Redis):
             client.close()
 
 
-def async_redis(source: RedisSource, **options: Any) -> aioredis.Redis:
-    """An asyncio client for the configured Redis; ``options`` go to every connection."""
+def _client(source: RedisSource, options: dict[str, Any], kinds: tuple[Any, Any, Any]) -> Any:
+    """A client of ``kinds`` = (plain class, Sentinel class, master class) for ``source``."""
+    plain, sentinel_class, master_class = kinds
     if isinstance(source, str):
-        return aioredis.Redis.from_url(source, **options)
+        return plain.from_url(source, **options)
     conf = source.redis_sentinel
     if conf is None:
-        return aioredis.Redis.from_url(source.redis_url, **options)
+        return plain.from_url(source.redis_url, **options)
     master, sentinel = _secrets(conf)
-    manager = AsyncSentinel(conf.addresses(), sentinel_kwargs={**options, **sentinel}, **options)
-    client = manager.master_for(conf.master_name, redis_class=_AsyncSentinelRedis, **master)
+    manager = sentinel_class(conf.addresses(), sentinel_kwargs={**options, **sentinel}, **options)
+    client = manager.master_for(conf.master_name, redis_class=master_class, **master)
     client.sentinel_manager = manager
+    return client
+
+
+def async_redis(source: RedisSource, **options: Any) -> aioredis.Redis:
+    """An asyncio client for the configured Redis; ``options`` go to every connection."""
+    client: aioredis.Redis = _client(source, options, (aioredis.Redis, AsyncSentinel, _AsyncSentinelRedis))
     return client
 
 
 def sync_redis(source: RedisSource, **options: Any) -> redis.Redis:
     """A blocking client for the configured Redis (the Celery side, the CLI tools)."""
-    if isinstance(source, str):
-        return redis.Redis.from_url(source, **options)
-    conf = source.redis_sentinel
-    if conf is None:
-        return redis.Redis.from_url(source.redis_url, **options)
-    master, sentinel = _secrets(conf)
-    manager = SyncSentinel(conf.addresses(), sentinel_kwargs={**options, **sentinel}, **options)
-    client = manager.master_for(conf.master_name, redis_class=_SyncSentinelRedis, **master)
-    client.sentinel_manager = manager
+    client: redis.Redis = _client(source, options, (redis.Redis, SyncSentinel, _SyncSentinelRedis))
     return client
 
 

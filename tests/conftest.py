@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.plugins.redis_server",
+    "tests.plugins.sentinel",
     "tests.plugins.push",
     "tests.plugins.delivery",
     "tests.plugins.simulator",

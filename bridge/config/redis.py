@@ -26,6 +26,16 @@ class RedisSentinelSettings(BaseModel):
         default=None, description="the sentinels' own password reference (env:/file:)"
     )
     tls: bool = Field(default=False, description="TLS to master and sentinels (rediss)")
+    # A failover promotes a replica that may lack the master's last writes (replication is
+    # asynchronous). With wait_replicas >= 1 the subscriber's state save ends in WAIT: a CometD
+    # message counts as handled only once a replica holds its state, and so its events (written
+    # before it). docs/operations.md "Redis Sentinel" has the figures behind the defaults.
+    wait_replicas: int = Field(
+        default=1, ge=0, le=16, description="replicas that must confirm a state save (WAIT); 0: none"
+    )
+    wait_timeout_ms: int = Field(
+        default=500, ge=1, le=60_000, description="how long a save waits for them before going on, warned"
+    )
 
     @field_validator("sentinels")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -73,14 +74,36 @@ class RedisStateStore:
     subscriber share one store) go to Redis in one pipeline, one script each, while the
     previous pipeline is in flight the next ones gather. Each ``save`` still returns only once
     its own script succeeded, and raises what its own script raised.
+
+    With ``wait_replicas`` (``[redis_sentinel]``), each pipeline ends in ``WAIT wait_replicas
+    wait_timeout``: a save returns once that many replicas hold it — and so everything the
+    subscriber wrote before it, the events of the messages it saves for (one master, one
+    replication stream). A failover then cannot take back a save whose message counted as
+    handled. When the replicas do not confirm in time (none left after a failover, one lagging),
+    the save returns anyway — availability over waiting — with a warning, and for
+    ``recheck`` seconds the pipelines skip the WAIT, so a master without a replica costs one
+    timeout per ``recheck``, not one per save.
     """
 
-    def __init__(self, redis: redis.asyncio.Redis, *, prefix: str = DEFAULT_KEYS.state) -> None:
+    def __init__(
+        self,
+        redis: redis.asyncio.Redis,
+        *,
+        prefix: str = DEFAULT_KEYS.state,
+        wait_replicas: int = 0,
+        wait_timeout: float = 0.5,
+        recheck: float = 5.0,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_SAVE_SCRIPT)
         self._pending: list[_Pending] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._wait_replicas = wait_replicas
+        self._wait_ms = max(1, round(wait_timeout * 1000))
+        self._recheck = recheck
+        self._unconfirmed_until = 0.0  # monotonic time until which pipelines skip the WAIT
+        self.unconfirmed_saves = 0  # saves that returned without the replicas' confirmation
 
     def key(self, agent: str) -> str:
         """The Redis key holding ``agent``'s state."""
@@ -196,10 +219,29 @@ class RedisStateStore:
         return results
 
     async def _evalsha(self, batch: list[_Pending]) -> list[Any]:
+        wait = self._wait_replicas > 0 and time.monotonic() >= self._unconfirmed_until
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, args, _ in batch:
                 pipe.evalsha(self._script.sha, 1, key, *args)
-            return list(await pipe.execute(raise_on_error=False))
+            if wait:  # same connection as the scripts: WAIT covers this client's writes so far
+                pipe.wait(self._wait_replicas, self._wait_ms)
+            results = list(await pipe.execute(raise_on_error=False))
+        if not wait and self._wait_replicas > 0:
+            self.unconfirmed_saves += len(batch)
+        elif wait:
+            confirmed = results.pop()
+            if isinstance(confirmed, Exception):
+                raise confirmed
+            if confirmed < self._wait_replicas:
+                self.unconfirmed_saves += len(batch)
+                self._unconfirmed_until = time.monotonic() + self._recheck
+                logger.warning(
+                    "%d of %d replicas confirmed a state save within %d ms; saves go on unconfirmed "
+                    "(a failover now can lose them) and WAIT again in %.0f s",
+                    confirmed, self._wait_replicas, self._wait_ms, self._recheck,
+                    extra={"confirmed": confirmed, "wanted": self._wait_replicas, "saves": len(batch)},
+                )  # fmt: skip
+        return results
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -30,7 +30,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"  gws: {settings.gws.base_url}, {len(settings.agents)} agent(s)")
     print(f"  destinations: {names or 'none'}")
     print(f"  routes: {len(settings.routes)}")
-    print(f"  redis: {settings.redis_url.split('@')[-1]}")
+    sentinel = settings.redis_sentinel
+    if sentinel is None:
+        print(f"  redis: {settings.redis_url.split('@')[-1]}")
+    else:
+        print(
+            f"  redis: sentinel master {sentinel.master_name!r} via {', '.join(sentinel.sentinels)}, "
+            f"saves wait for {sentinel.wait_replicas} replica(s) ({sentinel.wait_timeout_ms} ms)"
+        )
     schedule = settings.delivery.retry_schedule
     print(f"  retries: {len(schedule) + 1} attempts, waits {schedule}")
     return 0

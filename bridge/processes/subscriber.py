@@ -59,8 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write normalized events as JSON lines on stdout instead of enqueuing them",
     )  # fmt: skip
     parser.add_argument(
-        "--redis-url", metavar="URL", help="Redis for leases and agent state (overrides the config)"
-    )
+        "--redis-url", metavar="URL",
+        help="Redis for leases and agent state (overrides redis_url; an error with [redis_sentinel])",
+    )  # fmt: skip
     # Each of these overrides the [subscriber] option of the same name (defaults there).
     parser.add_argument(
         "--capacity", type=int, metavar="N", help="most agents this process holds (default: all)"
@@ -121,6 +122,13 @@ def build_settings(args: argparse.Namespace) -> Settings:
     if args.redis_url:
         overrides["redis_url"] = args.redis_url
     settings = load_settings(args.config, **overrides)
+    if args.redis_url and settings.redis_sentinel is not None:
+        # Sentinel wins over redis_url everywhere; a flag that silently did nothing would leave
+        # an operator believing this subscriber talks to the Redis they named.
+        raise ConfigError(
+            "--redis-url cannot be used with [redis_sentinel]: every client follows the sentinels "
+            "and redis_url is ignored; remove the flag or the section"
+        )
     flags = {name: getattr(args, name) for name in SubscriberSettings.model_fields}
     given = {name: value for name, value in flags.items() if value is not None}
     if not given:
@@ -163,6 +171,19 @@ def build_sink(args: argparse.Namespace, settings: Settings) -> EventSink:
     return sink
 
 
+def state_store(settings: Settings, redis: Redis) -> RedisStateStore:
+    """The sessions' state store; with ``[redis_sentinel]``, saves wait for its ``wait_replicas``."""
+    conf = settings.redis_sentinel
+    if conf is None or conf.wait_replicas == 0:
+        return RedisStateStore(redis, prefix=settings.keys.state)
+    return RedisStateStore(
+        redis,
+        prefix=settings.keys.state,
+        wait_replicas=conf.wait_replicas,
+        wait_timeout=conf.wait_timeout_ms / 1000,
+    )
+
+
 async def run(args: argparse.Namespace) -> int:
     """Run the session pool until SIGTERM/SIGINT (0); ``ConfigError`` before anything starts."""
     settings = build_settings(args)
@@ -181,7 +202,7 @@ async def run(args: argparse.Namespace) -> int:
         gws=settings.gws,
         sink=sink,
         redis=redis,
-        state_store=RedisStateStore(redis, prefix=settings.keys.state),
+        state_store=state_store(settings, redis),
         lease_prefix=settings.keys.leases,
         capacity=options.capacity,
         lease_ttl=options.lease_ttl,

@@ -10,11 +10,7 @@ acknowledged writes a failover loses (asynchronous replication) — that end-to-
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -22,89 +18,22 @@ import redis
 from bridge.config import Settings
 from bridge.delivery.app import make_celery_app
 from bridge.gws.leases import LeaseError, LeaseManager
-from bridge.redis_client import async_redis
+from bridge.gws.state_store import RedisStateStore
+from bridge.redis_client import async_redis, sync_redis
 from tests.plugins.ports import free_port
+from tests.plugins.sentinel import MASTER, RedisProcesses, ask, info
+from tests.plugins.sentinel import wait_for as _wait
 
 pytestmark = pytest.mark.slow
-MASTER = "bridge"
 
 
-def ask(port: int, *command: object) -> object:
-    """One command to the server on ``port`` over a fresh connection (closed again)."""
-    with redis.Redis(port=port, socket_timeout=1, decode_responses=True) as client:
-        return client.execute_command(*command)
-
-
-def info(port: int, section: str) -> dict[str, object]:
-    """``INFO section`` of the server on ``port``, parsed."""
-    with redis.Redis(port=port, socket_timeout=1, decode_responses=True) as client:
-        return dict(client.info(section))
-
-
-def _wait(what: str, check: object, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            if check():  # type: ignore[operator]
-                return
-        except redis.RedisError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {within} s")
-        time.sleep(0.05)
-
-
-class Processes:
-    """Started redis-server processes, all killed at the end."""
-
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.children: list[subprocess.Popen[bytes]] = []
-
-    def redis(self, port: int, *extra: str, conf: Path | None = None) -> subprocess.Popen[bytes]:
-        binary = shutil.which("redis-server")
-        assert binary is not None, "redis-server is not installed; `make test` installs it"
-        work = self.dir / str(port)
-        work.mkdir()
-        args = [binary, *([str(conf)] if conf else []), "--bind", "127.0.0.1", "--port", str(port),
-                "--save", "", "--appendonly", "no", "--dir", str(work), "--daemonize", "no",
-                "--loglevel", "warning", *extra]  # fmt: skip
-        child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.children.append(child)
-        _wait(f"redis-server on {port} answers", lambda: ask(port, "PING"))
-        return child
-
-    def sentinel(self, port: int, master_port: int) -> None:
-        conf = self.dir / f"sentinel-{port}.conf"  # the sentinel rewrites it: a private copy
-        conf.write_text(
-            f"sentinel monitor {MASTER} 127.0.0.1 {master_port} 1\n"
-            f"sentinel down-after-milliseconds {MASTER} 400\n"
-            f"sentinel failover-timeout {MASTER} 2000\n"
-            f"sentinel parallel-syncs {MASTER} 1\n",
-            encoding="utf-8",
-        )
-        self.redis(port, "--sentinel", conf=conf)
-
-    def close(self) -> None:
-        for child in self.children:
-            child.kill()
-            child.wait(timeout=10)
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    found = Processes(tmp_path)
-    try:
-        yield found
-    finally:
-        found.close()
-
-
-async def test_the_factory_client_runs_the_lease_script_and_follows_a_failover(processes: Processes) -> None:
+async def test_the_factory_client_runs_the_lease_script_and_follows_a_failover(
+    redis_processes: RedisProcesses,
+) -> None:
     master_port, replica_port, sentinel_port = free_port(), free_port(), free_port()
-    master = processes.redis(master_port)
-    processes.redis(replica_port, "--replicaof", "127.0.0.1", str(master_port))
-    processes.sentinel(sentinel_port, master_port)
+    master = redis_processes.redis(master_port)
+    redis_processes.redis(replica_port, "--replicaof", "127.0.0.1", str(master_port))
+    redis_processes.sentinel(sentinel_port, master_port)
     _wait(
         "the replica is in sync",
         lambda: info(replica_port, "replication")["master_link_status"] == "up",
@@ -140,10 +69,10 @@ async def test_the_factory_client_runs_the_lease_script_and_follows_a_failover(p
         await client.aclose()
 
 
-def test_the_celery_broker_reaches_the_master_through_the_sentinel(processes: Processes) -> None:
+def test_the_celery_broker_reaches_the_master_through_the_sentinel(redis_processes: RedisProcesses) -> None:
     master_port, sentinel_port = free_port(), free_port()
-    processes.redis(master_port)
-    processes.sentinel(sentinel_port, master_port)
+    redis_processes.redis(master_port)
+    redis_processes.sentinel(sentinel_port, master_port)
     settings = Settings(redis_sentinel={"sentinels": [f"127.0.0.1:{sentinel_port}"], "master_name": MASTER})
     app = make_celery_app(settings)
     with app.connection_for_write() as connection:
@@ -155,3 +84,81 @@ def test_the_celery_broker_reaches_the_master_through_the_sentinel(processes: Pr
             assert message.payload == {"n": 1}
             message.ack()
     assert ask(master_port, "LLEN", "gwsb-sentinel-probe") == 0
+
+
+async def test_passwords_on_the_master_and_the_sentinels_reach_every_client(
+    redis_processes: RedisProcesses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master_port, sentinel_port = free_port(), free_port()
+    redis_processes.redis(master_port, "--requirepass", "m@ster pw", password="m@ster pw")
+    redis_processes.sentinel(sentinel_port, master_port, auth_pass='"m@ster pw"', password="sentinel-pw")
+    _wait(
+        "the sentinel sees the master up",
+        lambda: ask(sentinel_port, "SENTINEL", "MASTER", MASTER, password="sentinel-pw")["flags"] == "master",
+    )
+    monkeypatch.setenv("GWSB_TEST_MASTER_PW", "m@ster pw")
+    monkeypatch.setenv("GWSB_TEST_SENTINEL_PW", "sentinel-pw")
+    section = {
+        "sentinels": [f"127.0.0.1:{sentinel_port}"], "master_name": MASTER,
+        "password": "env:GWSB_TEST_MASTER_PW", "sentinel_password": "env:GWSB_TEST_SENTINEL_PW",
+    }  # fmt: skip
+    settings = Settings(redis_sentinel=section)
+
+    client = async_redis(settings, socket_timeout=1.0)
+    try:
+        await client.set("gwsb:probe", "async")
+        assert ask(master_port, "GET", "gwsb:probe", password="m@ster pw") == "async"
+    finally:
+        await client.aclose()
+    with sync_redis(settings, socket_timeout=1.0) as blocking:
+        assert blocking.get("gwsb:probe") == b"async"
+    app = make_celery_app(settings)  # kombu: the master's password in the URL, the sentinels' in options
+    with app.connection_for_write() as connection, connection.SimpleQueue("gwsb-auth-probe") as queue:
+        queue.put({"n": 1})
+        assert ask(master_port, "LLEN", "gwsb-auth-probe", password="m@ster pw") == 1
+        message = queue.get(timeout=5)
+        message.ack()
+
+    monkeypatch.setenv("GWSB_TEST_SENTINEL_PW", "wrong-sentinel-pw")
+    refused = async_redis(Settings(redis_sentinel=section), socket_timeout=1.0)
+    try:
+        with pytest.raises(redis.RedisError) as caught:
+            await refused.ping()
+        assert "wrong-sentinel-pw" not in str(caught.value) and "m@ster" not in str(caught.value)
+    finally:
+        await refused.aclose()
+
+
+async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
+    redis_processes: RedisProcesses,
+) -> None:
+    master_port, replica_port = free_port(), free_port()
+    redis_processes.redis(master_port)
+    replica = redis_processes.redis(replica_port, "--replicaof", "127.0.0.1", str(master_port))
+    _wait("the replica is in sync", lambda: info(replica_port, "replication")["master_link_status"] == "up")
+    client = async_redis(f"redis://127.0.0.1:{master_port}/0", socket_timeout=2.0)
+    store = RedisStateStore(client, prefix="w:", wait_replicas=1, wait_timeout=0.3, recheck=1.0)
+    try:
+        state = await store.load("alice")
+        for n in range(20):
+            state.set(f"call/{n}", {"n": n})
+            await store.save("alice", state)
+            # WAIT confirmed it: the replica holds this save already, not "soon"
+            assert ask(replica_port, "HGET", "w:alice", f"v:call/{n}") == f'{{"n":{n}}}'
+        assert store.unconfirmed_saves == 0
+
+        replica.kill()  # no replica left: the next save waits its 0.3 s, then goes on, counted
+        replica.wait(timeout=10)
+        _wait("the master notices", lambda: info(master_port, "replication")["connected_slaves"] == 0)
+        started = time.monotonic()
+        state.set("call/0", {"n": 100})
+        await store.save("alice", state)
+        assert 0.25 <= time.monotonic() - started < 2.0
+        state.set("call/0", {"n": 101})
+        started = time.monotonic()
+        await store.save("alice", state)  # within the recheck window: no WAIT at all
+        assert time.monotonic() - started < 0.2
+        assert store.unconfirmed_saves == 2
+        assert ask(master_port, "HGET", "w:alice", "v:call/0") == '{"n":101}'
+    finally:
+        await client.aclose()

@@ -6,6 +6,7 @@ A module that builds its own client (``Redis(...)``, ``Redis.from_url``, ``Senti
 
 from __future__ import annotations
 
+import argparse
 import ast
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from redis.asyncio.sentinel import SentinelConnectionPool
 
 from bridge.config import Settings
 from bridge.config.settings import format_validation_error
+from bridge.errors import ConfigError
+from bridge.processes import subscriber
 from bridge.redis_client import async_redis, sync_redis
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +103,28 @@ def test_bad_sentinel_settings_name_the_field_and_never_echo_a_password(section:
     message = format_validation_error(caught.value, "bridge.toml")  # what load_settings reports
     assert f"bridge.toml: redis_sentinel.{field}" in message
     assert "hunter2" not in message
+
+
+def test_redis_url_flag_with_a_sentinel_section_is_an_error_not_ignored(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text('[redis_sentinel]\nsentinels = ["127.0.0.1:26379"]\nmaster_name = "bridge"\n')
+    parser = argparse.ArgumentParser()
+    subscriber.add_arguments(parser)
+    with pytest.raises(ConfigError, match=r"--redis-url cannot be used with \[redis_sentinel\]"):
+        subscriber.build_settings(
+            parser.parse_args(["--config", str(config), "--redis-url", "redis://127.0.0.1:6399/0"])
+        )
+    # without the flag the section is used, and the subscriber's saves wait for one replica
+    settings = subscriber.build_settings(parser.parse_args(["--config", str(config)]))
+    assert settings.redis_sentinel is not None
+    assert (settings.redis_sentinel.wait_replicas, settings.redis_sentinel.wait_timeout_ms) == (1, 500)
+
+
+def test_wait_replicas_zero_turns_the_replica_wait_off_and_negative_is_refused() -> None:
+    section = {"sentinels": ["h:1"], "master_name": "m"}
+    conf = Settings(redis_sentinel={**section, "wait_replicas": 0}).redis_sentinel
+    assert conf is not None and conf.wait_replicas == 0
+    for field, value in (("wait_replicas", -1), ("wait_timeout_ms", 0)):
+        with pytest.raises(ValidationError) as caught:
+            Settings(redis_sentinel={**section, field: value})
+        assert f"bridge.toml: redis_sentinel.{field}" in format_validation_error(caught.value, "bridge.toml")
