@@ -12,7 +12,8 @@
     │   └── PermanentDeliveryError  never try again; dead-letter the event
     ├── NormalizationError          a wire message is not JSON at all
     ├── StateStoreError             last-known state could not be read or written (bridge.gws.state_store)
-    │   └── StaleStateError         another subscriber took the agent over; this one must stop
+    │   ├── StaleStateError         another subscriber took the agent over; this one must stop
+    │   └── MasterChangedError      a save reached a new Redis master (failover): hand on again
     └── CommandError                an inbound command is invalid or not allowed
 
 Library exceptions (aiohttp, aiocometd, redis, celery) are translated at the

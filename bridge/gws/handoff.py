@@ -3,7 +3,8 @@
 :class:`Handoff` normalizes what the :class:`~bridge.gws.message_loop.MessageLoop` gives it,
 hands the events on in one ``sink.publish`` (retried until it succeeds; each event id once, so a
 change seen live and again in a recovery snapshot goes out once) and then saves the normalizer's
-state once. A message counts as handled only once both are done.
+state once (retried too, the events handed on again before each retry). A message counts as
+handled only once both are done.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bridge.gws.backoff import Backoff
 from bridge.gws.state_store import StateStore
 from bridge.gws.status import SessionStatus, describe_error
 from bridge.normalize import Snapshot, normalize, normalize_snapshot
-from bridge.normalize.state import MemoryState
+from bridge.normalize.state import MemoryState, StaleStateError, StateStoreError
 
 __all__ = ["Handoff"]
 
@@ -90,7 +91,8 @@ class Handoff:
     async def hand_on(self, messages: Sequence[dict[str, Any]]) -> None:
         """Normalize ``messages`` in order, hand their events on in one publish, then save the state once.
 
-        A message the normalizer fails on is logged and skipped; raises what the state store raises.
+        A message the normalizer fails on is logged and skipped; raises ``StaleStateError`` when
+        another holder took the agent over.
         """
         events: list[Event] = []
         normalized = 0
@@ -137,7 +139,35 @@ class Handoff:
                 self._seen.discard(self._seen_order.popleft())
             self.status.events += len(fresh)
         if self._store is not None:
-            await self._store.save(self.agent, self.state)
+            await self._save(fresh)
+
+    async def _save(self, handed_on: Sequence[Event]) -> None:
+        """Save the state until it succeeds; before each new try, hand ``handed_on`` on again.
+
+        A failed save leaves it unknown whether Redis kept the events handed on just before
+        (a failover can take back what the old master acknowledged; with ``wait_replicas`` a
+        save that reached the promoted replica says so, ``MasterChangedError``), so they go out
+        again — a repeat has the same webhook-id — and the message still counts as handled only
+        once a save succeeded after them. ``StaleStateError`` (a takeover) is raised.
+        """
+        assert self._store is not None
+        backoff = Backoff(0.2, 10.0)
+        while True:
+            try:
+                await self._store.save(self.agent, self.state)
+                return
+            except StaleStateError:
+                raise
+            except StateStoreError as exc:
+                self.status.last_error = describe_error(exc)
+                logger.warning(
+                    "agent %s: state save failed; handing %d event(s) on again, then saving again: %s",
+                    self.agent, len(handed_on), self.status.last_error,
+                    extra={"agent": self.agent, "events": len(handed_on), "error": self.status.last_error},
+                )  # fmt: skip
+            await asyncio.sleep(backoff.next_delay())
+            if handed_on:
+                await self._publish(handed_on)
 
     @tracing.traced("publish events", kind=tracing.SpanKind.PRODUCER, attributes=lambda self, events: {
         "gwsb.agent": self.agent, "gwsb.events": len(events)})  # fmt: skip

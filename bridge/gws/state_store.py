@@ -20,9 +20,17 @@ import redis.exceptions
 from bridge.config.keys import DEFAULT_KEYS
 from bridge.normalize.state import EPOCH_BLOCK, MemoryState, StaleStateError, StateChanges, StateStoreError
 
-__all__ = ["RedisStateStore", "StateStore"]
+__all__ = ["MasterChangedError", "RedisStateStore", "StateStore"]
 
 logger = logging.getLogger(__name__)
+
+
+class MasterChangedError(StateStoreError):
+    """A save reached another Redis master than the previous one: a failover came between.
+
+    The save itself is done (on the new master); what the caller handed on before it went to the
+    old master and may be lost with it, so the caller hands it on again and saves again.
+    """
 
 
 class StateStore(Protocol):
@@ -61,6 +69,8 @@ return 1
 
 
 _Pending = tuple[str, list[Any], "asyncio.Future[Any]"]  # (key, script args, the caller's outcome)
+# WAITs per pipeline while replicas are online but behind, before the saves go on unconfirmed.
+_WAIT_ROUNDS = 10
 
 
 class RedisStateStore:
@@ -79,10 +89,15 @@ class RedisStateStore:
     wait_timeout``: a save returns once that many replicas hold it — and so everything the
     subscriber wrote before it, the events of the messages it saves for (one master, one
     replication stream). A failover then cannot take back a save whose message counted as
-    handled. When the replicas do not confirm in time (none left after a failover, one lagging),
-    the save returns anyway — availability over waiting — with a warning, and for
-    ``recheck`` seconds the pipelines skip the WAIT, so a master without a replica costs one
-    timeout per ``recheck``, not one per save.
+    handled. Each such pipeline also reads the master's replication id: a save that reached
+    another master than the previous one (the client reconnects by itself, to the promoted
+    replica) raises :class:`MasterChangedError`, since the events handed on before it may have
+    stayed on the old master. While replicas are online but behind, the pipeline is sent again and waited for
+    again (up to 10 rounds of ``wait_timeout``). When fewer than ``wait_replicas`` replicas are
+    online (none left after a failover, one resyncing), none of them can be promoted holding
+    less than this master: the saves return without the confirmation — availability over
+    waiting — with a warning, and for ``recheck`` seconds the pipelines skip the WAIT, so a
+    master without a replica costs one timeout per ``recheck``, not one per save.
     """
 
     def __init__(
@@ -103,7 +118,9 @@ class RedisStateStore:
         self._wait_ms = max(1, round(wait_timeout * 1000))
         self._recheck = recheck
         self._unconfirmed_until = 0.0  # monotonic time until which pipelines skip the WAIT
+        self._replid: str | None = None  # the master's replication id at the last pipeline
         self.unconfirmed_saves = 0  # saves that returned without the replicas' confirmation
+        self.master_changes = 0  # failovers noticed between two pipelines
 
     def key(self, agent: str) -> str:
         """The Redis key holding ``agent``'s state."""
@@ -119,7 +136,11 @@ class RedisStateStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hincrby(key, "epoch", 1)
                 pipe.hgetall(key)
-                epoch, raw = await pipe.execute()
+                if self._wait_replicas and self._replid is None:
+                    pipe.info("replication")  # the master the first saves are compared with
+                epoch, raw, *replication = await pipe.execute()
+            if replication and self._replid is None:
+                self._replid = str(replication[0].get("master_replid", ""))
         except redis.exceptions.RedisError as exc:
             raise StateStoreError(f"loading the normalizer state of agent {agent!r} failed: {exc}") from exc
         values: dict[str, dict[str, Any]] = {}
@@ -149,7 +170,9 @@ class RedisStateStore:
         """Write what changed since the last load/save of ``state`` (one atomic script).
 
         Raises :class:`StaleStateError` when another holder loaded ``agent``
-        since ``state`` was loaded, :class:`StateStoreError` when Redis fails.
+        since ``state`` was loaded, :class:`StateStoreError` when Redis fails, and its
+        :class:`MasterChangedError` (with ``wait_replicas``) when a failover came since the
+        previous save: the caller hands its events on again, then saves again.
         """
         changes = state.changes()
         if not changes:
@@ -219,29 +242,78 @@ class RedisStateStore:
         return results
 
     async def _evalsha(self, batch: list[_Pending]) -> list[Any]:
-        wait = self._wait_replicas > 0 and time.monotonic() >= self._unconfirmed_until
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key, args, _ in batch:
-                pipe.evalsha(self._script.sha, 1, key, *args)
-            if wait:  # same connection as the scripts: WAIT covers this client's writes so far
-                pipe.wait(self._wait_replicas, self._wait_ms)
-            results = list(await pipe.execute(raise_on_error=False))
-        if not wait and self._wait_replicas > 0:
-            self.unconfirmed_saves += len(batch)
-        elif wait:
-            confirmed = results.pop()
-            if isinstance(confirmed, Exception):
-                raise confirmed
-            if confirmed < self._wait_replicas:
+        if not self._wait_replicas:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, args, _ in batch:
+                    pipe.evalsha(self._script.sha, 1, key, *args)
+                return list(await pipe.execute(raise_on_error=False))
+        for attempt in range(_WAIT_ROUNDS):
+            wait = time.monotonic() >= self._unconfirmed_until
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, args, _ in batch:
+                    pipe.evalsha(self._script.sha, 1, key, *args)
+                if wait:  # same connection as the scripts: WAIT covers this client's writes so far
+                    pipe.wait(self._wait_replicas, self._wait_ms)
+                pipe.info("replication")
+                results = list(await pipe.execute(raise_on_error=False))
+            replication = _raised(results.pop())
+            confirmed = _raised(results.pop()) if wait else 0
+            self._same_master(replication)
+            if not wait:
                 self.unconfirmed_saves += len(batch)
-                self._unconfirmed_until = time.monotonic() + self._recheck
-                logger.warning(
-                    "%d of %d replicas confirmed a state save within %d ms; saves go on unconfirmed "
-                    "(a failover now can lose them) and WAIT again in %.0f s",
-                    confirmed, self._wait_replicas, self._wait_ms, self._recheck,
-                    extra={"confirmed": confirmed, "wanted": self._wait_replicas, "saves": len(batch)},
-                )  # fmt: skip
+                return results
+            if confirmed >= self._wait_replicas:
+                return results
+            online = _online_replicas(replication)
+            if online < self._wait_replicas:
+                break  # no replica could be promoted with these saves missing: go on
+            # Replicas are online but behind: a failover now would promote one without these
+            # saves. Send them again (the script is idempotent) and WAIT again.
+            logger.info(
+                "replicas behind: %d of %d confirmed a state save in %d ms (round %d); waiting again",
+                confirmed, self._wait_replicas, self._wait_ms, attempt + 1,
+                extra={"confirmed": confirmed, "online": online, "saves": len(batch)},
+            )  # fmt: skip
+        self.unconfirmed_saves += len(batch)
+        self._unconfirmed_until = time.monotonic() + self._recheck
+        logger.warning(
+            "%d of %d replicas confirmed a state save within %d ms (%d online); saves go on unconfirmed "
+            "and WAIT again in %.0f s",
+            confirmed, self._wait_replicas, self._wait_ms, online, self._recheck,
+            extra={"confirmed": confirmed, "online": online, "saves": len(batch)},
+        )  # fmt: skip
         return results
+
+    def _same_master(self, replication: dict[str, Any]) -> None:
+        """Raise :class:`MasterChangedError` when this pipeline reached another master than the last.
+
+        The client reconnects by itself (redis-py retries a pipeline after a connection error), so
+        a save can land on the promoted replica while the events handed on just before it went to
+        the old master and may not have been replicated: the caller must hand them on again.
+        """
+        replid = str(replication.get("master_replid", ""))
+        known, self._replid = self._replid, replid
+        if known is not None and replid != known:
+            self.master_changes += 1
+            raise MasterChangedError(
+                "the Redis master changed (a failover) since the last state save; "
+                "the events before this save may be lost with the old master"
+            )
+
+
+def _raised(result: Any) -> Any:
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _online_replicas(replication: dict[str, Any]) -> int:
+    """Replicas the master streams to (``INFO replication``: ``slaveN`` with ``state=online``)."""
+    return sum(
+        1
+        for name, value in replication.items()
+        if name.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
+    )
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -3,13 +3,17 @@
 A master, one replica (``--replicaof``) and one ``redis-server --sentinel`` (quorum 1, short
 ``down-after-milliseconds``/``failover-timeout``). The lease script (EVALSHA) runs through the
 Sentinel-managed client; the master is SIGKILLed; the sentinel promotes the replica and the same
-client object works again within a bounded retry loop. What this does NOT show: how many
-acknowledged writes a failover loses (asynchronous replication) — that end-to-end count is open.
+client object works again within a bounded retry loop. Also: passwords on the master and the
+sentinels through every client; the state store's ``wait_replicas`` (a save confirmed by the
+replica, waiting while it lags, going on warned without one) and its failover detection (a save
+that reached the promoted replica raises ``MasterChangedError``). What a failover under load
+loses end to end is ``tests/e2e/test_failover.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 import pytest
@@ -18,7 +22,8 @@ import redis
 from bridge.config import Settings
 from bridge.delivery.app import make_celery_app
 from bridge.gws.leases import LeaseError, LeaseManager
-from bridge.gws.state_store import RedisStateStore
+from bridge.gws.state_store import MasterChangedError, RedisStateStore
+from bridge.normalize import StateStoreError
 from bridge.redis_client import async_redis, sync_redis
 from tests.plugins.ports import free_port
 from tests.plugins.sentinel import MASTER, RedisProcesses, ask, info
@@ -147,6 +152,16 @@ async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
             assert ask(replica_port, "HGET", "w:alice", f"v:call/{n}") == f'{{"n":{n}}}'
         assert store.unconfirmed_saves == 0
 
+        replica.send_signal(signal.SIGSTOP)  # online but behind: the save waits for it, round after round
+        loop = asyncio.get_running_loop()
+        loop.call_later(1.0, replica.send_signal, signal.SIGCONT)
+        started = time.monotonic()
+        state.set("call/lagging", {"n": -1})
+        await store.save("alice", state)
+        assert time.monotonic() - started >= 0.9
+        assert ask(replica_port, "HGET", "w:alice", "v:call/lagging") == '{"n":-1}'
+        assert store.unconfirmed_saves == 0
+
         replica.kill()  # no replica left: the next save waits its 0.3 s, then goes on, counted
         replica.wait(timeout=10)
         _wait("the master notices", lambda: info(master_port, "replication")["connected_slaves"] == 0)
@@ -160,5 +175,47 @@ async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
         assert time.monotonic() - started < 0.2
         assert store.unconfirmed_saves == 2
         assert ask(master_port, "HGET", "w:alice", "v:call/0") == '{"n":101}'
+    finally:
+        await client.aclose()
+
+
+async def test_a_save_that_reaches_the_promoted_replica_says_the_master_changed(
+    redis_processes: RedisProcesses,
+) -> None:
+    master_port, replica_port, sentinel_port = free_port(), free_port(), free_port()
+    redis_processes.redis(master_port)
+    redis_processes.redis(replica_port, "--replicaof", "127.0.0.1", str(master_port))
+    redis_processes.sentinel(sentinel_port, master_port)
+    _wait("the replica is in sync", lambda: info(replica_port, "replication")["master_link_status"] == "up")
+    _wait("the sentinel knows it", lambda: len(ask(sentinel_port, "SENTINEL", "REPLICAS", MASTER)) == 1)
+    settings = Settings(redis_sentinel={"sentinels": [f"127.0.0.1:{sentinel_port}"], "master_name": MASTER})
+    client = async_redis(settings, socket_timeout=2.0)
+    store = RedisStateStore(client, prefix="m:", wait_replicas=1, wait_timeout=0.5)
+    try:
+        state = await store.load("alice")
+        state.set("call/1", {"n": 1})
+        await store.save("alice", state)
+
+        # the replica promoted, the master demoted (NOGOODSLAVE until the sentinel has its INFO)
+        _wait("a failover started", lambda: ask(sentinel_port, "SENTINEL", "FAILOVER", MASTER))
+        _wait("the promotion", lambda: info(replica_port, "replication")["role"] == "master")
+        named = ["127.0.0.1", str(replica_port)]
+        by_name = ("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER)
+        _wait("the sentinel naming it", lambda: ask(sentinel_port, *by_name) == named)
+        ask(master_port, "REPLICAOF", "127.0.0.1", replica_port)  # what the sentinel does within 10 s
+        state.set("call/1", {"n": 2})
+        deadline = time.monotonic() + 20
+        while True:  # the client reconnects by itself (READONLY → ask the sentinel again)
+            try:
+                await store.save("alice", state)
+                pytest.fail("a save on the new master did not say that the master changed")
+            except MasterChangedError:
+                break
+            except StateStoreError:
+                assert time.monotonic() < deadline, "no save reached the new master within 20 s"
+                await asyncio.sleep(0.2)
+        assert store.master_changes == 1
+        await store.save("alice", state)  # the caller handed its events on again; now it is the master
+        assert ask(replica_port, "HGET", "m:alice", "v:call/1") == '{"n":2}'
     finally:
         await client.aclose()

@@ -77,6 +77,7 @@ class BridgeStack:
         self.children: list[ChildProcess] = []
         self.node_ports: dict[int, int] = {}  # pid of a ``gws-bridge run`` → its receiver's port
         self.env: dict[str, str] = {}  # added to the children's environment (secret references)
+        self.redis_sentinel: dict[str, Any] | None = None  # [redis_sentinel] in every configuration
         self.config = tmp_path / "bridge.toml"
         self.write_config()
 
@@ -120,6 +121,8 @@ class BridgeStack:
                 **(console or {}),
             },
         }  # fmt: skip
+        if self.redis_sentinel is not None:
+            config["redis_sentinel"] = self.redis_sentinel
         if subscriber is not None:
             config["subscriber"] = subscriber
         if statistics is not None:

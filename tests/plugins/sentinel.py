@@ -1,8 +1,9 @@
 """Real Sentinel sets on 127.0.0.1: masters, replicas and ``redis-server --sentinel`` processes.
 
 ``redis_processes`` is a factory fixture (a :class:`RedisProcesses`): ``redis(port, ...)``
-starts a ``redis-server`` (no RDB, AOF only when asked, a replica synced at once), ``sentinel(port, master_port, ...)``
-a sentinel monitoring it under :data:`MASTER`; every process is SIGKILLed when the test ends.
+starts a ``redis-server`` (no RDB, AOF only when asked, a replica synced at once),
+``sentinel(port, master_port, ...)`` a sentinel monitoring it under :data:`MASTER`; every
+process is SIGKILLed when the test ends.
 Used by ``tests/integration/test_redis_sentinel.py`` and ``tests/e2e/test_failover.py``; the
 same class serves ``bench/failover.py``.
 """
