@@ -38,12 +38,14 @@ async def chat_thread(
     return chat, root
 
 
-async def post_notifications(simulator: SimulatorHandle, slack_factory: SlackFactory) -> None:
-    """What GWS told agent0001, normalized as its subscriber does, delivered by the Slack connector."""
+async def post_notifications(
+    simulator: SimulatorHandle, slack_factory: SlackFactory, agent: str = AGENT
+) -> None:
+    """What GWS told ``agent``, normalized as its subscriber does, delivered by the Slack connector."""
     state: MemoryState = MemoryState()
     connector = slack_factory()
-    for item in simulator.notifications(AGENT):
-        for event in normalize(item, agent=AGENT, state=state):
+    for item in simulator.notifications(agent):
+        for event in normalize(item, agent=agent, state=state):
             await connector.send(event)
 
 
@@ -56,9 +58,10 @@ def reply(
             "channel_type": "channel", "event_ts": ts, **extra}  # fmt: skip
 
 
-def agent_lines(simulator: SimulatorHandle, chat: str) -> list[str]:
+def agent_lines(simulator: SimulatorHandle, chat: str, nick: str | None = None) -> list[str]:
     assert simulator.sim is not None
     events = simulator.sim.state.interactions[chat].events
+    events = [e for e in events if nick is None or e.get("nickName") == nick]
     return [
         str(e.get("text"))
         for e in events
@@ -188,3 +191,35 @@ async def test_url_verification_is_answered_and_a_malformed_event_names_its_fiel
     status, _, _ = await chatops.event(b"{}", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 415
     assert [e for e in await simulator.log() if e["method"] != "GET"] == []
+
+
+async def test_after_a_transfer_the_thread_answers_for_the_new_agent_only(
+    chatops: ChatopsHandle,
+    simulator: SimulatorHandle,
+    slack_api: MockSlack,
+    slack_factory: SlackFactory,
+    redis_url: str,
+) -> None:
+    chat, root = await chat_thread(simulator, slack_api, slack_factory, redis_url)
+    async with simulator.agent_client(AGENT) as first:
+        await first.login()
+        status, body = await first.post(
+            f"/me/interactions/{chat}", {"operationName": "Transfer", "userId": "agent0002"}
+        )
+    assert status == 200, body
+    async with simulator.agent_client("agent0002") as second:
+        await second.login()
+        status, body = await second.post(f"/me/interactions/{chat}", {"operationName": "Accept"})
+    assert status == 200, body
+    for agent in (AGENT, "agent0002"):  # agent0001's revocation, agent0002's invitation, in the same thread
+        await post_notifications(simulator, slack_factory, agent)
+    assert (await chatops.event(chatops.event_body(reply(root, "still me", user="U0AGENT1"))))[0] == 200
+    await chatops.chatops.wait_idle()
+    note = slack_api.of("chat.postEphemeral")[-1].body
+    assert note["user"] == "U0AGENT1" and "not agent0001's" in note["text"]
+    assert (await chatops.event(chatops.event_body(reply(root, "Hello, I take over", user="U0AGENT2"))))[
+        0
+    ] == 200
+    await chatops.chatops.wait_idle()
+    assert agent_lines(simulator, chat) == ["Hello, I take over"]
+    assert agent_lines(simulator, chat, nick="agent0002") == ["Hello, I take over"]
