@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
@@ -170,7 +170,7 @@ class SlackOutcome:
 
     agent: str
     summary: str
-    status: CommandStatus | str
+    status: CommandStatus | Literal["refused", "unreachable"]
     detail: str = ""
     command_id: str = ""
 
