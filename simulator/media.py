@@ -12,12 +12,17 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 from simulator.call_ops import require
 from simulator.envelopes import Envelope, OperationError
-from simulator.messages import TOPIC_INTERACTIONS, TOPIC_WORKBINS, MessageBuilder, Publish
+from simulator.media_messages import (
+    interaction_flat_message,
+    interaction_nested_message,
+    reply_created_message,
+)
+from simulator.messages import TOPIC_INTERACTIONS, MessageBuilder, Publish
 from simulator.model import Interaction, InteractionState, MediaChannel, SimState, User, Workbin
+from simulator.workbins import Workbins
 
 __all__ = ["ENVELOPES", "MediaEngine"]
 
@@ -36,7 +41,7 @@ _OWNED = (InteractionState.ACCEPTED, InteractionState.PULLED, InteractionState.R
 
 
 class MediaEngine:
-    """Interactions and workbins for one :class:`SimState`."""
+    """Interactions (and, through :attr:`workbins`, workbins) for one :class:`SimState`."""
 
     def __init__(
         self,
@@ -51,7 +56,10 @@ class MediaEngine:
         self.builder = builder
         self.publish = publish
         self.invite_timeout = invite_timeout
-        self.workbin_subscribed = workbin_subscribed
+        #: The agents' workbins; what is parked or pulled is announced like any interaction change.
+        self.workbins = Workbins(
+            builder, publish, subscribed=workbin_subscribed, interaction_changed=self._nested
+        )
         self._timers: set[asyncio.TimerHandle] = set()
 
     def cancel_timers(self) -> None:
@@ -77,11 +85,11 @@ class MediaEngine:
     # -- publishing -------------------------------------------------------------------------------
 
     def _nested(self, user: User, interaction: Interaction, *, with_capabilities: bool = True) -> None:
-        message = self.builder.interaction_nested_message(interaction, with_capabilities=with_capabilities)
+        message = interaction_nested_message(interaction, with_capabilities=with_capabilities)
         self.publish(TOPIC_INTERACTIONS, message, user.user_name)
 
     def _flat(self, user: User, interaction: Interaction) -> None:
-        self.publish(TOPIC_INTERACTIONS, self.builder.interaction_flat_message(interaction), user.user_name)
+        self.publish(TOPIC_INTERACTIONS, interaction_flat_message(interaction), user.user_name)
 
     def _properties_changed(self, user: User, interaction: Interaction) -> None:
         """``PropertiesChanged`` (no capabilities, whole transcript for chats); the state is kept."""
@@ -240,9 +248,9 @@ class MediaEngine:
             self._properties_changed(user, interaction)
         elif name == "PlaceInWorkbin":
             self._expect(interaction, _OWNED)
-            self.place_in_workbin(user, self.find_workbin(user, str(require(body, "workbin"))), interaction)
+            self.workbins.place(user, self.workbins.find(user, str(require(body, "workbin"))), interaction)
         elif name == "GetWorkbinContent":
-            workbin = self.find_workbin(user, str(require(body, "workbin")))
+            workbin = self.workbins.find(user, str(require(body, "workbin")))
             for parked in workbin.interactions.values():
                 self._nested(user, parked)
         elif name in ("Transfer", "SingleStepTransfer"):
@@ -309,7 +317,7 @@ class MediaEngine:
         )
         self.state.interactions[reply.id] = reply
         user.interactions[reply.id] = reply
-        self.publish(TOPIC_INTERACTIONS, self.builder.reply_created_message(reply), user.user_name)
+        self.publish(TOPIC_INTERACTIONS, reply_created_message(reply), user.user_name)
         return reply
 
     def create(self, user: User, body: dict[str, Any]) -> Interaction:
@@ -329,54 +337,7 @@ class MediaEngine:
         )
         self.state.interactions[outbound.id] = outbound
         user.interactions[outbound.id] = outbound
-        message = self.builder.reply_created_message(outbound)
+        message = reply_created_message(outbound)
         message["interactionSubType"] = outbound.interaction_sub_type
         self.publish(TOPIC_INTERACTIONS, message, user.user_name)
         return outbound
-
-    # -- workbins ---------------------------------------------------------------------------------
-
-    @staticmethod
-    def find_workbin(user: User, key: str) -> Workbin:
-        """A workbin by id or name; OperationError 6 when unknown."""
-        workbin = user.workbins.get(key)
-        if workbin is None:
-            workbin = next((w for w in user.workbins.values() if w.name == key), None)
-        if workbin is None:
-            raise OperationError(6, f"Workbin {key} not found")
-        return workbin
-
-    def place_in_workbin(self, user: User, workbin: Workbin, interaction: Interaction) -> str:
-        """Park an owned interaction; publishes ``PlacedIn`` on /v2/me/workbins; returns its workbin URI."""
-        user.interactions.pop(interaction.id, None)
-        interaction.state = InteractionState.QUEUED
-        interaction.workbin = workbin.workbin_id
-        workbin.interactions[interaction.id] = interaction
-        message = self.builder.workbin_message(interaction, user, workbin.name, operation="Create",
-                                               content_operation="PlacedIn")  # fmt: skip
-        self._publish_workbin(user, workbin, message)
-        return self.builder.workbin_interaction_uri(workbin.workbin_id, interaction.id)
-
-    def _publish_workbin(self, user: User, workbin: Workbin, message: dict[str, Any]) -> None:
-        """Workbin notifications reach only a client that subscribed (SubscribeWorkbinEvents, 003)."""
-        if self.workbin_subscribed(user, workbin):
-            self.publish(TOPIC_WORKBINS, message, user.user_name)
-
-    def pull(self, user: User, uri: str) -> Interaction:
-        """PullInteractionFromWorkbin: the interaction becomes the agent's again (state ``Pulled``)."""
-        parts = [unquote(part) for part in uri.strip().rstrip("/").split("/")]
-        if len(parts) < 3:
-            raise OperationError(1, "Parameter 'uri' is not a workbin interaction URI")
-        workbin = self.find_workbin(user, parts[-3])
-        interaction = workbin.interactions.pop(parts[-1], None)
-        if interaction is None:
-            raise OperationError(6, f"Interaction {parts[-1]} not found in workbin")
-        message = self.builder.workbin_message(interaction, user, workbin.name, operation="Delete",
-                                               content_operation="TakenOut")  # fmt: skip
-        self._publish_workbin(user, workbin, message)
-        interaction.workbin = None
-        interaction.owner = user.user_name
-        interaction.state = InteractionState.PULLED
-        user.interactions[interaction.id] = interaction
-        self._nested(user, interaction)
-        return interaction

@@ -12,7 +12,7 @@ import time
 from typing import Any, Protocol
 
 from simulator.defaults import VOICE_ENVIRONMENT_ID
-from simulator.model import Call, CallState, Device, Interaction, InteractionState, MediaChannel, User
+from simulator.model import Call, CallState, Device, User
 
 __all__ = [
     "TOPIC_CALLS",
@@ -33,17 +33,6 @@ TOPIC_INTERACTIONS = "/v2/me/interactions"
 TOPIC_WORKBINS = "/v2/me/workbins"
 TOPIC_ME = "/v2/me"
 TOPIC_SERVICES = "/notifications/services"
-
-_INVITED_CAPS = ["Accept", "Reject"]
-_EMAIL_ACCEPTED_CAPS = [
-    "StopProcessing", "UpdateUserData", "AttachUserData", "DeleteUserData",
-    "PlaceInWorkbin", "SingleStepTransfer", "Reply", "ReplyAll",
-]  # fmt: skip
-_CHAT_ACCEPTED_CAPS = [
-    "StopProcessing", "UpdateUserData", "AttachUserData", "DeleteUserData", "PlaceInWorkbin",
-    "SingleStepTransfer", "LeaveChat", "EndChatSession", "SingleStepConference", "RequestChatHistory", "Send",
-]  # fmt: skip
-_REPLY_CAPS = ["Cancel", "Send", "PlaceInWorkbin", "UpdateProperties", "LinkAttachment"]
 
 
 class MessageBuilder:
@@ -214,167 +203,6 @@ class MessageBuilder:
         if error_code is None:
             return {"notificationType": "PasswordChangeSuccessful"}
         return {"notificationType": "PasswordChangeError", "errorMessage": error, "errorCode": error_code}
-
-    # -- interactions -----------------------------------------------------------------------------
-
-    @staticmethod
-    def interaction_capabilities(interaction: Interaction) -> list[str]:
-        if interaction.state is InteractionState.INVITED:
-            return list(_INVITED_CAPS)
-        if interaction.state in (InteractionState.ACCEPTED, InteractionState.PULLED):
-            if interaction.channel is MediaChannel.CHAT:
-                return list(_CHAT_ACCEPTED_CAPS)
-            return list(_EMAIL_ACCEPTED_CAPS)
-        if interaction.state is InteractionState.REPLY_CREATED:
-            return list(_REPLY_CAPS)
-        return []
-
-    def interaction_json(self, interaction: Interaction, *, with_capabilities: bool = True) -> dict[str, Any]:
-        """The nested ``interaction`` object (Invited/Accepted e-mail, Accepted/PropertiesChanged chat)."""
-        body: dict[str, Any] = {
-            "userData": dict(interaction.user_data),
-            "currentQueue": interaction.queue,
-        }
-        if interaction.start_date is not None:
-            body["startDate"] = interaction.start_date
-        body["subType"] = interaction.interaction_sub_type
-        body["inQueues"] = {interaction.queue: ""}
-        if with_capabilities:
-            body["capabilities"] = self.interaction_capabilities(interaction)
-        body["content"] = self._content(interaction)
-        if interaction.channel is MediaChannel.EMAIL:
-            body["outQueues"] = {"EmailOutQueue": ""}
-        body["state"] = interaction.state.value
-        if interaction.thread_id and interaction.start_date is not None:
-            body["threadId"] = interaction.thread_id
-        body["type"] = interaction.interaction_type
-        body["id"] = interaction.id
-        body["channel"] = interaction.channel.value
-        return body
-
-    def _content(self, interaction: Interaction) -> dict[str, Any]:
-        if interaction.channel is MediaChannel.CHAT:
-            latest = interaction.events[-1]["id"] if interaction.events else 0
-            return {"latestEventId": latest, "sessionId": interaction.id, "events": list(interaction.events)}
-        if interaction.state is InteractionState.INVITED:
-            return {"interactionId": interaction.id}
-        return {
-            "text": interaction.text,
-            "interactionId": interaction.id,
-            "fromAddress": interaction.from_address,
-            "toAddress": interaction.to_address,
-            "subject": interaction.subject,
-        }
-
-    def interaction_nested_message(
-        self, interaction: Interaction, *, with_capabilities: bool = True
-    ) -> dict[str, Any]:
-        return {
-            "interaction": self.interaction_json(interaction, with_capabilities=with_capabilities),
-            "messageType": "InteractionStateMessage",
-        }
-
-    def interaction_flat_message(self, interaction: Interaction) -> dict[str, Any]:
-        """The flat form (chat Invited/Revoked, e-mail Revoked): fields straight in ``data``."""
-        body: dict[str, Any] = {"userData": dict(interaction.user_data)}
-        if interaction.channel is MediaChannel.EMAIL:
-            body["email_object"] = {"interactionId": interaction.id}
-        body.update(
-            {
-                "currentQueue": interaction.queue,
-                "interactionSubType": interaction.interaction_sub_type,
-                "capabilities": self.interaction_capabilities(interaction),
-                "state": interaction.state.value,
-                "messageType": "InteractionStateMessage",
-                "id": interaction.id,
-                "channel": interaction.channel.value,
-                "interactionType": interaction.interaction_type,
-            }
-        )
-        return body
-
-    def reply_created_message(self, reply: Interaction, cc: str = "") -> dict[str, Any]:
-        """E-mail ReplyCreated: key ``messageTypeName`` and an ``email_object`` (quirks B3, C3)."""
-        return {
-            "messageTypeName": "InteractionStateMessage",
-            "id": reply.id,
-            "channel": "email",
-            "email_object": {
-                "ToAddress": reply.to_address,
-                "FromAddress": reply.from_address,
-                "CCAddresses": cc,
-                "Subject": reply.subject,
-                "Text": reply.text,
-                "StructuredText": reply.text,
-                "MimeType": "text/plain",
-                "StructuredTextMimeType": "text/html",
-            },
-            "interactionType": "Email",
-            "interactionSubType": "OutboundReply",
-            "receivedAt": "",
-            "state": "ReplyCreated",
-            "capabilities": self.interaction_capabilities(reply),
-        }
-
-    # -- workbins ---------------------------------------------------------------------------------
-
-    @staticmethod
-    def workbin_message(
-        interaction: Interaction, user: User, workbin_name: str, *, operation: str, content_operation: str
-    ) -> dict[str, Any]:
-        return {
-            "messageType": "workbinNotificationResource",
-            "operation": operation,
-            "workbinContentOperation": content_operation,
-            "interaction": {
-                "userData": dict(interaction.user_data),
-                "currentQueue": f"{workbin_name}/PrivateQueue",
-                "interactionSubtType": interaction.interaction_sub_type,
-                "state": "Queued",
-                "parentId": interaction.parent_id,
-                "id": interaction.id,
-                "channel": interaction.channel.value,
-                "interactionType": interaction.interaction_type,
-            },
-            "workbinInfo": {
-                "workbinTypeId": workbin_name,
-                "workbinGroupId": None,
-                "workbinPlaceGroupId": None,
-                "workbinAgentId": user.user_name,
-                "workbinPlaceId": None,
-            },
-            "actorInfo": {
-                "agentId": user.user_name,
-                "actorMediaServerId": "gws-simulator",
-                "actorType": "MediaServer",
-                "actorPlaceId": None,
-            },
-            "reasonInfo": {"reason": 0, "reasonDescription": "", "reasonName": ""},
-        }
-
-    @staticmethod
-    def workbin_content_json(interaction: Interaction, user: User, workbin_name: str) -> dict[str, Any]:
-        """Raw Interaction Server attributes, as ``GET /me/workbins/{id}/interactions`` returns them."""
-        item: dict[str, Any] = dict(interaction.user_data)
-        item.update(
-            {
-                "InteractionId": interaction.id,
-                "MediaType": interaction.channel.value,
-                "InteractionType": interaction.interaction_type,
-                "InteractionSubtype": interaction.interaction_sub_type,
-                "Workbin": workbin_name,
-                "Queue": f"{workbin_name}/PrivateQueue",
-                "WorkbinAgentId": user.user_name,
-                "AssignedTo": user.user_name,
-                "Subject": interaction.subject,
-                "FromAddress": interaction.from_address,
-                "To": interaction.to_address,
-                "IsHeld": 0,
-                "IsLocked": 0,
-                "InteractionState": 0,
-            }
-        )
-        return item
 
 
 class Publish(Protocol):

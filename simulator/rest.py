@@ -19,6 +19,7 @@ from simulator.attachments import add_attachment_routes
 from simulator.auth import USER_KEY, user_of
 from simulator.defaults import AGENT_STATES, DISPOSITION_GROUP, DISPOSITIONS, VERSION
 from simulator.envelopes import OperationError
+from simulator.media_messages import interaction_json, workbin_content_json
 from simulator.model import User
 from simulator.node import Simulator, sim_of
 from simulator.replies import error_response, json_response
@@ -78,7 +79,7 @@ def user_json(sim: Simulator, user: User, *, subresources: bool) -> dict[str, An
         body["settings"] = {"htcc": {"roles": "Agent"}}
         body["calls"] = [sim.voice.call_body(call, now) for call in sim.voice.calls_of(user)]
         body["channels"] = [sim.builder.channel_json(user, channel) for channel in user.channels]
-        body["interactions"] = [sim.builder.interaction_json(i) for i in user.interactions.values()]
+        body["interactions"] = [interaction_json(i) for i in user.interactions.values()]
     body["changePasswordOnFirstLogin"] = False
     return body
 
@@ -147,20 +148,18 @@ async def get_interactions(request: web.Request) -> web.Response:
     sim, user = sim_of(request), user_of(request)
     items = list(user.interactions.values())
     if _wants_fields(request):
-        return json_response(
-            {"statusCode": 0, "interactions": [sim.builder.interaction_json(i) for i in items]}
-        )
+        return json_response({"statusCode": 0, "interactions": [interaction_json(i) for i in items]})
     return json_response({"statusCode": 0, "uris": [sim.builder.interaction_uri(i.id) for i in items]})
 
 
 async def get_interaction(request: web.Request) -> web.Response:
-    sim, user = sim_of(request), user_of(request)
+    user = user_of(request)
     interaction = user.interactions.get(request.match_info["interaction_id"])
     if interaction is None:
         return error_response(
             OperationError(6, f"Interaction {request.match_info['interaction_id']} not found")
         )
-    return json_response({"statusCode": 0, "interaction": sim.builder.interaction_json(interaction)})
+    return json_response({"statusCode": 0, "interaction": interaction_json(interaction)})
 
 
 async def get_workbins(request: web.Request) -> web.Response:
@@ -176,10 +175,10 @@ async def get_workbins(request: web.Request) -> web.Response:
 async def get_workbin_content(request: web.Request) -> web.Response:
     sim, user = sim_of(request), user_of(request)
     try:
-        workbin = sim.media.find_workbin(user, request.match_info["workbin_id"])
+        workbin = sim.media.workbins.find(user, request.match_info["workbin_id"])
     except OperationError as error:
         return error_response(error)
-    items = [sim.builder.workbin_content_json(i, user, workbin.name) for i in workbin.interactions.values()]
+    items = [workbin_content_json(i, user, workbin.name) for i in workbin.interactions.values()]
     return json_response({"statusCode": 0, "interactions": items})
 
 

@@ -239,7 +239,7 @@ async def post_interactions(request: web.Request) -> web.Response:
             sim.media.create(user, body)
         elif name in ("PullInteractionFromWorkbin", "PullInteraction"):
             envelope = Envelope.N0
-            sim.media.pull(user, str(require(body, "uri")))
+            sim.media.workbins.pull(user, str(require(body, "uri")))
         else:
             raise OperationError(2, f"Operation '{name}' is not supported on /me/interactions")
     except OperationError as error:
@@ -253,9 +253,9 @@ async def post_workbin_interaction(request: web.Request) -> web.Response:
     try:
         body = await _body(request)
         _check_media(request)
-        workbin = sim.media.find_workbin(user, request.match_info["workbin_id"])
+        workbin = sim.media.workbins.find(user, request.match_info["workbin_id"])
         interaction = sim.media.find(user, str(require(body, "interactionId")))
-        uri = sim.media.place_in_workbin(user, workbin, interaction)
+        uri = sim.media.workbins.place(user, workbin, interaction)
     except OperationError as error:
         return _fail(Envelope.N0, error)
     return _reply(Envelope.N0, uri=uri)
@@ -271,7 +271,7 @@ async def post_workbin_subscription(request: web.Request) -> web.Response:
         name = str(require(body, "operationName"))
         key = ALL_WORKBINS
         if "workbin_id" in request.match_info:
-            key = sim.media.find_workbin(user, request.match_info["workbin_id"]).workbin_id
+            key = sim.media.workbins.find(user, request.match_info["workbin_id"]).workbin_id
         if name in ("Subscribe", "SubscribeWorkbinEvents"):
             subscriptions.add(key)
         elif name in ("Unsubscribe", "UnsubscribeWorkbinEvents"):
