@@ -9,6 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.commands.media_params import (
+    ChatAgentParams,
+    ChatHistoryParams,
+    ChatMessageParams,
+    EmailAttachmentParams,
+    EmailAttachParams,
+    EmailCreateParams,
+    EmailReplyParams,
+    EmailSendParams,
+    InteractionAcceptParams,
+    InteractionDataParams,
+    InteractionDeleteDataParams,
+    InteractionParams,
+    InteractionTransferParams,
+    PlaceInQueueParams,
+    PlaceInWorkbinParams,
+    WorkbinAddParams,
+    WorkbinParams,
+    WorkbinPullParams,
+)
 from bridge.commands.model import Need
 from bridge.commands.params import (
     AgentStateParams,
@@ -19,38 +39,20 @@ from bridge.commands.params import (
     ChangePasswordParams,
     ChannelDndParams,
     ChannelStateParams,
-    ChatAgentParams,
-    ChatHistoryParams,
-    ChatMessageParams,
     CompleteParams,
     DeleteDataParams,
     DialParams,
     DispositionParams,
     DndParams,
     DtmfParams,
-    EmailAttachmentParams,
-    EmailAttachParams,
-    EmailCreateParams,
-    EmailReplyParams,
-    EmailSendParams,
     ForwardParams,
-    InteractionAcceptParams,
-    InteractionDataParams,
-    InteractionDeleteDataParams,
-    InteractionParams,
-    InteractionTransferParams,
     MonitorParams,
     NoParams,
     NotReadyParams,
     OtherCallParams,
-    PlaceInQueueParams,
-    PlaceInWorkbinParams,
+    ParamsModel,
     RemoveParticipantParams,
     SessionStartParams,
-    WorkbinAddParams,
-    WorkbinParams,
-    WorkbinPullParams,
-    _Params,
 )
 from bridge.commands.translators import (
     Translator,
@@ -67,7 +69,7 @@ from bridge.gws.operations import builders as gws
 class ActionSpec:
     """One action: its params model, what it needs from GWS, and its translation."""
 
-    params: type[_Params]
+    params: type[ParamsModel]
     translate: Translator
     needs: frozenset[Need] = field(default_factory=frozenset)
     summary: str = ""

@@ -13,12 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.commands.model import AgentContext, AgentStateDefinition, Operation
-from bridge.commands.params import (
-    AgentStateParams,
-    ChannelStateParams,
-    DispositionParams,
-    NotReadyParams,
-)
+from bridge.commands.params import AgentStateParams, ChannelStateParams, DispositionParams, NotReadyParams
 from bridge.errors import CommandError
 from bridge.gws.operations import builders as gws
 

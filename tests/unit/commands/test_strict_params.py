@@ -8,7 +8,7 @@ import pytest
 from pydantic import Field, ValidationError
 
 from bridge.commands import ACTIONS, build_command
-from bridge.commands.params import _Params
+from bridge.commands.params import ParamsModel
 from bridge.errors import CommandError
 
 
@@ -29,7 +29,7 @@ def test_every_action_schema_is_strict() -> None:
         assert spec.params.model_config.get("strict") is True, action
 
 
-class _Counted(_Params):
+class _Counted(ParamsModel):
     count: Annotated[int, Field(ge=0)]
 
 
