@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from bridge.config import Settings
 from bridge.console.actions import destination_action, letter_filter, purge, replay
+from bridge.console.attempts import EventQuery
 from bridge.console.auth import COOKIE, AuditLog, SessionStore, find_key
 from bridge.console.http import (
     ADMIN,
@@ -43,7 +44,7 @@ from bridge.console.http import (
 from bridge.console.live import LiveTail
 from bridge.console.openapi import openapi_document
 from bridge.console.signin import SignInLimit
-from bridge.console.views import ConsoleData, EventQuery
+from bridge.console.views import ConsoleData
 from bridge.delivery.admin import DeliveryAdmin
 from bridge.inbound.problems import Problem
 from bridge.inbound.ratelimit import RateLimiter
@@ -153,20 +154,20 @@ async def events(request: web.Request) -> web.Response:
         if value is not None and len(value) > 200:
             raise Problem(400, f"{name} is longer than 200 characters", field=name)
     limit = int_query(request, "limit", 50, high=500)
-    return json_reply({"events": await request.app[DATA].events(EventQuery(**criteria), limit)})
+    return json_reply({"events": await request.app[DATA].attempts.events(EventQuery(**criteria), limit)})
 
 
 async def timeline(request: web.Request) -> web.Response:
     subject = request.query.get("subject", "")
     if not NAME.match(subject) or "/" not in subject:
         raise Problem(400, "subject must look like call/<id> or interaction/<id>", field="subject")
-    return json_reply({"subject": subject, "events": await request.app[DATA].timeline(subject)})
+    return json_reply({"subject": subject, "events": await request.app[DATA].attempts.timeline(subject)})
 
 
 async def destinations(request: web.Request) -> web.Response:
     data = request.app[DATA]
     minutes = int_query(request, "minutes", 15, high=60)
-    stats = await data.destination_stats(minutes)
+    stats = await data.attempts.destination_stats(minutes)
     rows = [{**row, "recent": stats.get(row["name"])} for row in await request.app[ADMIN].destination_rows()]
     total, _ = await request.app[ADMIN].retry_depths()
     return json_reply({"destinations": rows, "retries_scheduled": total, "minutes": minutes})
