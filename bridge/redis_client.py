@@ -32,6 +32,8 @@ def _secrets(conf: RedisSentinelSettings) -> tuple[dict[str, Any], dict[str, Any
     """(master kwargs, sentinel kwargs) with the passwords resolved."""
     master: dict[str, Any] = {"db": conf.db, "ssl": conf.tls}
     sentinel: dict[str, Any] = {"ssl": conf.tls}
+    if conf.tls and conf.tls_ca_file:
+        master["ssl_ca_certs"] = sentinel["ssl_ca_certs"] = conf.tls_ca_file
     if conf.password:
         master["password"] = read_secret(conf.password, what="redis_sentinel.password", trim="first_line")
     if conf.sentinel_password:
@@ -107,9 +109,13 @@ def celery_broker(settings: Settings) -> tuple[str, dict[str, Any]]:
         for host, port in conf.addresses()
     )
     options: dict[str, Any] = {"master_name": conf.master_name}
-    if "password" in sentinel:
-        options["sentinel_kwargs"] = {"password": sentinel["password"]}
+    # kombu hands the sentinels only sentinel_kwargs: their password and TLS go there
+    to_sentinels = {k: v for k, v in sentinel.items() if k != "ssl" or v}
+    if to_sentinels:
+        options["sentinel_kwargs"] = to_sentinels
     extra: dict[str, Any] = {"broker_transport_options": options}
     if conf.tls:
         extra["broker_use_ssl"] = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+        if conf.tls_ca_file:
+            extra["broker_use_ssl"]["ssl_ca_certs"] = conf.tls_ca_file
     return url, extra

@@ -26,6 +26,9 @@ class RedisSentinelSettings(BaseModel):
         default=None, description="the sentinels' own password reference (env:/file:)"
     )
     tls: bool = Field(default=False, description="TLS to master and sentinels (rediss)")
+    tls_ca_file: str | None = Field(
+        default=None, description="with tls: PEM bundle to verify the certificates with (private CA)"
+    )
     # A failover promotes a replica that may lack the master's last writes (replication is
     # asynchronous). With wait_replicas >= 1 the subscriber's state save ends in WAIT: a CometD
     # message counts as handled only once a replica holds its state, and so its events (written

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -219,3 +220,44 @@ async def test_a_save_that_reaches_the_promoted_replica_says_the_master_changed(
         assert ask(replica_port, "HGET", "m:alice", "v:call/1") == '{"n":2}'
     finally:
         await client.aclose()
+
+
+async def test_tls_to_the_master_and_the_sentinels_with_a_private_ca(
+    redis_processes: RedisProcesses, certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate  # self-signed for 127.0.0.1: its own CA
+    tls = ("--port", "0", "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+           "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no")  # fmt: skip
+    master_port, sentinel_port = free_port(), free_port()
+    redis_processes.redis(master_port, *tls, "--tls-port", str(master_port), ca=cert)
+    redis_processes.sentinel(
+        sentinel_port, master_port, ca=cert,
+        extra=(*tls, "--tls-port", str(sentinel_port), "--tls-replication", "yes"),  # TLS to the master too
+    )  # fmt: skip
+    _wait(
+        "the sentinel sees the master up over TLS",
+        lambda: ask(sentinel_port, "SENTINEL", "MASTER", MASTER, ca=cert)["flags"] == "master",
+    )
+    section = {"sentinels": [f"127.0.0.1:{sentinel_port}"], "master_name": MASTER, "tls": True}
+    settings = Settings(redis_sentinel={**section, "tls_ca_file": str(cert)})
+
+    client = async_redis(settings, socket_timeout=2.0)
+    try:
+        await client.set("gwsb:probe", "tls")
+        assert ask(master_port, "GET", "gwsb:probe", ca=cert) == "tls"
+    finally:
+        await client.aclose()
+    with sync_redis(settings, socket_timeout=2.0) as blocking:
+        assert blocking.get("gwsb:probe") == b"tls"
+    app = make_celery_app(settings)
+    with app.connection_for_write() as connection, connection.SimpleQueue("gwsb-tls-probe") as queue:
+        queue.put({"n": 1})
+        assert ask(master_port, "LLEN", "gwsb-tls-probe", ca=cert) == 1
+        queue.get(timeout=5).ack()
+
+    untrusted = async_redis(Settings(redis_sentinel=section), socket_timeout=2.0)  # the system store
+    try:
+        with pytest.raises(redis.RedisError):
+            await untrusted.ping()
+    finally:
+        await untrusted.aclose()

@@ -24,15 +24,22 @@ __all__ = ["MASTER", "RedisProcesses", "ask", "info", "wait_for"]
 MASTER = "bridge"
 
 
-def ask(port: int, *command: object, password: str | None = None) -> object:
-    """One command to the server on ``port`` over a fresh connection (closed again)."""
-    with redis.Redis(port=port, password=password, socket_timeout=1, decode_responses=True) as client:
+def _client(port: int, password: str | None, ca: Path | None) -> redis.Redis:
+    tls = {"ssl": True, "ssl_ca_certs": str(ca)} if ca is not None else {}
+    return redis.Redis(
+        host="127.0.0.1", port=port, password=password, socket_timeout=1, decode_responses=True, **tls
+    )
+
+
+def ask(port: int, *command: object, password: str | None = None, ca: Path | None = None) -> object:
+    """One command to the server on ``port`` over a fresh connection (TLS with ``ca``), closed again."""
+    with _client(port, password, ca) as client:
         return client.execute_command(*command)
 
 
 def info(port: int, section: str, password: str | None = None) -> dict[str, object]:
     """``INFO section`` of the server on ``port``, parsed."""
-    with redis.Redis(port=port, password=password, socket_timeout=1, decode_responses=True) as client:
+    with _client(port, password, None) as client:
         return dict(client.info(section))
 
 
@@ -58,9 +65,15 @@ class RedisProcesses:
         self.children: list[subprocess.Popen[bytes]] = []
 
     def redis(
-        self, port: int, *extra: str, conf: Path | None = None, password: str | None = None
+        self,
+        port: int,
+        *extra: str,
+        conf: Path | None = None,
+        password: str | None = None,
+        ca: Path | None = None,
     ) -> subprocess.Popen[bytes]:
-        """A ``redis-server`` on ``port`` (``extra``: more options), once it answers PING."""
+        """A ``redis-server`` on ``port`` (``extra``: more options), once it answers PING (over
+        TLS, verified with ``ca``, when given)."""  # fmt: skip
         binary = shutil.which("redis-server")
         assert binary is not None, "redis-server is not installed; `make test` installs it"
         work = self.dir / str(port)
@@ -71,7 +84,7 @@ class RedisProcesses:
                 "--repl-diskless-sync-delay", "0", *extra]  # fmt: skip
         child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.children.append(child)
-        wait_for(f"redis-server on {port} answers", lambda: ask(port, "PING", password=password))
+        wait_for(f"redis-server on {port} answers", lambda: ask(port, "PING", password=password, ca=ca))
         return child
 
     def sentinel(
@@ -84,9 +97,12 @@ class RedisProcesses:
         failover_timeout_ms: int = 2000,
         auth_pass: str | None = None,
         password: str | None = None,
+        extra: tuple[str, ...] = (),
+        ca: Path | None = None,
     ) -> subprocess.Popen[bytes]:
         """A sentinel monitoring the master on ``master_port`` (``auth_pass``: the master's
-        password; ``password``: the sentinel's own, ``requirepass``)."""
+        password; ``password``: the sentinel's own, ``requirepass``; ``extra`` and ``ca`` as
+        for :meth:`redis`)."""
         conf = self.dir / f"sentinel-{port}.conf"  # the sentinel rewrites it: a private copy
         lines = [
             f"sentinel monitor {MASTER} 127.0.0.1 {master_port} {quorum}",
@@ -100,7 +116,7 @@ class RedisProcesses:
             # the sentinels authenticate to each other with it too
             lines += [f"requirepass {password}", f"sentinel sentinel-pass {password}"]
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return self.redis(port, "--sentinel", conf=conf, password=password)
+        return self.redis(port, "--sentinel", *extra, conf=conf, password=password, ca=ca)
 
     def close(self) -> None:
         for child in self.children:
