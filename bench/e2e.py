@@ -58,6 +58,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+import redis
 from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
@@ -387,7 +388,13 @@ def profiled(command: list[str], out: str | None) -> list[str]:
 
 
 def write_config(
-    path: Path, args: argparse.Namespace, redis_url: str, sim_url: str, sink_url: str, collector: str = ""
+    path: Path,
+    args: argparse.Namespace,
+    redis_url: str,
+    sim_url: str,
+    sink_url: str,
+    collector: str = "",
+    sentinel: str = "",
 ) -> None:
     agents = "".join(
         f'\n[[agents]]\nusername = "agent{n:04d}"\npassword = "password"\n' for n in range(1, args.agents + 1)
@@ -403,8 +410,36 @@ def write_config(
         'secrets = ["env:BENCH_SECRET"]\n'
         f"ordered = {'true' if args.ordered else 'false'}\nmax_in_flight = 64\n"
         f'[[routes]]\nevents = ["call.*"]\ndestinations = ["crm"]\n{agents}'
-        + (f'[tracing]\nenabled = true\nendpoint = "{collector}/v1/traces"\n' if collector else ""),
+        + (f'[tracing]\nenabled = true\nendpoint = "{collector}/v1/traces"\n' if collector else "")
+        + sentinel,
         encoding="utf-8",
+    )
+
+
+def start_replica_and_sentinel(start: Any, binary: str, master_port: int, workdir: Path, wait: str) -> str:
+    """A replica of the master and one sentinel; the ``[redis_sentinel]`` section (``wait_replicas``)."""
+    replica_port, sentinel_port = free_port(), free_port()
+    (workdir / "replica").mkdir()
+    start("replica", [binary, "--port", str(replica_port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--dir", str(workdir / "replica"), "--repl-diskless-sync-delay",
+                      "0", "--replicaof", "127.0.0.1", str(master_port)])  # fmt: skip
+    conf = workdir / "sentinel.conf"
+    conf.write_text(f"sentinel monitor bench 127.0.0.1 {master_port} 1\n", encoding="utf-8")
+    start("sentinel", [binary, str(conf), "--sentinel", "--port", str(sentinel_port), "--bind", "127.0.0.1"])
+    deadline = time.monotonic() + 30
+    while True:  # WAIT has nothing to wait for until the replica is in sync
+        try:
+            with redis.Redis(port=replica_port, socket_timeout=1) as replica:
+                if replica.info("replication").get("master_link_status") == "up":
+                    break
+        except redis.RedisError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: the replica did not sync within 30 s")
+        time.sleep(0.1)
+    return (
+        f'[redis_sentinel]\nsentinels = ["127.0.0.1:{sentinel_port}"]\nmaster_name = "bench"\n'
+        f"wait_replicas = {wait}\n"
     )
 
 
@@ -428,6 +463,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     try:
         start("redis", [redis_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                         "--appendonly", "no", "--dir", str(workdir)])  # fmt: skip
+        sentinel = ""
+        if args.replica_wait != "off":
+            sentinel = start_replica_and_sentinel(start, redis_binary, redis_port, workdir, args.replica_wait)
         simulator = [*me, "--serve-simulator", str(sim_port), "--agents", str(args.agents)]
         if args.keep_logs:
             simulator += ["--trail", str(workdir / "published.jsonl")]
@@ -436,7 +474,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if collector_url:
             start("collector", [*me, "--serve-collector", str(collector_port)])
         config = workdir / "bridge.toml"
-        write_config(config, args, redis_url, sim_url, f"{sink_url}/hooks", collector_url)
+        write_config(config, args, redis_url, sim_url, f"{sink_url}/hooks", collector_url, sentinel)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
 
             async def up(url: str) -> bool:
@@ -599,6 +637,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             },
             "cores": os.cpu_count(),
             "tracing": args.tracing,
+            "replica_wait": args.replica_wait,
             **(
                 {"spans_exported": exported["spans"], "otlp_exports": exported["exports"]}
                 if collector_url
@@ -663,6 +702,11 @@ def main() -> None:
         "--recording", choices=("on", "off", "compare"), default="on",
         help="the console's attempt recording ([console] record); compare = off, on, off, on in one run",
     )  # fmt: skip
+    parser.add_argument(
+        "--replica-wait", choices=("off", "0", "1", "compare"), default="off",
+        help="a replica and a sentinel, the bridge through [redis_sentinel] with wait_replicas 0 or 1; "
+        "compare = 0, 1, 0, 1 in one run (the WAIT's cost)",
+    )  # fmt: skip
     parser.add_argument("--serve-simulator", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--trail", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -686,6 +730,10 @@ def main() -> None:
             setattr(args, name, os.path.abspath(getattr(args, name)))
     if args.rate is None:
         args.rate = 1500.0 if args.saturate else 250.0
+    if args.replica_wait == "compare":
+        args.record = args.recording == "on"
+        print(orjson.dumps(compare_replica_wait(args)).decode(), flush=True)
+        return
     if args.tracing == "both":
         args.record = args.recording == "on"
         print(orjson.dumps(compare_tracing(args)).decode(), flush=True)
@@ -778,6 +826,51 @@ def compare_tracing(args: argparse.Namespace) -> dict[str, Any]:
         },
         "on_over_off": ratios,
         "cores": os.cpu_count(),
+    }
+
+
+def compare_replica_wait(args: argparse.Namespace) -> dict[str, Any]:
+    """``wait_replicas`` 0, 1, 0, 1 through one replica and sentinel: CPU per event and latency."""
+    runs: dict[str, list[dict[str, Any]]] = {"0": [], "1": []}
+    for wait in ("0", "1", "0", "1"):  # interleaved: drift in the machine's load hits both
+        args.replica_wait = wait
+        FAULTS.clear()
+        log(f"wait_replicas {wait}")
+        runs[wait].append(asyncio.run(bench(args)))
+
+    def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+        delivered = sum(r["events_delivered"] for r in results)
+
+        def cpu(prefix: str) -> float | None:
+            used = sum(p["cpu_s"] for r in results for n, p in r["processes"].items() if n.startswith(prefix))
+            return round(1e6 * used / delivered, 1) if delivered else None
+
+        return {
+            **{
+                f"{role}_cpu_us_per_event": cpu(role) for role in ("subscriber", "worker", "redis", "replica")
+            },
+            "latency_p50_ms": [r["latency_p50_ms"] for r in results],
+            "latency_p99_ms": [r["latency_p99_ms"] for r in results],
+            "delivered_per_s": [r["delivered_per_s"] for r in results],
+            "events_lost": sum(r["events_lost"] or 0 for r in results),
+            "runs": len(results),
+        }
+
+    off, on = summary(runs["0"]), summary(runs["1"])
+    return {
+        "bench": "e2e-replica-wait",
+        **{
+            k: runs["0"][0][k]
+            for k in ("agents", "calls_per_second", "seconds", "workers", "ordered", "cores")
+        },
+        "wait_replicas_0": off,
+        "wait_replicas_1": on,
+        "subscriber_cpu_cost_pct": (
+            round(100 * (on["subscriber_cpu_us_per_event"] / off["subscriber_cpu_us_per_event"] - 1), 1)
+            if off["subscriber_cpu_us_per_event"] and on["subscriber_cpu_us_per_event"]
+            else None
+        ),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
