@@ -13,13 +13,12 @@ Agent-state replies take the seed's shape (``subtopic: SetAgentState``,
 change (or, if none came within ``cti_confirm_timeout``, from GWS's current
 device state). Errors carry the seed's codes: ``AGENT_STATE_NOT_FOUND`` when
 the reason code is not an agent state GWS defines, ``UPDATE_AGENT_STATE_FAILED``
-when GWS refused or reported failure.
+when GWS refused or reported failure (the reply shapes: ``cti_replies.py``).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +28,21 @@ from bridge.commands import Command, Dialect, build_command
 from bridge.config.inbound import InboundClient, InboundSettings
 from bridge.errors import CommandError, GwsError
 from bridge.gws import operations
+from bridge.inbound.cti_replies import (
+    AGENT_STATE_NOT_FOUND,
+    UPDATE_AGENT_STATE_FAILED,
+    CtiError,
+    error_reply,
+    state_reply,
+)
 from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundResponse
 from bridge.inbound.json_dialect import AGENT_PATTERN, parse_json_body, validation_errors
 from bridge.inbound.outcomes import CommandStatus
 from bridge.inbound.problems import Problem
 
-__all__ = ["CTI_ACTIONS", "CtiDialect", "CtiEnvelope", "CtiRequest", "button_states"]
+__all__ = ["CTI_ACTIONS", "CtiDialect", "CtiEnvelope", "CtiRequest"]
 
-AGENT_STATE_NOT_FOUND = ("AGENT_STATE_NOT_FOUND", "Specified Agent State not found.")
-UPDATE_AGENT_STATE_FAILED = ("UPDATE_AGENT_STATE_FAILED", "Agent state change failed.")
 _AGENT_SUBTOPICS = {"SetNotReady", "SetReady", "SetAgentState", "SetOffline"}
 # What each mapped topic/subtopic becomes (docs/commands.md's operation table is built from it).
 CTI_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -87,42 +91,6 @@ class CtiEnvelope(BaseModel):
     agent: str | None = Field(default=None, pattern=AGENT_PATTERN)
 
 
-class _CtiError(Exception):
-    def __init__(self, status: int, code: tuple[str, str], detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-        self.extra = {k: v for k, v in extra.items() if v is not None}
-
-
-def _iso(epoch: float | None = None) -> str:
-    epoch = time.time() if epoch is None else epoch
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}Z"
-
-
-def _amazon_state(state: str | None) -> tuple[str, str]:
-    if state == "Ready":
-        return "Ready", "routable"
-    if state == "NotReady":
-        return "Not_Ready", "not_routable"
-    return "Offline", "offline"
-
-
-def button_states(device: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
-    """The seed's ``ButtonStates`` from the agent's device state and calls (GWS capabilities)."""
-    user_state = device.get("userState") or {}
-    logged_in = user_state.get("state") in {"Ready", "NotReady"}
-    active = device.get("deviceState", "Active") == "Active"
-    muted = any(call.get("mute") == "On" for call in calls if call.get("state") != "Released")
-    items = {
-        "NotReady": "Enable" if logged_in else "Hide",
-        "Ready": ("Disable" if user_state.get("state") == "Ready" else "Enable") if logged_in else "Hide",
-        "make_call": "Enable" if logged_in and active else "Disable",
-        "mute": "Hide" if muted else "Enable",
-        "unmute": "Enable" if muted else "Hide",
-    }
-    return {"items": items, "count": len(items)}
-
-
 @dataclass(frozen=True, slots=True)
 class CtiRequest:
     """A parsed CTI envelope: the command it asks for, and what the reply must echo."""
@@ -157,15 +125,15 @@ class CtiDialect:
         agent = self._agent_of(envelope, client)
         try:
             return CtiRequest(envelope, self._command(envelope, agent, idempotency_key))
-        except _CtiError as error:
-            return self._error(envelope, error)
+        except CtiError as error:
+            return error_reply(envelope, error)
 
     async def perform(self, request: CtiRequest, client: InboundClient) -> InboundResponse:
         """Execute the command and answer in the seed's shape (errors included)."""
         try:
             return await self._perform(request.envelope, request.command, client)
-        except _CtiError as error:
-            return self._error(request.envelope, error)
+        except CtiError as error:
+            return error_reply(request.envelope, error)
 
     @staticmethod
     def _agent_of(envelope: CtiEnvelope, client: InboundClient) -> str:
@@ -206,7 +174,7 @@ class CtiDialect:
             if wanted is None and subtopic == "SetNotReady":
                 return make("agent.not_ready")
             if not isinstance(wanted, str) or not wanted.strip():
-                raise _CtiError(422, AGENT_STATE_NOT_FOUND, "no agent state given")
+                raise CtiError(422, AGENT_STATE_NOT_FOUND, "no agent state given")
             # matched against GWS's agent-state definitions when the command is translated
             return make("agent.state", {"operation": wanted.strip(), "not_ready": subtopic == "SetNotReady"})
         if topic == "Call" and subtopic in _CALL_ACTIONS:
@@ -240,12 +208,12 @@ class CtiDialect:
             gws = {k: problem.extensions.get(k) for k in ("gws_status_code", "gws_message")}
             status = 422 if problem.status == 422 else 502 if problem.status >= 500 else problem.status
             code = AGENT_STATE_NOT_FOUND if problem.status == 422 else UPDATE_AGENT_STATE_FAILED
-            raise _CtiError(status, code, problem.detail, command_id=command.id, **gws) from problem
+            raise CtiError(status, code, problem.detail, command_id=command.id, **gws) from problem
         outcome = await self._executor.wait(execution, self._settings.cti_confirm_timeout)
         if outcome is not None and outcome.status is CommandStatus.FAILED:
             detail = outcome.error or "GWS reported a failure"
             if is_state:
-                raise _CtiError(
+                raise CtiError(
                     502, UPDATE_AGENT_STATE_FAILED, detail, command_id=command.id, gws_message=detail
                 )
             raise Problem(502, f"GWS: {detail}", kind="gws-error", command_id=command.id, gws_message=detail)
@@ -269,62 +237,7 @@ class CtiDialect:
                 device = devices[0] if devices else {}
             calls = await operations.get_calls(rest)
         except GwsError as exc:
-            raise _CtiError(
+            raise CtiError(
                 502, UPDATE_AGENT_STATE_FAILED, "GWS: " + exc.message, command_id=command.id
             ) from exc
-        return InboundResponse.json(200, self._state_reply(envelope, command, rest.user, device, calls))
-
-    @staticmethod
-    def _state_reply(
-        envelope: CtiEnvelope,
-        command: Command,
-        user: dict[str, Any],
-        device: dict[str, Any],
-        calls: list[dict[str, Any]],
-    ) -> dict[str, Any]:
-        user_state = device.get("userState") or {}
-        state, kind = _amazon_state(user_state.get("state"))
-        name = str(
-            user_state.get("displayName") or user_state.get("reason") or user_state.get("state") or state
-        )
-        now = _iso()
-        full_name = (
-            " ".join(str(user.get(k)) for k in ("firstName", "lastName") if user.get(k)) or command.agent
-        )
-        data: dict[str, Any] = {
-            "muted": any(call.get("mute") == "On" for call in calls if call.get("state") != "Released"),
-            "name": full_name,
-            "extension": str(device.get("phoneNumber") or ""),
-            "loginName": command.agent,
-            "softphoneEnabled": bool(device),
-            "state": state,
-            "reasonCode": {"id": user_state.get("reason") or user_state.get("displayName") or name},
-            "stateChangeTime": now,
-            "type": kind,
-        }
-        rules = {
-            "ButtonStates": button_states(device, calls),
-            "ResponseActual": {"agentStateARN": None, "type": kind, "name": name, "startTimestamp": now},
-        }
-        return {
-            "channel": envelope.channel,
-            "topic": envelope.topic,
-            "subtopic": "SetAgentState",
-            "message": {
-                "rules": rules,
-                "data": data,
-                "event": name,
-                "source": "event",
-                "commandId": command.id,
-            },
-        }
-
-    @staticmethod
-    def _error(envelope: CtiEnvelope, error: _CtiError) -> InboundResponse:
-        document = {
-            "channel": envelope.channel,
-            "topic": envelope.topic,
-            "subtopic": envelope.subtopic,
-            "error": {"type": error.code[0], "message": error.code[1], "detail": error.detail, **error.extra},
-        }
-        return InboundResponse.json(error.status, document)
+        return InboundResponse.json(200, state_reply(envelope, command, rest.user, device, calls))

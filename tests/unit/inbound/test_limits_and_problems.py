@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.errors import GwsError, GwsTransportError
-from bridge.inbound.cti import button_states
+from bridge.inbound.cti_replies import button_states
 from bridge.inbound.problems import problem_for_gws_error
 from bridge.inbound.ratelimit import RateLimiter
 
