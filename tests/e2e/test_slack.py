@@ -1,17 +1,26 @@
-"""Simulated calls through the whole pipeline to Slack (the mock Slack Web API on loopback)."""
+"""Simulated calls and chats through the whole pipeline to Slack (the mock Slack Web API on loopback),
+and back: signed thread replies and button clicks into the receiver process, on to the simulator."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import aiohttp
 import pytest
 
+from connectors.slack_blocks import ACTION_HOLD, ACTION_RETRIEVE, ACTION_TRANSFER
 from tests.plugins.e2e import BridgeStack
-from tests.plugins.slack import BOT_TOKEN, MockSlack
+from tests.plugins.slack import BOT_TOKEN, MockSlack, block_action, event_callback, signed_headers
 
 StackFactory = Callable[..., Awaitable[BridgeStack]]
 
 CHANNEL = "C0CONTACTS"
+CHATS, CALLS = "C0CHATS", "C0CALLS"
+AGENT, SLACK_USER = "agent0001", "U0AGENT1"
+SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 
 
 @pytest.mark.slow
@@ -48,3 +57,178 @@ async def test_a_simulated_call_becomes_a_slack_thread_and_reaches_the_crm(
     assert len({reply.body["thread_ts"] for reply in replies}) == 1
     assert all(post.headers.get("Authorization") == f"Bearer {BOT_TOKEN}" for post in posts)
     assert call.event["data"]["call_id"]
+
+
+# -- chatops through the processes: subscriber → worker → mock Slack → receiver → simulator ---------
+
+
+async def chatops_stack(bridge_stack: StackFactory, slack_api: MockSlack) -> BridgeStack:
+    """Subscriber, worker and receiver for agent0001: chats thread in ``CHATS`` (replies), calls are
+    a card in ``CALLS`` (update mode, with its buttons); Slack user ``U0AGENT1`` is agent0001."""
+    stack = await bridge_stack(agents=1)
+    stack.env["E2E_SLACK_TOKEN"] = BOT_TOKEN
+
+    def slack(name: str, channel: str, **options: Any) -> dict[str, Any]:
+        return {
+            "name": name, "kind": "slack", "timeout": 2.0, "ordered": True,
+            "options": {"token": "env:E2E_SLACK_TOKEN", "channel": channel,
+                        "api_base_url": slack_api.base_url, "channel_interval": 0.05, **options},
+        }  # fmt: skip
+
+    stack.write_config(
+        destinations=[slack("slack-chats", CHATS), slack("slack-calls", CALLS, threads="update")],
+        routes=[
+            {"events": ["*"], "destinations": ["crm"]},
+            {"events": ["interaction.*", "chat.message"], "destinations": ["slack-chats"]},
+            {"events": ["call.*"], "destinations": ["slack-calls"]},
+        ],
+        inbound={
+            "slack": {
+                "signing_secret": SIGNING_SECRET,
+                "users": {SLACK_USER: AGENT},
+                "response_url_prefixes": [slack_api.url + "/response/"],
+                "outcome_wait": 3.0,
+            }
+        },
+    )
+    stack.start_worker()
+    stack.start_subscriber()
+    stack.start_receiver()
+    await stack.wait_ready()
+    return stack
+
+
+async def to_receiver(stack: BridgeStack, path: str, body: bytes, content_type: str) -> tuple[int, Any]:
+    """A signed POST to the receiver process: ``(status, parsed JSON or text)``."""
+    headers = dict(signed_headers(body, SIGNING_SECRET), **{"Content-Type": content_type})
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+        http.post(stack.receiver_url + path, data=body, headers=headers) as reply,
+    ):
+        text = await reply.text()
+        return reply.status, (await reply.json(content_type=None)) if "json" in reply.content_type else text
+
+
+def posts_in(slack: MockSlack, channel: str) -> list[dict[str, Any]]:
+    return [c.body for c in slack.of("chat.postMessage") if c.body.get("channel") == channel]
+
+
+def thread_root(slack: MockSlack, channel: str) -> str | None:
+    """The ``ts`` of the first top-level message posted to ``channel`` (the mock numbers them in order)."""
+    roots = [
+        ts
+        for ts, body in slack.messages.items()
+        if body.get("channel") == channel and "thread_ts" not in body
+    ]
+    return min(roots) if roots else None
+
+
+def controls(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The call controls on a card, by action (Hold, Retrieve, the transfer menu)."""
+    rows = [
+        b for b in message.get("blocks", []) if b["type"] == "actions" and b["block_id"].startswith("call:")
+    ]
+    return {e["action_id"].split(":")[0]: e for row in rows for e in row["elements"]}
+
+
+@pytest.mark.slow
+async def test_a_reply_in_a_chats_slack_thread_reaches_the_customer_through_the_processes(
+    bridge_stack: StackFactory, slack_api: MockSlack
+) -> None:
+    stack = await chatops_stack(bridge_stack, slack_api)
+    sim = stack.sim
+    chat = await sim.send_interaction(AGENT, "chat", subject="Order", text="Hi, my order is late")
+    async with sim.agent_client(AGENT) as agent:
+        await agent.login()
+        status, body = await agent.post(
+            f"/me/interactions/{chat}", {"operationName": "Accept", "nickname": "Ann"}
+        )
+        assert status == 200, body
+        await sim.chat_message(chat, "Is anyone there?")
+
+        def customer_line_in_thread() -> bool:
+            root = thread_root(slack_api, CHATS)
+            return root is not None and any(
+                p.get("thread_ts") == root and "Is anyone there?" in p["text"]
+                for p in posts_in(slack_api, CHATS)
+            )
+
+        await stack.wait_until("the customer's line in the chat's Slack thread", customer_line_in_thread, 10)
+        root = thread_root(slack_api, CHATS)
+        assert root is not None
+        ts = f"{time.time():.6f}"
+        reply = {"type": "message", "user": SLACK_USER, "text": "Your order ships today &amp; free", "ts": ts,
+                 "thread_ts": root, "channel": CHATS, "channel_type": "channel", "event_ts": ts}  # fmt: skip
+        started = time.monotonic()
+        status, answer = await to_receiver(stack, "/slack/events", event_callback(reply), "application/json")
+        assert status == 200 and time.monotonic() - started < 3.0, answer
+
+        async def agent_lines() -> list[str]:
+            status, body = await agent.get(f"/me/interactions/{chat}")
+            assert status == 200, body
+            return [
+                str(e.get("text"))
+                for e in body["interaction"]["content"]["events"]
+                if e.get("messageType") == "MESSAGE" and e.get("userType") == "Agent"
+            ]
+
+        async def sent() -> bool:
+            return await agent_lines() == ["Your order ships today & free"]
+
+        await stack.wait_until("the agent's line in the simulator's chat transcript", sent, 10)
+
+    # GWS's echo of the line comes back through the pipeline into the thread, posted by the bot
+    def echoed() -> bool:
+        return any(
+            p.get("thread_ts") == root and "ships today" in p["text"] for p in posts_in(slack_api, CHATS)
+        )
+
+    await stack.wait_until("the agent's line echoed in the thread", echoed, 10)
+    assert slack_api.of("chat.postEphemeral") == []
+
+
+@pytest.mark.slow
+async def test_hold_on_the_slack_call_card_holds_the_call_and_the_card_offers_retrieve(
+    bridge_stack: StackFactory, slack_api: MockSlack
+) -> None:
+    stack = await chatops_stack(bridge_stack, slack_api)
+    sim = stack.sim
+    call = await sim.start_call(AGENT)
+    async with sim.agent_client(AGENT) as agent:
+        await agent.login()
+        status, body = await agent.post(f"/me/calls/{call}", {"operationName": "Answer"})
+        assert status == 200, body
+
+        def card() -> dict[str, Any]:
+            root = thread_root(slack_api, CALLS)
+            return {} if root is None else slack_api.messages[root]
+
+        await stack.wait_until("Hold on the call card", lambda: ACTION_HOLD in controls(card()), 10)
+        assert set(controls(card())) == {ACTION_HOLD}  # no transfer_targets: no menu
+        assert ACTION_TRANSFER not in controls(card())
+        response_url = slack_api.response_url(f"click-{uuid.uuid4().hex[:8]}")
+        click = block_action(
+            controls(card())[ACTION_HOLD], user=SLACK_USER, response_url=response_url, channel=CALLS
+        )
+        status, answer = await to_receiver(
+            stack, "/slack/interactions", click, "application/x-www-form-urlencoded"
+        )
+        assert status == 200, answer
+
+        async def call_state() -> str:
+            status, body = await agent.get(f"/me/calls/{call}")
+            assert status == 200, body
+            return str(body["call"]["state"])
+
+        async def held() -> bool:
+            return await call_state() == "Held"
+
+        await stack.wait_until("the call held in the simulator", held, 10)
+        [outcome] = await slack_api.wait_for("response", 1, within=10)
+        assert outcome.body["text"].startswith(f":white_check_mark: {AGENT}: hold done"), outcome.body
+
+        def offers_retrieve() -> bool:
+            return set(controls(card())) == {ACTION_RETRIEVE}
+
+        await stack.wait_until("Retrieve on the call card", offers_retrieve, 10, lambda: str(card()))
+        assert "On hold" in card()["text"] + str(card()["blocks"])

@@ -91,12 +91,14 @@ class BridgeStack:
         receiver_port: int | None = None,
         subscriber: dict[str, Any] | None = None,
         statistics: list[dict[str, Any]] | None = None,
+        inbound: dict[str, Any] | None = None,
         **delivery: Any,
     ) -> None:
         """(Re)write the configuration: the ``crm`` webhook plus ``destinations``; ``routes`` replace
         the default (everything to ``crm``); ``delivery`` overrides :data:`E2E_DELIVERY`. ``path``
         (default :attr:`config`), ``receiver_port`` and ``subscriber`` (``[subscriber]``) serve a
-        second node's configuration; ``statistics`` the ``[[statistics]]`` objects."""
+        second node's configuration; ``statistics`` the ``[[statistics]]`` objects; ``inbound`` is
+        added to ``[inbound]`` (``{"slack": {…}}`` for ``[inbound.slack]``)."""
         config = {
             "redis_url": self.redis_url,
             "gws": {"base_url": self.sim.base_url, "request_timeout": 5.0},
@@ -111,6 +113,7 @@ class BridgeStack:
             "inbound": {
                 "host": "127.0.0.1", "port": receiver_port or self.receiver_port, "outcome_timeout": 5.0,
                 "clients": [{"name": "crm", "api_key_hashes": [hash_api_key(self.api_key)], "agents": ["*"]}],
+                **(inbound or {}),
             },
             "console": {
                 "host": "127.0.0.1", "port": self.console_port, "agent_status_interval": 1.0,

@@ -10,17 +10,24 @@ Fixture ``slack_api`` yields a :class:`MockSlack` serving:
 
 ``fail_next(path_part, status=429, retry_after=2)`` makes the next matching requests fail.
 Every request is a :class:`SlackCall` in ``calls`` with its arrival time.
+
+What Slack sends the bridge, for tests posting to the receiver: :func:`signed_headers` (the ``v0``
+signature of a raw body), :func:`event_callback` (an Events API envelope) and
+:func:`block_action` (a button click's ``payload`` form).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import pytest
@@ -28,9 +35,51 @@ from aiohttp import web
 
 from tests.plugins.ports import free_port
 
-__all__ = ["BOT_TOKEN", "MockSlack", "SlackCall"]
+__all__ = ["BOT_TOKEN", "MockSlack", "SlackCall", "block_action", "event_callback", "signed_headers"]
 
 BOT_TOKEN = "xoxb-test-token-0000"
+
+
+def signed_headers(body: bytes, secret: str, *, at: float | None = None) -> dict[str, str]:
+    """Slack's ``v0`` signature headers for ``body`` (form-encoded content type; override for JSON)."""
+    stamp = str(int(time.time() if at is None else at))
+    # Slack's v0 scheme on the raw bytes (slack_sdk's generator decodes them: UTF-8 bodies only)
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+    }
+
+
+def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> bytes:
+    """An Events API ``event_callback`` carrying ``event``, as Slack sends it."""
+    envelope = {
+        "token": "unused-verification-token",
+        "team_id": "T0TEAM",
+        "api_app_id": "A0BRIDGE",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BRIDGEBOT", "is_bot": True}],
+    }
+    return orjson.dumps(envelope)
+
+
+def block_action(button: dict[str, Any], *, user: str, response_url: str, channel: str) -> bytes:
+    """The form body of ``user`` clicking ``button`` (a Block Kit element the bridge rendered)."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "someone"},
+        "trigger_id": uuid.uuid4().hex,
+        "response_url": response_url,
+        "container": {"type": "message", "channel_id": channel},
+        "actions": [
+            {"action_id": button["action_id"], "block_id": "b", "value": button["value"], "type": "button"}
+        ],
+    }
+    return urlencode({"payload": orjson.dumps(payload).decode()}).encode()
 
 
 @dataclass

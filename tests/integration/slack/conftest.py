@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -31,7 +28,7 @@ from bridge.inbound.slack import SLACK_KEY, SlackChatops
 from connectors.slack import SlackConnector
 from tests.plugins.ports import free_port
 from tests.plugins.simulator import SimulatorHandle
-from tests.plugins.slack import BOT_TOKEN, MockSlack
+from tests.plugins.slack import BOT_TOKEN, MockSlack, block_action, event_callback, signed_headers
 
 FIXTURES = json.loads((Path(__file__).parents[2] / "fixtures" / "slack" / "events.json").read_text())
 ENVIRON = {"SLACK_BOT_TOKEN": BOT_TOKEN, "WRONG_TOKEN": "xoxb-wrong"}
@@ -99,15 +96,7 @@ class ChatopsHandle:
     slack: MockSlack
 
     def signed(self, body: bytes, *, at: float | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
-        stamp = str(int(time.time() if at is None else at))
-        # Slack's v0 scheme on the raw bytes (slack_sdk's generator decodes them: UTF-8 bodies only)
-        digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
-        signature = "v0=" + digest.hexdigest()
-        return {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature,
-        }
+        return signed_headers(body, secret, at=at)
 
     async def post(
         self, path: str, body: bytes, headers: dict[str, str] | None = None, **signing: Any
@@ -141,22 +130,8 @@ class ChatopsHandle:
         return await self.post("/slack/commands", self.slash_body(command, text, **options), headers)
 
     def click_body(self, button: dict[str, Any], *, user: str = "U0AGENT1") -> bytes:
-        payload = {
-            "type": "block_actions",
-            "user": {"id": user, "username": "someone"},
-            "trigger_id": uuid.uuid4().hex,
-            "response_url": self.slack.response_url(f"click-{uuid.uuid4().hex[:8]}"),
-            "container": {"type": "message", "channel_id": CHANNEL},
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": "b",
-                    "value": button["value"],
-                    "type": "button",
-                }
-            ],
-        }
-        return urlencode({"payload": orjson.dumps(payload).decode()}).encode()
+        response_url = self.slack.response_url(f"click-{uuid.uuid4().hex[:8]}")
+        return block_action(button, user=user, response_url=response_url, channel=CHANNEL)
 
     async def click(self, button: dict[str, Any], **options: Any) -> tuple[int, Any, Any]:
         return await self.post("/slack/interactions", self.click_body(button, **options))
@@ -183,17 +158,7 @@ class ChatopsHandle:
     @staticmethod
     def event_body(event: dict[str, Any], *, event_id: str | None = None) -> bytes:
         """An Events API ``event_callback`` carrying ``event``, as Slack sends it."""
-        envelope = {
-            "token": "unused-verification-token",
-            "team_id": "T0TEAM",
-            "api_app_id": "A0BRIDGE",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BRIDGEBOT", "is_bot": True}],
-        }
-        return orjson.dumps(envelope)
+        return event_callback(event, event_id=event_id)
 
     async def event(
         self, body: bytes, headers: dict[str, str] | None = None, **signing: Any
