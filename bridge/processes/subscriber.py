@@ -16,10 +16,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
@@ -28,11 +26,12 @@ from bridge.config.subscriber import SubscriberSettings
 from bridge.errors import ConfigError
 from bridge.events import EventSink
 from bridge.gws.notes import AgentNotes
-from bridge.gws.pool import PoolStatus, SessionPool
+from bridge.gws.pool import SessionPool
 from bridge.gws.rest import GwsRestClient
 from bridge.gws.sinks import GroupCommitSink, PrintEventSink
 from bridge.gws.state_store import RedisStateStore
 from bridge.gws.statistics import StatisticsPoller
+from bridge.processes.subscriber_status import export_gauges, log_pool_status, publish_agent_status
 from bridge.processes.tracing import start_tracing
 from bridge.redis_client import async_redis
 
@@ -229,13 +228,13 @@ async def run(args: argparse.Namespace) -> int:
             from bridge.processes.heartbeat import Heartbeat
 
             start_http_server(options.metrics_port, addr=options.metrics_host)
-            exporter = asyncio.create_task(_export_status(pool))
+            exporter = asyncio.create_task(export_gauges(pool))
             heartbeat = asyncio.create_task(Heartbeat().run())
         if options.status_interval > 0:
-            reporter = asyncio.create_task(_report_status(pool, options.status_interval))
+            reporter = asyncio.create_task(log_pool_status(pool, options.status_interval))
         if settings.console.agent_status_interval > 0:
             publisher = asyncio.create_task(
-                _publish_agent_status(
+                publish_agent_status(
                     pool, redis, settings.keys.console.agents, settings.console.agent_status_interval
                 )
             )
@@ -290,64 +289,3 @@ def build_statistics_poller(
         source=settings.normalizer.source,
         clients=clients,
     )
-
-
-async def _export_status(pool: SessionPool, interval: float = 2.0) -> None:
-    """Keep the pool gauges current; they are read by the metrics thread at scrape time."""
-    from prometheus_client import Gauge
-
-    held = Gauge("gwsb_subscriber_agents_held", "Agents whose lease this subscriber holds")
-    connected = Gauge("gwsb_subscriber_agents_connected", "Held agents subscribed and caught up")
-    members = Gauge("gwsb_subscriber_members", "Live subscribers sharing the agents")
-    while True:
-        status = pool.status()
-        held.set(status.owned)
-        connected.set(status.connected)
-        members.set(status.members)
-        await asyncio.sleep(interval)
-
-
-def agent_status_records(status: PoolStatus, now: float) -> dict[str, bytes]:
-    """One JSON record per held agent, for the operator console (``{prefix}:console:agents``)."""
-    records = {}
-    for session in status.sessions:
-        if session.connected:
-            state = "connected"
-        elif session.last_error:
-            state = "failing"
-        else:
-            state = "recovering" if session.recoveries or session.reconnects else "connecting"
-        records[session.agent] = orjson.dumps(
-            {
-                "agent": session.agent, "owner": status.owner, "session": state,
-                "connected": session.connected, "last_message_at": session.last_message_at,
-                "last_error": session.last_error, "reconnects": session.reconnects,
-                "recoveries": session.recoveries, "messages": session.messages,
-                "events": session.events, "at": now,
-            }
-        )  # fmt: skip
-    return records
-
-
-async def _publish_agent_status(pool: SessionPool, redis: Redis, key: str, interval: float) -> None:
-    """Every ``interval`` s: the held agents' session status into one Redis hash (best effort)."""
-    while True:
-        records = agent_status_records(pool.status(), time.time())
-        if records:
-            try:
-                await redis.hset(key, mapping=records)  # type: ignore[arg-type]
-            except Exception as exc:  # the console's view only; never stop the subscriber for it
-                logger.warning("agent status not published", extra={"error": type(exc).__name__})
-        await asyncio.sleep(interval)
-
-
-async def _report_status(pool: SessionPool, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        status = pool.status()
-        errors = sum(1 for session in status.sessions if not session.connected and session.last_error)
-        logger.info(
-            "pool status: %d of %d agents held, %d connected, %d failing, %d live subscribers",
-            status.owned, status.agents_total, status.connected, errors, status.members,
-            extra={"owner": status.owner, "owned": status.owned, "connected": status.connected},
-        )  # fmt: skip

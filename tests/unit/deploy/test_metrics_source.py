@@ -11,8 +11,8 @@ from bridge.inbound.metrics import ReceiverMetrics
 from tests.plugins.deploy import Metric, defined_metrics, promql_problems
 
 _KINDS = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram", "summary": "Summary"}
-# created when the subscriber starts serving metrics (bridge/processes/subscriber.py), not at import
-_STARTED_BY_THE_SUBSCRIBER = "bridge/processes/subscriber.py"
+# created when the subscriber starts serving metrics (bridge/processes/subscriber_status.py), not at import
+_STARTED_BY_THE_SUBSCRIBER = "bridge/processes/subscriber_status.py"
 
 
 def test_every_registered_metric_is_found_in_the_source_with_its_kind_and_series() -> None:
