@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from bridge.config import Settings
 from bridge.console.attempts import AttemptStream, EventQuery
 from bridge.delivery.admin import DeliveryAdmin
+from bridge.gws.leases import lease_key
 from bridge.gws.statistics import read_snapshots
 
 __all__ = ["MASK", "ConsoleData", "mask"]
@@ -64,7 +65,7 @@ class ConsoleData:
         names = [a.username for a in self.settings.agents]
         if not names:
             return []
-        leases = await self.redis.mget([f"{self.keys.leases}agent:{n}" for n in names])
+        leases = await self.redis.mget([lease_key(self.keys.leases, n) for n in names])
         statuses = await self.redis.hmget(self.keys.console.agents, names)
         interval = self.settings.console.agent_status_interval or 5.0
         now = time.time()

@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from bridge.config.keys import DEFAULT_KEYS
 from bridge.errors import BridgeError
 
-__all__ = ["LeaseError", "LeaseManager", "fair_shares", "make_owner_token"]
+__all__ = ["LeaseError", "LeaseManager", "fair_shares", "lease_key", "make_owner_token"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,12 @@ def make_owner_token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def lease_key(prefix: str, agent: str) -> str:
+    """The Redis key of ``agent``'s lease under ``prefix`` (``Keys.leases`` for the agents'): its
+    value is the holder's owner token (readers such as the console use this too)."""
+    return f"{prefix}agent:{agent}"
+
+
 class LeaseManager:
     """Claims, renews and releases agent leases for one owner (one process).
 
@@ -118,7 +124,7 @@ class LeaseManager:
 
     def key(self, agent: str) -> str:
         """The Redis key of ``agent``'s lease."""
-        return f"{self.prefix}agent:{agent}"
+        return lease_key(self.prefix, agent)
 
     @property
     def members_key(self) -> str:
