@@ -42,6 +42,7 @@ class Execution:
 
     record: dict[str, Any]
     pending: Pending | None
+    saved: asyncio.Future[None] | None = None  # the record's save, when deferred (``defer_save``)
 
     @property
     def settled(self) -> bool:
@@ -77,15 +78,19 @@ class CommandExecutor:
         # Counted when /metrics is scraped, not per command (running() walks every listener).
         metrics.listeners.set_function(lambda: len(self.listeners.running()))
 
-    @tracing.traced("command", attributes=lambda self, command, client: {
+    @tracing.traced("command", attributes=lambda self, command, client, **_: {
         "gwsb.command.id": command.id, "gwsb.command.action": command.action, "gwsb.agent": command.agent,
         "gwsb.command.dialect": command.dialect.value, "gwsb.client": client})  # fmt: skip
-    async def execute(self, command: Command, client: str) -> Execution:
+    async def execute(self, command: Command, client: str, *, defer_save: bool = False) -> Execution:
         """Perform ``command`` for ``client``; raises :class:`Problem` when it is refused.
 
         A refusal before the GWS operation (unknown agent state, unknown
         disposition, GWS unreachable while reading settings) makes no GWS
         operation call. A GWS refusal carries GWS's statusCode and message.
+
+        ``defer_save``: the status record's save is started, not awaited: the caller must await
+        :attr:`Execution.saved` (it raises the store's :class:`Problem`) before it answers, and can
+        so send another write in the same Redis round trip.
         """
         rest = self.sessions.client(command.agent)
         try:
@@ -140,7 +145,12 @@ class CommandExecutor:
             record.update(status=CommandStatus.UNKNOWN.value, error={"detail": listener_error})
         else:
             record["status"] = CommandStatus.ACCEPTED.value
-        await self._store.save_status(record, self._settings.idempotency_ttl)
+        save = self._store.save_status(record, self._settings.idempotency_ttl)
+        saved: asyncio.Future[None] | None = None
+        if defer_save:  # runs before the settle task below: 'accepted' is never written after it
+            saved = asyncio.ensure_future(save)
+        else:
+            await save
         if pending is not None:
             self._track(self._settle(record, pending), f"settle-{command.id}")
         else:
@@ -150,7 +160,7 @@ class CommandExecutor:
             extra={"command_id": command.id, "agent": command.agent, "action": command.action,
                    "status": record["status"], "client": client},
         )  # fmt: skip
-        return Execution(record, pending)
+        return Execution(record, pending, saved)
 
     def _track(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(work, name=name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,12 +47,18 @@ class InboundRequest:
 
 @dataclass
 class InboundResponse:
-    """An HTTP response, framework-neutral."""
+    """An HTTP response, framework-neutral.
+
+    ``durable``: a store write that must have succeeded before this response is sent (awaited by
+    whoever sends it: the receiver's idempotency step awaits it together with the stored reply, so
+    both go to Redis in one round trip). Never sent.
+    """
 
     status: int
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    durable: Awaitable[None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def json(cls, status: int, document: Any, headers: dict[str, str] | None = None) -> InboundResponse:

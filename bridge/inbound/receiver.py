@@ -8,6 +8,7 @@ limit (429 + ``Retry-After``) → parsing (400 / 415 / 422) → authorization
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -263,7 +264,10 @@ class Receiver:
         """Run ``perform`` at most once per ``(client, Idempotency-Key)``; replay the stored reply after."""
         key = command.idempotency_key
         if key is None:
-            return await perform(client, command)
+            response = await perform(client, command)
+            if response.durable is not None:
+                await response.durable
+            return response
         fingerprint = _fingerprint(command)
         stored = await self.store.claim(client.name, key, fingerprint)
         if stored is not None:
@@ -285,18 +289,30 @@ class Receiver:
             raise
         reply = StoredReply(
             response.status,
-            orjson.loads(response.body),
+            orjson.Fragment(response.body),  # stored as sent: the body is JSON already
             dict(response.headers, **{"Content-Type": response.content_type}),
         )
-        await self.store.complete(client.name, key, fingerprint, reply, self.settings.idempotency_ttl)
+        complete = self.store.complete(client.name, key, fingerprint, reply, self.settings.idempotency_ttl)
+        if response.durable is None:
+            await complete
+            return response
+        # The status record and the stored reply in one round trip; neither failing goes unseen.
+        saved, completed = await asyncio.gather(response.durable, complete, return_exceptions=True)
+        if isinstance(saved, BaseException):  # as when the save failed inside perform: free the key
+            await self.store.release(client.name, key)
+            raise saved
+        if isinstance(completed, BaseException):
+            raise completed
         return response
 
     async def _perform_json(self, client: InboundClient, command: Command) -> InboundResponse:
-        execution = await self.executor.execute(command, client.name)
+        execution = await self.executor.execute(command, client.name, defer_save=True)
         body = {key: value for key, value in execution.record.items() if key != "client"}
         body["links"] = {"status": f"/v1/commands/{command.id}"}
         status = 202 if execution.record["status"] == "accepted" else 200
-        return InboundResponse.json(status, body, {"Location": f"/v1/commands/{command.id}"})
+        response = InboundResponse.json(status, body, {"Location": f"/v1/commands/{command.id}"})
+        response.durable = execution.saved
+        return response
 
     async def _get_command(self, request: InboundRequest, verified: Verified) -> InboundResponse:
         match = _COMMAND_PATH.match(request.path)

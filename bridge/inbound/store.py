@@ -46,7 +46,7 @@ class StoredReply:
     """A reply kept for idempotent replay."""
 
     status: int
-    body: dict[str, Any]
+    body: Any  # the JSON document (an ``orjson.Fragment`` of the bytes sent, when stored)
     headers: dict[str, str]
 
 
