@@ -3,7 +3,10 @@
 Every ``/v1/`` request goes through the same steps, in order, and a refusal
 at any step makes no GWS call: body limit (413) → verification (401) → rate
 limit (429 + ``Retry-After``) → parsing (400 / 415 / 422) → authorization
-(403) → idempotency (replay, 409, 422) → the command.
+(403) → idempotency (replay, 409, 422) → the command. On ``POST /v1/commands`` the rate limit's
+token is taken together with the idempotency claim (one Redis script) once the command parsed
+and is authorized; a request refused on the way takes its token first, so the answers are the
+same as in that order.
 """
 
 from __future__ import annotations
@@ -176,7 +179,8 @@ class Receiver:
         refusal = self._only(method, allowed)
         if refusal is not None:
             return refusal
-        verified = await self._verify(request)
+        # /v1/commands takes its token with the idempotency claim (one round trip, _post_command)
+        verified = await self._verify(request, rate_limit=handler != self._post_command)
         return await handler(request, verified)
 
     def _metrics(self, request: InboundRequest) -> InboundResponse:
@@ -199,8 +203,9 @@ class Receiver:
         problem = Problem(405, f"use {allowed}", kind="method-not-allowed", headers={"Allow": allowed})
         return _problem_response(problem)
 
-    async def _verify(self, request: InboundRequest) -> Verified:
-        """The verification middleware: body limit (413), credentials (401), rate limit (429)."""
+    async def _verify(self, request: InboundRequest, *, rate_limit: bool = True) -> Verified:
+        """The verification middleware: body limit (413), credentials (401), rate limit (429;
+        ``rate_limit=False``: the caller takes the token itself, before anything reaches GWS)."""
         if len(request.body) > self.settings.max_body_bytes:
             raise Problem(
                 413, f"the body exceeds {self.settings.max_body_bytes} bytes", kind="body-too-large"
@@ -212,10 +217,15 @@ class Receiver:
             )
 
         verified = await self._auth.authenticate(request.headers, request.body, seen)
-        client = verified.client
-        note_client(client.name)
-        wait = await self.store.take_token(client.name, client.rate_limit, client.burst)
-        if wait is None:  # no shared bucket (memory store, or Redis away): this process's own
+        note_client(verified.client.name)
+        if rate_limit:
+            await self._take_token(verified.client)
+        return verified
+
+    def _refuse_if_limited(self, client: InboundClient, wait: float | None) -> None:
+        """429 when the shared bucket said ``wait`` > 0; ``None`` (no shared bucket: memory store,
+        or Redis away) asks this process's own limiter."""
+        if wait is None:
             wait = self._limiter.acquire(client.name, client.rate_limit, client.burst)
         if wait > 0:
             raise Problem(
@@ -224,7 +234,11 @@ class Receiver:
                 kind="rate-limited",
                 headers={"Retry-After": RateLimiter.retry_after_header(wait)},
             )
-        return verified
+
+    async def _take_token(self, client: InboundClient) -> None:
+        self._refuse_if_limited(
+            client, await self.store.take_token(client.name, client.rate_limit, client.burst)
+        )
 
     async def verify(self, headers: Mapping[str, str], body: bytes) -> Verified:
         """Authenticate a request for a route mounted beside the receiver's own (e.g. the device registry).
@@ -245,23 +259,38 @@ class Receiver:
             )
 
     async def _post_command(self, request: InboundRequest, verified: Verified) -> InboundResponse:
-        require_content_type(request.headers.get("Content-Type"))
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not _IDEMPOTENCY_KEY.match(key):
-            raise Problem(
-                400, "Idempotency-Key must be 1-255 visible ASCII characters", kind="bad-idempotency-key"
-            )
-        command = parse_json_command(request.body, key)
-        self.authorize(verified.client, command.agent)
-        return await self.run_once(verified.client, command, self._perform_json)
+        """The rate limit is taken here, not in :meth:`_verify`: with the idempotency claim in one
+        round trip; a request refused while parsing or authorizing takes its token first, so the
+        answers are those of the documented order (429 before 400/415/422/403)."""
+        try:
+            require_content_type(request.headers.get("Content-Type"))
+            key = request.headers.get("Idempotency-Key")
+            if key is not None and not _IDEMPOTENCY_KEY.match(key):
+                raise Problem(
+                    400, "Idempotency-Key must be 1-255 visible ASCII characters", kind="bad-idempotency-key"
+                )
+            command = parse_json_command(request.body, key)
+            self.authorize(verified.client, command.agent)
+        except (Problem, CommandError):
+            await self._take_token(verified.client)
+            raise
+        if key is None:
+            await self._take_token(verified.client)
+            return await self.run_once(verified.client, command, self._perform_json)
+        return await self.run_once(verified.client, command, self._perform_json, rate_limit=True)
 
     async def run_once(
         self,
         client: InboundClient,
         command: Command,
         perform: Callable[[InboundClient, Command], Awaitable[InboundResponse]],
+        *,
+        rate_limit: bool = False,
     ) -> InboundResponse:
-        """Run ``perform`` at most once per ``(client, Idempotency-Key)``; replay the stored reply after."""
+        """Run ``perform`` at most once per ``(client, Idempotency-Key)``; replay the stored reply after.
+
+        ``rate_limit``: take the client's token first, with the claim (one store round trip), and
+        answer 429 without claiming when it is refused (only with an ``Idempotency-Key``)."""
         key = command.idempotency_key
         if key is None:
             response = await perform(client, command)
@@ -269,7 +298,20 @@ class Receiver:
                 await response.durable
             return response
         fingerprint = _fingerprint(command)
-        stored = await self.store.claim(client.name, key, fingerprint)
+        if rate_limit:
+            try:
+                wait, stored = await self.store.admit(
+                    client.name, client.rate_limit, client.burst, key, fingerprint
+                )
+            except Problem as problem:
+                if problem.kind == "store-unavailable":  # as take_token would: limit in-process, then 503
+                    self._refuse_if_limited(client, None)
+                raise
+            self._refuse_if_limited(client, wait)
+            if wait is None:  # the store holds no bucket: claimed apart, after this process's limiter
+                stored = await self.store.claim(client.name, key, fingerprint)
+        else:
+            stored = await self.store.claim(client.name, key, fingerprint)
         if stored is not None:
             headers = dict(stored.headers, **{"Idempotent-Replayed": "true"})
             return InboundResponse(

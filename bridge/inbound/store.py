@@ -39,6 +39,27 @@ redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
 return 1
 """
 _SAVE_SHA = hashlib.sha1(SAVE_SCRIPT.encode()).hexdigest()
+#: KEYS[1] the client's bucket, KEYS[2] the idempotency record; ARGV rate, burst, pending record,
+#: its ttl (ms) -> {granted, wait, the record already there or false}. The rate limit first (the
+#: token bucket of TAKE_SCRIPT, one token); only a request it admits claims its key.
+ADMIT_SCRIPT = (
+    "local function take()\n"
+    + TAKE_SCRIPT.replace("ARGV[3]", "'1'").replace(
+        "return {granted, tostring(wait)}", "return granted, wait"
+    )
+    + "end\n"
+    + """
+local granted, wait = take()
+if granted < 1 then
+  return {0, tostring(wait), false}
+end
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then
+  return {1, '0', false}
+end
+return {1, '0', redis.call('GET', KEYS[2])}
+"""
+)
+_ADMIT_SHA = hashlib.sha1(ADMIT_SCRIPT.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,13 @@ class CommandStore(Protocol):
     async def take_token(self, client: str, rate: float, burst: int) -> float | None:
         """Take one of ``client``'s tokens: 0 when allowed, else seconds until one is free;
         ``None`` when this store cannot tell (the receiver then limits in-process)."""
+        ...
+
+    async def admit(
+        self, client: str, rate: float, burst: int, key: str, fingerprint: str
+    ) -> tuple[float | None, StoredReply | None]:
+        """:meth:`take_token`, then (only when it allowed the request) :meth:`claim`, in as few
+        round trips as the store can: ``(wait, stored reply)``; raises as :meth:`claim` does."""
         ...
 
     async def ping(self) -> bool: ...
@@ -207,6 +235,19 @@ class RedisCommandStore:
             return None
         return 0.0 if int(granted) else float(wait)
 
+    async def admit(
+        self, client: str, rate: float, burst: int, key: str, fingerprint: str
+    ) -> tuple[float | None, StoredReply | None]:
+        """One script: the rate limit, and the claim of a request it admits (one round trip)."""
+        pending = orjson.dumps({"state": "pending", "fp": fingerprint})
+        granted, wait, existing = await self._script(
+            _ADMIT_SHA, ADMIT_SCRIPT, 2, self._keys.rate(client), self._keys.idempotency(client, key),
+            repr(rate), burst, pending, int(_PENDING_TTL * 1000),
+        )  # fmt: skip
+        if not int(granted):
+            return float(wait), None
+        return 0.0, _decide(existing or None, fingerprint)
+
     async def ping(self) -> bool:
         try:
             async with asyncio.timeout(self._timeout):
@@ -275,6 +316,11 @@ class MemoryCommandStore:
 
     async def take_token(self, client: str, rate: float, burst: int) -> float | None:
         return None  # one process: the receiver's own limiter is exact
+
+    async def admit(
+        self, client: str, rate: float, burst: int, key: str, fingerprint: str
+    ) -> tuple[float | None, StoredReply | None]:
+        return None, None  # the receiver limits in-process first, then claims
 
     async def ping(self) -> bool:
         return True

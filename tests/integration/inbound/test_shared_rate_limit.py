@@ -33,3 +33,46 @@ async def test_without_redis_each_receiver_still_limits_on_its_own(
     receiver = await receiver_factory(store_url="redis://127.0.0.1:9/0", clients=_limited(0.5, 2))
     statuses = [(await receiver.call("GET", "/v1/commands/c0ffee"))[0] for _ in range(3)]
     assert statuses == [503, 503, 429]  # the store is away (503), but the third is over the limit
+
+
+async def test_a_command_takes_its_token_with_its_claim_and_a_refused_one_claims_nothing(
+    receiver_factory: Callable[..., Awaitable[ReceiverHandle]], simulator: Any, redis_url: str
+) -> None:
+    """POST /v1/commands takes the token and claims the Idempotency-Key in one script: over the
+    limit it is 429 and the key stays free; a bad body over the limit is 429 too (429 comes first)."""
+    import redis.asyncio as aioredis
+
+    from bridge.config.keys import DEFAULT_KEYS
+
+    receiver = await receiver_factory(clients=_limited(0.01, 2))
+    await simulator.log(clear=True)
+    statuses = []
+    for n in range(3):
+        document = {"agent": "agent0001", "action": "agent.ready"}
+        status, _, _ = await receiver.call(
+            "POST", "/v1/commands", document, headers={"Idempotency-Key": f"k{n}"}
+        )
+        statuses.append(status)
+    assert statuses == [202, 202, 429]
+    assert (await receiver.call("POST", "/v1/commands", raw=b"{not json"))[0] == 429
+    assert (await receiver.call("POST", "/v1/commands", {"agent": "agent0001", "action": "nope"}))[0] == 429
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        assert await client.exists(DEFAULT_KEYS.inbound.idempotency("crm", "k1")) == 1
+        assert await client.exists(DEFAULT_KEYS.inbound.idempotency("crm", "k2")) == 0
+    finally:
+        await client.aclose()
+    posts = [e for e in await simulator.log() if e["method"] == "POST"]
+    assert len(posts) == 2, posts
+
+
+async def test_without_redis_a_keyed_command_is_still_limited_in_process(
+    receiver_factory: Callable[..., Awaitable[ReceiverHandle]],
+) -> None:
+    receiver = await receiver_factory(store_url="redis://127.0.0.1:9/0", clients=_limited(0.5, 2))
+    document = {"agent": "agent0001", "action": "agent.ready"}
+    statuses = [
+        (await receiver.call("POST", "/v1/commands", document, headers={"Idempotency-Key": f"k{n}"}))[0]
+        for n in range(3)
+    ]
+    assert statuses == [503, 503, 429]

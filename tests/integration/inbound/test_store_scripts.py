@@ -29,3 +29,23 @@ async def test_a_status_save_writes_the_record_and_a_bounded_index_after_a_scrip
     finally:
         await store.aclose()
         await client.aclose()
+
+
+async def test_admit_takes_a_token_then_claims_and_answers_a_replay_after_a_script_flush(redis_url: str):
+    from bridge.inbound.store import StoredReply
+
+    store = RedisCommandStore(redis_url)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.script_flush()
+        assert await store.admit("crm", 0.01, 2, "k", "fp") == (0.0, None)  # claimed
+        reply = StoredReply(202, {"id": "c1"}, {"Content-Type": "application/json"})
+        await store.complete("crm", "k", "fp", reply, ttl=30)
+        wait, stored = await store.admit("crm", 0.01, 2, "k", "fp")
+        assert wait == 0.0 and stored == reply
+        wait, stored = await store.admit("crm", 0.01, 2, "k2", "fp")  # the bucket is empty now
+        assert wait is not None and wait > 0 and stored is None
+        assert await client.exists(KEYS.idempotency("crm", "k2")) == 0
+    finally:
+        await store.aclose()
+        await client.aclose()
