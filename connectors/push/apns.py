@@ -47,8 +47,9 @@ from bridge.mobile.registry import Device, DeviceRegistry, Platform
 from connectors import parse_retry_after, register_connector
 from connectors.push.fanout import DeviceOutcome, Emit, PushFanout
 from connectors.push.options import PushOptions, parse_options, read_credential
-from connectors.push.payload import PushContent, apns_body, apns_headers, push_content
+from connectors.push.payload import PushContent, push_content
 from connectors.push.tokens import ApnsTokenSigner
+from connectors.push.wire import apns_body, apns_headers
 
 __all__ = ["PRODUCTION_URL", "SANDBOX_URL", "ApnsConnector", "ApnsOptions"]
 

@@ -41,8 +41,9 @@ from bridge.mobile.registry import Device, DeviceRegistry, Platform
 from connectors import parse_retry_after, register_connector
 from connectors.push.fanout import DeviceOutcome, Emit, PushFanout
 from connectors.push.options import PushOptions, parse_options, read_credential
-from connectors.push.payload import PushContent, fcm_message, push_content
+from connectors.push.payload import PushContent, push_content
 from connectors.push.tokens import GoogleAccessTokens, ServiceAccount
+from connectors.push.wire import fcm_message
 
 __all__ = ["API_URL", "FcmConnector", "FcmOptions"]
 

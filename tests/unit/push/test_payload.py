@@ -12,17 +12,8 @@ import pytest
 
 from bridge.errors import PermanentDeliveryError
 from bridge.events import Event
-from connectors.push.payload import (
-    APNS_MAX_BYTES,
-    COMPACT_MAX_BYTES,
-    PushContent,
-    PushMode,
-    apns_body,
-    apns_headers,
-    fcm_message,
-    gws_fields,
-    push_content,
-)
+from connectors.push.payload import PushContent, PushMode, gws_fields, push_content
+from connectors.push.wire import APNS_MAX_BYTES, COMPACT_MAX_BYTES, apns_body, apns_headers, fcm_message
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "push"
 
