@@ -23,6 +23,7 @@ crash the parser: a placeholder code is a failure whose ``status_code`` is ``Non
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -193,11 +194,16 @@ def error_for_reply(
     return cls(message, status_code=status_code, http_status=http_status, body=body)
 
 
+# 19 digits or more may be an integer beyond 64 bits, which orjson reads as a float (or refuses).
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
 def _loads(raw: bytes) -> Any:
+    if _LONG_NUMBER.search(raw):  # rare in a GWS reply: the exact, slower parser
+        return json.loads(raw)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        # orjson refuses integers beyond 64 bits, which are still JSON.
         return json.loads(raw)
 
 
