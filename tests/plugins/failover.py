@@ -106,7 +106,7 @@ class FailoverFigures:
     repeats: int  # deliveries of a webhook-id already delivered
     events_with_two_ids: int  # one (subject, sequence) under two webhook-ids: must be 0
     promoted_after_s: float  # SIGKILL → every sentinel names the replica
-    longest_pause_s: float  # longest gap between two deliveries while the load ran (and its end)
+    longest_pause_s: float  # longest gap between two new events' arrivals while the load ran
     pause_started_after_kill_s: float  # where that gap began, relative to the SIGKILL
     unconfirmed_warnings: int  # saves that went on without the replica's WAIT confirmation
 
@@ -166,8 +166,9 @@ async def run_failover(
     delivered = sum(len({i.type for i in items} & set(CALL_FLOW)) for items in report.calls.values())
     distinct = stack.sink.distinct().values()
     ids_per_event = Counter((item.subject, item.sequence) for item in distinct)
-    # pauses while the load ran: the arrivals until it ended, and the first one after
-    arrivals = sorted(item.at for item in stack.sink.delivered if item.at >= load_started)
+    # pauses while the load ran: each event's first arrival until it ended, and the first one after
+    # (a repeat arriving late ends no pause: its event was there already)
+    arrivals = sorted(item.at for item in distinct if item.at >= load_started)
     arrivals = arrivals[: bisect.bisect_right(arrivals, load_ended) + 1]
     gaps = [(later - earlier, earlier) for earlier, later in itertools.pairwise(arrivals)]
     longest, began = max(gaps, default=(0.0, killed_at))
