@@ -25,11 +25,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-__all__ = ["SlackOptions", "TransferTarget"]
+from bridge.config.secret_refs import resolve_secret
+from bridge.errors import ConfigError
+
+__all__ = ["SlackOptions", "TransferTarget", "slack_options_problems"]
 
 _SECRET_REF = ("env:", "file:")
 
@@ -88,3 +92,28 @@ class SlackOptions(BaseModel):
         if not self.api_base_url.startswith(("http://", "https://")):
             raise ValueError("api_base_url must start with http:// or https://")
         return self
+
+
+def slack_options_problems(
+    options: Mapping[str, Any], *, resolve_secrets: bool = True, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """What is wrong with a Slack destination's ``options``: one ``options.<field>: message`` per
+    problem, empty when the connector would accept them. With ``resolve_secrets`` the ``token`` /
+    ``webhook_url`` references are resolved too (the message names the reference, never a value).
+    """
+    try:
+        parsed = SlackOptions.model_validate(options)
+    except ValidationError as exc:
+        return [
+            "options" + "".join(f".{part}" for part in error["loc"]) + f": {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+    problems: list[str] = []
+    for name in ("token", "webhook_url"):
+        reference = getattr(parsed, name)
+        if resolve_secrets and reference is not None:
+            try:
+                resolve_secret(reference, environ=environ)
+            except ConfigError as exc:
+                problems.append(f"options.{name}: {exc}")
+    return problems

@@ -31,9 +31,17 @@ def delivery_config_problems(settings: Settings, *, resolve_secrets: bool = True
             problems.append(f"{where}.name: duplicate destination name {dest.name!r}")
         seen.add(dest.name)
         try:
-            connector_class(dest.kind)
+            connector = connector_class(dest.kind)
         except ConfigError as exc:
             problems.append(f"{where}.kind: {exc}")
+        else:
+            # a connector that can say what is wrong with its options (and their secret references)
+            # before a worker refuses to start: ``options_problems(options, *, resolve_secrets)``
+            check = getattr(connector, "options_problems", None)
+            if check is not None:
+                problems.extend(
+                    f"{where}.{problem}" for problem in check(dest.options, resolve_secrets=resolve_secrets)
+                )
         if dest.kind == "webhook" and not dest.url:
             problems.append(f"{where}.url: a webhook destination needs a url")
         if dest.timeout >= settings.delivery.task_deadline:
@@ -56,4 +64,11 @@ def delivery_config_problems(settings: Settings, *, resolve_secrets: bool = True
             if name not in seen:
                 known = ", ".join(sorted(seen)) or "none configured"
                 problems.append(f"routes.{i}.destinations.{j}: unknown destination {name!r}; known: {known}")
+    slack = settings.inbound.slack
+    if slack is not None:
+        # the receiver would refuse such a user at every command (docs/slack.md): say so now
+        agents = {agent.username for agent in settings.agents}
+        for user, agent in slack.users.items():
+            if agent not in agents:
+                problems.append(f"inbound.slack.users.{user}: agent {agent!r} is not in [[agents]]")
     return problems

@@ -77,3 +77,37 @@ def test_no_secrets_needs_no_agent_password(tmp_path: Path, capsys: pytest.Captu
     assert "GWSB_TEST_UNSET_PW" in capsys.readouterr().err
     assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
     assert "2 agent(s)" in capsys.readouterr().out
+
+
+def test_slack_options_and_users_are_checked_before_a_worker_refuses_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GWSB_TEST_SLACK_UNSET", raising=False)
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        '[[agents]]\nusername = "agent0001"\npassword = "pw"\n'
+        '[[destinations]]\nname = "slack-cc"\nkind = "slack"\n'
+        '[destinations.options]\ntoken = "env:GWSB_TEST_SLACK_UNSET"\nchannel = "C0123456789"\n'
+        'threads = "updates"\ntransfer_targets = [{ name = "Billing" }]\n'
+        '[[destinations]]\nname = "slack-hook"\nkind = "slack"\noptions = { channel = "C0123456789" }\n'
+        '[inbound.slack]\nsigning_secret = "s"\nusers = { U024BE7LH = "jsmith", U0G9QF9C6 = "agent0001" }\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "destinations.0.options.threads: Input should be 'reply', 'update', 'both' or 'off'" in err
+    assert "destinations.0.options.transfer_targets.0.number: Field required" in err
+    assert "destinations.1.options: Value error, give either token (with channel) or webhook_url" in err
+    assert "inbound.slack.users.U024BE7LH: agent 'jsmith' is not in [[agents]]" in err
+    assert "U0G9QF9C6" not in err
+    # once the options are right, the bot token's reference must resolve (named, never echoed)
+    config.write_text(
+        '[[agents]]\nusername = "agent0001"\npassword = "pw"\n'
+        '[[destinations]]\nname = "slack-cc"\nkind = "slack"\n'
+        'options = { token = "env:GWSB_TEST_SLACK_UNSET", channel = "C0123456789" }\n'
+    )
+    assert main(["check-config", "--config", str(config)]) == 2
+    assert "destinations.0.options.token: secret env:GWSB_TEST_SLACK_UNSET" in capsys.readouterr().err
+    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
+    monkeypatch.setenv("GWSB_TEST_SLACK_UNSET", "xoxb-not-echoed")
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "xoxb-not-echoed" not in "".join(capsys.readouterr())
