@@ -3,16 +3,20 @@ and back: signed thread replies and button clicks into the receiver process, on 
 
 from __future__ import annotations
 
+import re
 import time
+import tomllib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
+import redis
 
+from bridge.config.keys import SlackKeys
 from connectors.slack_blocks import ACTION_HOLD, ACTION_RETRIEVE, ACTION_TRANSFER
-from tests.plugins.e2e import BridgeStack
+from tests.plugins.e2e import REPO, BridgeStack
 from tests.plugins.slack import BOT_TOKEN, MockSlack, block_action, event_callback, signed_headers
 
 StackFactory = Callable[..., Awaitable[BridgeStack]]
@@ -21,6 +25,15 @@ CHANNEL = "C0CONTACTS"
 CHATS, CALLS = "C0CHATS", "C0CALLS"
 AGENT, SLACK_USER = "agent0001", "U0AGENT1"
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+
+
+def documented_slack_events() -> list[str]:
+    """The events docs/slack.md's configuration (section 2) routes to its Slack destination."""
+    blocks = re.findall(r"```toml\n(.*?)\n```", (REPO / "docs" / "slack.md").read_text(), re.S)
+    routed = [tomllib.loads(block)["routes"] for block in blocks if "[[routes]]" in block]
+    assert routed, "docs/slack.md shows no [[routes]]"
+    events: list[str] = routed[0][0]["events"]
+    return events
 
 
 @pytest.mark.slow
@@ -63,8 +76,9 @@ async def test_a_simulated_call_becomes_a_slack_thread_and_reaches_the_crm(
 
 
 async def chatops_stack(bridge_stack: StackFactory, slack_api: MockSlack) -> BridgeStack:
-    """Subscriber, worker and receiver for agent0001: chats thread in ``CHATS`` (replies), calls are
-    a card in ``CALLS`` (update mode, with its buttons); Slack user ``U0AGENT1`` is agent0001."""
+    """Subscriber, worker and receiver for agent0001, two Slack destinations sent what docs/slack.md
+    routes: ``CHATS`` threads replies, ``CALLS`` keeps a call's card updated (update mode, with its
+    buttons); Slack user ``U0AGENT1`` is agent0001."""
     stack = await bridge_stack(agents=1)
     stack.env["E2E_SLACK_TOKEN"] = BOT_TOKEN
 
@@ -79,8 +93,7 @@ async def chatops_stack(bridge_stack: StackFactory, slack_api: MockSlack) -> Bri
         destinations=[slack("slack-chats", CHATS), slack("slack-calls", CALLS, threads="update")],
         routes=[
             {"events": ["*"], "destinations": ["crm"]},
-            {"events": ["interaction.*", "chat.message"], "destinations": ["slack-chats"]},
-            {"events": ["call.*"], "destinations": ["slack-calls"]},
+            {"events": documented_slack_events(), "destinations": ["slack-chats", "slack-calls"]},
         ],
         inbound={
             "slack": {
@@ -113,14 +126,14 @@ def posts_in(slack: MockSlack, channel: str) -> list[dict[str, Any]]:
     return [c.body for c in slack.of("chat.postMessage") if c.body.get("channel") == channel]
 
 
-def thread_root(slack: MockSlack, channel: str) -> str | None:
-    """The ``ts`` of the first top-level message posted to ``channel`` (the mock numbers them in order)."""
-    roots = [
-        ts
-        for ts, body in slack.messages.items()
-        if body.get("channel") == channel and "thread_ts" not in body
-    ]
-    return min(roots) if roots else None
+def thread_root(stack: BridgeStack, channel: str, subject: str) -> str | None:
+    """The ``ts`` of ``subject``'s thread root in ``channel``, as the workers keep it in Redis."""
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        root = client.get(SlackKeys().thread(channel, subject))
+    finally:
+        client.close()
+    return None if root is None or root == b"pending" else root.decode()
 
 
 def controls(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -147,14 +160,14 @@ async def test_a_reply_in_a_chats_slack_thread_reaches_the_customer_through_the_
         await sim.chat_message(chat, "Is anyone there?")
 
         def customer_line_in_thread() -> bool:
-            root = thread_root(slack_api, CHATS)
+            root = thread_root(stack, CHATS, f"interaction/{chat}")
             return root is not None and any(
                 p.get("thread_ts") == root and "Is anyone there?" in p["text"]
                 for p in posts_in(slack_api, CHATS)
             )
 
         await stack.wait_until("the customer's line in the chat's Slack thread", customer_line_in_thread, 10)
-        root = thread_root(slack_api, CHATS)
+        root = thread_root(stack, CHATS, f"interaction/{chat}")
         assert root is not None
         ts = f"{time.time():.6f}"
         reply = {"type": "message", "user": SLACK_USER, "text": "Your order ships today &amp; free", "ts": ts,
@@ -200,7 +213,7 @@ async def test_hold_on_the_slack_call_card_holds_the_call_and_the_card_offers_re
         assert status == 200, body
 
         def card() -> dict[str, Any]:
-            root = thread_root(slack_api, CALLS)
+            root = thread_root(stack, CALLS, f"call/{call}")
             return {} if root is None else slack_api.messages[root]
 
         await stack.wait_until("Hold on the call card", lambda: ACTION_HOLD in controls(card()), 10)
