@@ -19,8 +19,8 @@ threshold crossing), the voice service goes down and comes back, and more calls 
 ``--duration`` seconds after the bridge came up (start-up takes a few seconds: the children
 import Celery, log in, subscribe). Each GWS notification, each command and each event the CRM
 receives is printed on one line; a summary ends the run, after Ctrl-C too. Exit status 0, or 1
-if the bridge could not start. Every child is stopped at exit (and by the kernel if this
-process dies).
+if the bridge could not start or a child died (their logs are then kept, and their directory
+printed). Every child is stopped at exit (and by the kernel if this process dies).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -157,8 +158,8 @@ async def run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     terminal = Terminal(args.quiet_gws)
     agents = [f"agent{n:04d}" for n in range(1, max(1, args.agents) + 1)]
-    workdir = tempfile.TemporaryDirectory(prefix="gwsb-demo-")
-    logs = Path(workdir.name)
+    # the children's configuration and logs; removed at the end unless the run failed
+    logs = Path(tempfile.mkdtemp(prefix="gwsb-demo-"))
     crm_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     api_key = secrets.token_urlsafe(24)
     viewer_key, operator_key = f"viewer-{secrets.token_urlsafe(12)}", f"operator-{secrets.token_urlsafe(12)}"
@@ -312,5 +313,8 @@ async def run(args: argparse.Namespace) -> int:
             embedded.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        workdir.cleanup()
+        if status == 0:
+            shutil.rmtree(logs, ignore_errors=True)
+        else:  # what the failure message points to must still be there
+            print(f"  the processes' logs are kept in {logs}", flush=True)
     return status

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,6 +157,32 @@ def test_demo_killed_outright_leaves_no_process() -> None:
         if process.poll() is None:
             process.kill()
     assert not _wait_gone(children, 20)
+
+
+@pytest.mark.slow
+def test_demo_whose_worker_dies_exits_1_and_keeps_the_log_it_points_to() -> None:
+    process = _demo("--duration", "120", "--agents", "1")
+    try:
+        lines = _read_until(process, "the bridge is up", within=60)
+        [worker] = re.findall(r"worker \(pid (\d+)\)", "".join(lines))
+        os.kill(int(worker), signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 1, stderr[-3000:]
+    found = re.search(r"worker stopped unexpectedly \(killed by SIGKILL\); see (\S+)", stdout)
+    assert found, stdout[-3000:]
+    log = Path(found.group(1))
+    try:
+        assert log.is_file() and f"the processes' logs are kept in {log.parent}" in stdout
+        assert (log.parent / "bridge.toml").is_file()
+    finally:
+        if log.parent.name.startswith("gwsb-demo-"):
+            shutil.rmtree(log.parent, ignore_errors=True)
+    assert any(line.startswith("summary:") for line in stdout.splitlines())
+    assert not _wait_gone(_started_pids(lines), 5)
 
 
 def test_demo_without_redis_says_how_to_get_it() -> None:
