@@ -33,7 +33,10 @@ STALL = 1.0  # the replica (behind a ballast) and the worker stopped before the 
 
 
 async def test_a_sigkilled_sentinel_master_under_load_loses_no_event(
-    bridge_stack: Callable[..., Awaitable[BridgeStack]], redis_processes: RedisProcesses
+    # redis_processes first: set up before the bridge, torn down after it (a bridge stopping
+    # without its Redis takes its retries' time)
+    redis_processes: RedisProcesses,
+    bridge_stack: Callable[..., Awaitable[BridgeStack]],
 ) -> None:
     servers = SentinelSet(redis_processes)
     stack = await bridge_stack(agents=AGENTS, redis_url_override=servers.master_url)
