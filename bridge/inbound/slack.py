@@ -259,8 +259,15 @@ def install_slack_routes(app: web.Application, settings: Settings, receiver: Rec
         key_prefix=settings.delivery.key_prefix,
         max_body_bytes=settings.inbound.max_body_bytes,
     )
-    if chatops.redis is not None:  # the connector's threads are in Redis: no Redis, no chat replies
-        chatops.set_channels(slack_channels(settings, chatops.redis))
+    # the connector's threads are in Redis: no Redis, no chat replies
+    channels = slack_channels(settings, chatops.redis) if chatops.redis is not None else {}
+    chatops.set_channels(channels)
+    if not channels:  # every reply would be dropped without a word: say so once
+        logger.warning(
+            "no Slack destination with a token and channel in this configuration (or no Redis store): "
+            "replies in chat threads (POST /slack/events) are ignored; give the receiver the workers' "
+            "[[destinations]]"
+        )
     for route in SLACK_ROUTES:
         receiver.mount(f"/slack/{route}", chatops.handle)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import orjson
+import pytest
 from redis.asyncio import Redis
 
+from bridge.config import Settings
+from bridge.config.delivery import DestinationConfig
+from bridge.config.gws import GwsSettings
+from bridge.config.inbound import InboundSettings
 from bridge.config.keys import SlackKeys
+from bridge.config.slack import SlackInboundSettings
+from bridge.inbound.app import create_app
 from bridge.normalize import MemoryState, normalize
 from tests.integration.slack.conftest import CHANNEL, ChatopsHandle, SlackFactory
 from tests.plugins.simulator import SimulatorHandle
@@ -223,3 +231,27 @@ async def test_after_a_transfer_the_thread_answers_for_the_new_agent_only(
     await chatops.chatops.wait_idle()
     assert agent_lines(simulator, chat) == ["Hello, I take over"]
     assert agent_lines(simulator, chat, nick="agent0002") == ["Hello, I take over"]
+
+
+async def test_a_receiver_without_the_slack_destinations_warns_that_thread_replies_are_ignored(
+    redis_url: str, simulator: SimulatorHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    def receiver(*destinations: DestinationConfig) -> None:
+        slack = SlackInboundSettings(signing_secret="s3cret", users={"U0AGENT1": AGENT})
+        settings = Settings(
+            redis_url=redis_url,
+            destinations=list(destinations),
+            gws=GwsSettings(base_url=simulator.base_url),
+            inbound=InboundSettings(slack=slack),
+        )
+        create_app(settings)
+
+    with caplog.at_level(logging.WARNING, logger="bridge.inbound.slack"):
+        receiver()
+    [warning] = [r.getMessage() for r in caplog.records if "POST /slack/events" in r.getMessage()]
+    assert "replies in chat threads" in warning and "ignored" in warning
+    caplog.clear()
+    options = {"token": "env:GWSB_TEST_UNSET_TOKEN", "channel": CHANNEL}
+    with caplog.at_level(logging.WARNING, logger="bridge.inbound.slack"):
+        receiver(DestinationConfig(name="slack-cc", kind="slack", options=options))
+    assert not [r for r in caplog.records if "POST /slack/events" in r.getMessage()]
