@@ -32,15 +32,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs
 
-import orjson
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import web
 
+from simulator.bayeux_batch import parse_batch
 from simulator.bayeux_protocol import BayeuxProtocol, Reply
-from simulator.bayeux_session import BayeuxSession, EndReason
+from simulator.bayeux_session import EndReason
+from simulator.bayeux_websocket import MAX_FRAME, BayeuxSocket
 
 __all__ = ["NOTIFICATIONS_PATH", "Authenticator", "BayeuxServer"]
 
@@ -50,8 +50,6 @@ NOTIFICATIONS_PATH = "/api/v2/notifications"
 
 Authenticator = Callable[[web.Request], Awaitable[str]]
 """Returns the GWS user name of the request; raises an aiohttp HTTP error (401, 403) to refuse it."""
-
-_MAX_FRAME = 1 << 20
 
 
 class BayeuxServer:
@@ -79,7 +77,7 @@ class BayeuxServer:
             max_queue=max_queue,
             max_clients=max_clients,
         )
-        self._sockets: set[_Socket] = set()
+        self._sockets: set[BayeuxSocket] = set()
         self._root: str | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
@@ -178,7 +176,7 @@ class BayeuxServer:
     async def _handle_long_poll(self, request: web.Request) -> web.StreamResponse:
         user = await self._authenticate(request)
         try:
-            messages = _parse_batch(await request.read(), request.content_type)
+            messages = parse_batch(await request.read(), request.content_type)
         except ValueError as exc:
             return web.json_response({"error": f"400::{exc}"}, status=400)
         if self._closed:
@@ -207,26 +205,13 @@ class BayeuxServer:
         if self._refusing():
             return web.Response(status=503, text="CometD is unavailable")
         self._start_sweeper()
-        ws = web.WebSocketResponse(max_msg_size=_MAX_FRAME)
+        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME)
         await ws.prepare(request)
-        socket = _Socket(ws, self._protocol, user)
+        socket = BayeuxSocket(ws, self._protocol, user)
         self._sockets.add(socket)
         try:
-            async for frame in ws:
-                if frame.type is WSMsgType.BINARY:
-                    await ws.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"Bayeux frames are text")
-                    break
-                if frame.type is not WSMsgType.TEXT:
-                    continue
-                try:
-                    messages = _parse_batch(frame.data, "application/json")
-                except ValueError as exc:
-                    logger.warning("cometd websocket frame rejected", extra={"user": user, "error": str(exc)})
-                    await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=str(exc).encode()[:120])
-                    break
-                socket.exchange(messages)
+            await socket.serve()
         finally:
-            await socket.finish()
             self._sockets.discard(socket)
         return ws
 
@@ -244,96 +229,3 @@ class BayeuxServer:
             expired = self._protocol.expire(loop.time())
             if expired:
                 logger.info("cometd sessions expired", extra={"clients": expired})
-
-
-class _Socket:
-    """One websocket: one task per incoming frame (a held connect must not stop the socket's other
-    exchanges) and the pushes of the sessions that spoke last on it.
-
-    Every frame goes out under one lock and takes the session's queued messages at that moment,
-    so frames keep the order of the messages; a frame that cannot be sent gives them back.
-    """
-
-    def __init__(self, ws: web.WebSocketResponse, protocol: BayeuxProtocol, user: str) -> None:
-        self._ws = ws
-        self._protocol = protocol
-        self._user = user
-        self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._pushing: set[BayeuxSession] = set()
-
-    def exchange(self, messages: list[Any]) -> None:
-        self._spawn(self._exchange(messages))
-
-    def push_soon(self, session: BayeuxSession) -> None:
-        if self._ws.closed:
-            # Gone: the client's messages wait for its next connect, on whatever transport.
-            session.pusher = None
-            session.wake()
-        elif session not in self._pushing:
-            self._pushing.add(session)
-            self._spawn(self._send(Reply([], session)))
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _exchange(self, messages: list[Any]) -> None:
-        reply = await self._protocol.process(messages, self._user, self)
-        if reply is not None:
-            await self._send(reply)
-
-    async def _send(self, reply: Reply) -> None:
-        async with self._lock:
-            session = reply.session
-            if session is not None:
-                self._pushing.discard(session)
-            if self._ws.closed or (not reply.messages and session is not None and session.pusher is not self):
-                return  # closed, or a push for a client that has moved on: its messages stay queued
-            payload, events = self._protocol.render(reply)
-            if not reply.messages and not events:
-                return  # a push whose messages an earlier frame already carried
-            try:
-                await self._ws.send_str(payload.decode())
-            except (ConnectionError, RuntimeError) as exc:
-                if session is not None:
-                    self._protocol.undeliver(session, events)
-                logger.debug("cometd websocket send failed", extra={"user": self._user, "error": str(exc)})
-
-    async def finish(self) -> None:
-        """The socket closed: stop its exchanges (a held connect ends unanswered)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def shut_down(self) -> None:
-        """Close the socket with 1001 (going away), waiting at most 2 s for the client."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                self._ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"), 2.0
-            )
-
-
-def _parse_batch(body: bytes | str, content_type: str) -> list[Any]:
-    """The message list of a request body: a JSON array or one JSON object; in a form body, every
-    ``message`` field (each an object or an array, Bayeux 1.0 long-polling)."""
-    if content_type == "application/x-www-form-urlencoded":
-        text = body.decode() if isinstance(body, bytes) else body
-        fields = parse_qs(text).get("message")
-        if not fields:
-            raise ValueError("form body without a message field")
-        return [message for field in fields for message in _decode_messages(field)]
-    return _decode_messages(body)
-
-
-def _decode_messages(body: bytes | str) -> list[Any]:
-    try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"Malformed JSON: {exc}") from exc
-    if isinstance(decoded, dict):
-        return [decoded]
-    if not isinstance(decoded, list) or not decoded:
-        raise ValueError("Expected a non-empty JSON array of messages")
-    return decoded

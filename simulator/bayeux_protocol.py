@@ -32,26 +32,19 @@ from typing import Any
 
 import orjson
 
+from simulator.bayeux_batch import Message, encode_batch
 from simulator.bayeux_channels import SubscriptionIndex, is_valid_channel, is_valid_subscription
 from simulator.bayeux_session import BayeuxSession, EndReason, Pusher
 
-__all__ = ["CONNECTION_TYPES", "BayeuxProtocol", "Reply", "encode_batch"]
+__all__ = ["CONNECTION_TYPES", "BayeuxProtocol", "Reply"]
 
 logger = logging.getLogger("simulator.bayeux")
 
 CONNECTION_TYPES = ("long-polling", "websocket")
 
-Message = dict[str, Any]
-
 
 def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=str)
-
-
-def encode_batch(events: list[bytes], replies: list[Message]) -> bytes:
-    """One JSON array: the pre-serialized events first, then the meta replies (as GWS sends them)."""
-    parts = events + [_dumps(reply) for reply in replies]
-    return b"[" + b",".join(parts) + b"]"
 
 
 @dataclass(slots=True)
