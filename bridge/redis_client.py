@@ -4,6 +4,12 @@ Every process and stage takes its client here (``tests/unit/test_redis_factory.p
 module elsewhere builds one). With ``[redis_sentinel]`` the client is redis-py's
 ``Sentinel(...).master_for(...)``: each new connection asks the sentinels for the current master,
 so after a failover the same client reaches the promoted replica once its pool reconnects.
+
+Asyncio clients pack commands with :func:`_pack_commands` (their pool's connection class is a
+subclass of redis-py's own, :func:`_fast_packing`): the same bytes as redis-py's
+``pack_commands``, about three times faster (~6 instead of ~16 µs for a 12-argument command; it
+was the first own-time entry of the receiver's and the workers' CPU profiles, which send a few
+thousand commands per second). ``tests/unit/test_redis_packing.py`` compares the two byte for byte.
 """
 
 from __future__ import annotations
@@ -80,10 +86,59 @@ def _client(source: RedisSource, options: dict[str, Any], kinds: tuple[Any, Any,
     return client
 
 
+def _pack_command(self: Any, *args: Any) -> list[bytes]:
+    """redis-py's ``Connection.pack_command``: one RESP array, in one bytes object."""
+    return _pack_commands(self, (args,))
+
+
+def _pack_commands(self: Any, commands: Any) -> list[bytes]:
+    """redis-py's ``Connection.pack_commands`` in fewer steps: bytes and str are encoded here,
+    anything else by the connection's encoder (ints and floats by ``repr``; ``DataError`` for
+    bool, None and other types, as redis-py raises); a command name with spaces ("SCRIPT LOAD") is
+    split into words as redis-py does."""
+    encoder = self.encoder
+    encode, encoding, errors = encoder.encode, encoder.encoding, encoder.encoding_errors
+    out: list[bytes] = []
+    for args in commands:
+        name = args[0]
+        assert not isinstance(name, float)
+        if isinstance(name, str):
+            if " " in name:
+                args = (*name.encode().split(), *args[1:])
+        elif b" " in name:
+            args = (*name.split(), *args[1:])
+        out.append(b"*%d\r\n" % len(args))
+        for arg in args:
+            kind = type(arg)
+            if kind is bytes:
+                data = arg
+            elif kind is str:
+                data = arg.encode(encoding, errors)
+            else:
+                data = encode(arg)
+            out.append(b"$%d\r\n%b\r\n" % (len(data), data))
+    return [b"".join(out)]
+
+
+_PACKING: dict[type, type] = {}
+
+
+def _fast_packing(client: aioredis.Redis) -> aioredis.Redis:
+    """Make ``client``'s pool build connections that pack with :func:`_pack_commands`."""
+    pool = client.connection_pool
+    base = pool.connection_class
+    packing = _PACKING.get(base)
+    if packing is None:
+        attributes = {"pack_command": _pack_command, "pack_commands": _pack_commands, "__module__": __name__}
+        packing = _PACKING[base] = type(base.__name__, (base,), attributes)
+    pool.connection_class = packing
+    return client
+
+
 def async_redis(source: RedisSource, **options: Any) -> aioredis.Redis:
     """An asyncio client for the configured Redis; ``options`` go to every connection."""
     client: aioredis.Redis = _client(source, options, (aioredis.Redis, AsyncSentinel, _AsyncSentinelRedis))
-    return client
+    return _fast_packing(client)
 
 
 def sync_redis(source: RedisSource, **options: Any) -> redis.Redis:
