@@ -15,12 +15,13 @@ a customer calls, the agent answers, attaches case data and sets a disposition (
 an agent goes Not Ready with a reason, an e-mail arrives and is accepted, callers pile up in the
 Support queue and drain (the subscriber polls the simulator's Statistics API every second: a
 ``BOARD`` line shows the wallboard's figures at each ``stats.updated``, an ``ALERT`` line each
-threshold crossing), the voice service goes down and comes back, and more calls follow until
-``--duration`` seconds after the bridge came up (start-up takes a few seconds: the children
-import Celery, log in, subscribe). Each GWS notification, each command and each event the CRM
-receives is printed on one line; a summary ends the run, after Ctrl-C too. Exit status 0, or 1
-if the bridge could not start or a child died (their logs are then kept, and their directory
-printed). Every child is stopped at exit (and by the kernel if this process dies).
+threshold crossing), the voice service goes down and comes back, the agent back from lunch is
+Ready again, and more calls follow until ``--duration`` seconds after the bridge came up
+(start-up takes a few seconds: the children import Celery, log in, subscribe). Each GWS
+notification, each command and each event the CRM receives is printed on one line; a summary
+ends the run, after Ctrl-C too. Exit status 0, or 1 if the bridge could not start or a child died
+(their logs are then kept, and their directory printed). Every child is stopped at exit (and by
+the kernel if this process dies).
 """
 
 from __future__ import annotations

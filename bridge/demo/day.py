@@ -110,6 +110,9 @@ class ScriptedDay:
         self.say("the voice service is back")
         await self.control("/sim/services/Voice", {"state": "Active"})
         await asyncio.sleep(pause)
+        self.say(f"{first} is back from lunch (command: agent.ready)")  # before taking calls again
+        await self.command(first, "agent.ready")
+        await self.expect("agent.state_changed", pause, agent=first, state="Ready", previous_state="NotReady")
         for turn in range(1_000_000):
             agent = self.agents[(turn + 1) % len(self.agents)]
             self.say(f"another call for {agent}: ring, answer, disposition, hang up")

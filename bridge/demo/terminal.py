@@ -48,6 +48,8 @@ def describe_notification(message: dict[str, Any]) -> tuple[str, str]:
 _SHOWN_FIELDS = (
     "state",
     "previous_state",
+    "device_state",
+    "previous_device_state",
     "work_mode",
     "reason",
     "ani",

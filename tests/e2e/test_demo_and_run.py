@@ -97,6 +97,12 @@ def test_demo_plays_the_day_through_the_bridge_and_prints_a_summary() -> None:
                        "interaction.accepted", "service.state_changed"):  # fmt: skip
         assert any(f"CRM ✓ {event_type}" in line for line in lines), event_type
     assert any("reason=OutToLunch" in line for line in lines)
+    lunch = next(i for i, line in enumerate(lines) if "reason=OutToLunch" in line)
+    back = next(i for i, line in enumerate(lines) if "agent0001 is back from lunch" in line)
+    first_again = [i for i, line in enumerate(lines) if "another call for agent0001" in line]
+    assert lunch < back and all(back < i for i in first_again), stdout[-3000:]
+    assert any("agent.state_changed" in line and "state=Ready previous_state=NotReady" in line
+               for line in lines[back:])  # fmt: skip
     assert any("CMD   call.answer" in line and "202" in line for line in lines)
     [summary] = [line for line in lines if line.startswith("summary:")]
     assert int(summary.split()[1]) >= 15

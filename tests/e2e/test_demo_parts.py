@@ -47,6 +47,8 @@ def test_redis_urls_lose_their_password_in_messages() -> None:
 def test_terminal_lines_name_the_fields_people_look_at() -> None:
     event = {"data": {"state": "Ringing", "ani": "+14155550123", "user_data": {"CustomerName": "Ada"}}}
     assert describe_event(event) == "state=Ringing ani=+14155550123 userData=CustomerName"
+    device = {"data": {"device_id": "d1", "device_state": "Inactive", "previous_device_state": "Active"}}
+    assert describe_event(device) == "device_state=Inactive previous_device_state=Active"
     message = {
         "data": {
             "messageType": "ServiceStateChangeMessage",
