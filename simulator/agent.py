@@ -10,11 +10,11 @@ import base64
 import binascii
 from typing import Any
 
-from simulator.call_ops import require
 from simulator.defaults import agent_state_by_operation
 from simulator.envelopes import OperationError
 from simulator.messages import TOPIC_CHANNELS, TOPIC_DEVICES, TOPIC_ME, MessageBuilder, Publish
 from simulator.model import SimState, User, UserState
+from simulator.op_params import require
 
 __all__ = ["AgentEngine"]
 

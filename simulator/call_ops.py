@@ -7,50 +7,23 @@ operation — publishes an ``ErrorMessage``. The REST reply is ``{"statusCode": 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from simulator.call_transfers import (
+    complete,
+    initiate,
+    merge,
+    remove_participant,
+    single_step_conference,
+    single_step_transfer,
+    swap,
+)
 from simulator.envelopes import OperationError
 from simulator.model import Call, CallState, User
+from simulator.op_params import CallOperation, merged_user_data, require, user_data_of
 from simulator.voice import INCORRECT_STATE, VoiceEngine
 
-__all__ = ["CALL_OPERATIONS", "perform_call_operation", "require", "require_destination"]
-
-CallOperation = Callable[[VoiceEngine, User, Call, dict[str, Any]], None]
-
-
-def require(body: dict[str, Any], name: str) -> Any:
-    """``body[name]``; OperationError 1 when missing or empty."""
-    value = body.get(name)
-    if value is None or value == "" or value == {}:
-        raise OperationError(1, f"Required parameter '{name}' is missing")
-    return value
-
-
-def require_destination(body: dict[str, Any]) -> str:
-    """``destination.phoneNumber`` (an object, quirk D10; a bare string is tolerated)."""
-    destination = require(body, "destination")
-    if isinstance(destination, dict):
-        number = destination.get("phoneNumber")
-        if not number:
-            raise OperationError(1, "Required parameter 'destination.phoneNumber' is missing")
-        return str(number)
-    return str(destination)
-
-
-def _user_data(body: dict[str, Any], *, required: bool = False) -> dict[str, Any] | None:
-    value = require(body, "userData") if required else body.get("userData")
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise OperationError(1, "Parameter 'userData' must be an object")
-    return value
-
-
-def _merged(call: Call, extra: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not extra:
-        return call.user_data
-    return {**(call.user_data or {}), **extra}
+__all__ = ["CALL_OPERATIONS", "perform_call_operation", "set_disposition"]
 
 
 def _answer(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
@@ -82,7 +55,7 @@ def _mute(on: bool) -> CallOperation:
 
 
 def _attach(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-    engine.set_user_data(call, _merged(call, _user_data(body, required=True)))
+    engine.set_user_data(call, merged_user_data(call, user_data_of(body, required=True)))
 
 
 def _delete_all(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
@@ -108,113 +81,6 @@ def set_disposition(engine: VoiceEngine, call: Call, body: dict[str, Any]) -> No
 
 def _disposition(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
     set_disposition(engine, call, body)
-
-
-def _single_step_transfer(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-    destination = require_destination(body)
-    call.user_data = _merged(call, _user_data(body))
-    engine.release(call, with_peer=False)
-    target = engine.state.users_by_dn.get(destination)
-    if target is not None and target is not user:
-        engine.ring(target, call.participants[0], call.user_data)
-
-
-def _initiate(purpose: str) -> CallOperation:
-    def operation(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-        destination = require_destination(body)
-        extra = _user_data(body)
-        if call.state is CallState.ESTABLISHED:
-            engine.set_state(call, CallState.HELD)
-        consult = engine.dial(user, destination, _merged(call, extra), parent=call)
-        if consult is not None:
-            consult.consult_purpose = purpose
-
-    return operation
-
-
-def _consult_pair(
-    engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]
-) -> tuple[Call, Call] | None:
-    if body.get("consultCallUri"):
-        consult = engine.find_call(user, str(body["consultCallUri"]))
-        return call, consult
-    if call.parent_call_id is not None:
-        original = user.calls.get(call.parent_call_id)
-        return (original, call) if original is not None else None
-    for other in user.live_calls.values():
-        if other.parent_call_id == call.id and other.state is not CallState.RELEASED:
-            return call, other
-    return None
-
-
-def _complete(conference: bool) -> CallOperation:
-    def operation(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-        pair = _consult_pair(engine, user, call, body)
-        if pair is None:
-            engine.error(user, INCORRECT_STATE, call)
-            return
-        original, consult = pair
-        far_leg = engine.state.calls.get(consult.peer_call_id or "")
-        consult.peer_call_id = None
-        engine.release(consult, with_peer=False)
-        if far_leg is not None:
-            far_leg.peer_call_id = None
-        if conference:
-            for number in consult.participants:
-                if number not in original.participants:
-                    original.participants.append(number)
-            original.state = CallState.ESTABLISHED
-            engine.notify(original, "ParticipantsUpdated")
-            if far_leg is not None:
-                far_leg.participants = [*original.participants]
-                engine.notify(far_leg, "ParticipantsUpdated")
-            return
-        engine.release(original, with_peer=False)
-        if far_leg is not None and far_leg.state is not CallState.RELEASED:
-            far_leg.participants = list(original.participants)
-            engine.notify(far_leg, "ParticipantsUpdated")
-
-    return operation
-
-
-def _single_step_conference(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-    destination = require_destination(body)
-    extra = _user_data(body) or {}
-    if destination not in call.participants:
-        call.participants.append(destination)
-    call.user_data = {**(call.user_data or {}), **extra, "FirstConferencePartyDN": user.device.phone_number}
-    engine.notify(call, "ParticipantsUpdated")
-
-
-def _remove_participant(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-    participant = str(require(body, "participant"))
-    if participant not in call.participants:
-        engine.error(user, "Invalid participant", call)
-        return
-    call.participants.remove(participant)
-    engine.notify(call, "ParticipantsUpdated")
-
-
-def _swap(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-    other = engine.find_call(user, str(require(body, "otherCallUri")))
-    if other.state is not CallState.HELD and other.state is not CallState.ESTABLISHED:
-        engine.error(user, INCORRECT_STATE, other)
-        return
-    if call.state is CallState.ESTABLISHED:
-        engine.set_state(call, CallState.HELD)
-    engine.set_state(other, CallState.ESTABLISHED)
-
-
-def _merge(engine: VoiceEngine, user: User, call: Call, body: dict[str, Any]) -> None:
-    other = engine.find_call(user, str(require(body, "otherCallUri")))
-    if other.state is CallState.RELEASED:
-        engine.error(user, INCORRECT_STATE, other)
-        return
-    engine.release(other, with_peer=False)
-    for number in other.participants:
-        if number not in call.participants:
-            call.participants.append(number)
-    engine.notify(call, "ParticipantsUpdated")
 
 
 _RECORDING: dict[str, tuple[set[str | None], str, str]] = {
@@ -271,15 +137,15 @@ CALL_OPERATIONS: dict[str, CallOperation] = {
     "DeleteUserData": _delete_all,
     "DeleteUserDataPair": _delete_pair,
     "SetCallDisposition": _disposition,
-    "SingleStepTransfer": _single_step_transfer,
-    "InitiateTransfer": _initiate("transfer"),
-    "InitiateConference": _initiate("conference"),
-    "CompleteTransfer": _complete(conference=False),
-    "CompleteConference": _complete(conference=True),
-    "SingleStepConference": _single_step_conference,
-    "RemoveParticipantFromConference": _remove_participant,
-    "SwapCalls": _swap,
-    "MergeWithOtherCall": _merge,
+    "SingleStepTransfer": single_step_transfer,
+    "InitiateTransfer": initiate("transfer"),
+    "InitiateConference": initiate("conference"),
+    "CompleteTransfer": complete(conference=False),
+    "CompleteConference": complete(conference=True),
+    "SingleStepConference": single_step_conference,
+    "RemoveParticipantFromConference": remove_participant,
+    "SwapCalls": swap,
+    "MergeWithOtherCall": merge,
     **{name: _recording(name) for name in _RECORDING},
     "SwitchToBargeIn": _switch(listen_in=False),
     "SwitchToListenIn": _switch(listen_in=True),

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from simulator.call_ops import require
 from simulator.envelopes import Envelope, OperationError
 from simulator.media_messages import (
     interaction_flat_message,
@@ -22,6 +21,7 @@ from simulator.media_messages import (
 )
 from simulator.messages import TOPIC_INTERACTIONS, MessageBuilder, Publish
 from simulator.model import Interaction, InteractionState, MediaChannel, SimState, User, Workbin
+from simulator.op_params import require
 from simulator.workbins import Workbins
 
 __all__ = ["ENVELOPES", "MediaEngine"]

@@ -18,9 +18,10 @@ import orjson
 from aiohttp import web
 
 from simulator.auth import ALL_WORKBINS, SESSION_KEY, user_of
-from simulator.call_ops import perform_call_operation, require, require_destination, set_disposition
+from simulator.call_ops import perform_call_operation, set_disposition
 from simulator.envelopes import Envelope, OperationError, failure_body, success_body
 from simulator.node import sim_of
+from simulator.op_params import require, require_destination
 from simulator.replies import json_response
 
 __all__ = [
