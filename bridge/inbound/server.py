@@ -9,8 +9,10 @@ raises (aiohttp's ``HTTPException`` s, a body that breaks off mid-way; anything 
 logged with its traceback, as a bug should be).
 
 The request handler and server classes are aiohttp's own (``aiohttp.web_protocol``,
-``aiohttp.web_server``), subclassed here and nowhere else;
-tests/integration/inbound/test_protocol_errors.py sends the malformed requests that pin them.
+``aiohttp.web_server``), subclassed here and nowhere else, rebuilt from the server's private
+``_loop`` and ``_kwargs``: tests/unit/inbound/test_aiohttp_adapter.py pins the aiohttp release
+and every private name used here; tests/integration/inbound/test_protocol_errors.py sends the
+malformed requests that pin the behaviour.
 """
 
 from __future__ import annotations
