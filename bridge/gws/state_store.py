@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -18,19 +17,12 @@ import redis.asyncio
 import redis.exceptions
 
 from bridge.config.keys import DEFAULT_KEYS
+from bridge.gws.replica_wait import ROUNDS, MasterChangedError, ReplicaWait
 from bridge.normalize.state import EPOCH_BLOCK, MemoryState, StaleStateError, StateChanges, StateStoreError
 
 __all__ = ["MasterChangedError", "RedisStateStore", "StateStore"]
 
 logger = logging.getLogger(__name__)
-
-
-class MasterChangedError(StateStoreError):
-    """A save reached another Redis master than the previous one: a failover came between.
-
-    The save itself is done (on the new master); what the caller handed on before it went to the
-    old master and may be lost with it, so the caller hands it on again and saves again.
-    """
 
 
 class StateStore(Protocol):
@@ -69,8 +61,6 @@ return 1
 
 
 _Pending = tuple[str, list[Any], "asyncio.Future[Any]"]  # (key, script args, the caller's outcome)
-# WAITs per pipeline while replicas are online but behind, before the saves go on unconfirmed.
-_WAIT_ROUNDS = 10
 
 
 class RedisStateStore:
@@ -85,19 +75,10 @@ class RedisStateStore:
     previous pipeline is in flight the next ones gather. Each ``save`` still returns only once
     its own script succeeded, and raises what its own script raised.
 
-    With ``wait_replicas`` (``[redis_sentinel]``), each pipeline ends in ``WAIT wait_replicas
-    wait_timeout``: a save returns once that many replicas hold it — and so everything the
-    subscriber wrote before it, the events of the messages it saves for (one master, one
-    replication stream). A failover then cannot take back a save whose message counted as
-    handled. Each such pipeline also reads the master's replication id: a save that reached
-    another master than the previous one (the client reconnects by itself, to the promoted
-    replica) raises :class:`MasterChangedError`, since the events handed on before it may have
-    stayed on the old master. While replicas are online but behind, the pipeline is sent again and waited for
-    again (up to 10 rounds of ``wait_timeout``). When fewer than ``wait_replicas`` replicas are
-    online (none left after a failover, one resyncing), none of them can be promoted holding
-    less than this master: the saves return without the confirmation — availability over
-    waiting — with a warning, and for ``recheck`` seconds the pipelines skip the WAIT, so a
-    master without a replica costs one timeout per ``recheck``, not one per save.
+    With ``wait_replicas`` (``[redis_sentinel]``) each pipeline also waits for the replicas
+    (:class:`~bridge.gws.replica_wait.ReplicaWait`): a save returns once they hold it, and so
+    everything the subscriber wrote to that master before it; a save that reached another master
+    than the previous one raises :class:`MasterChangedError`.
     """
 
     def __init__(
@@ -114,13 +95,14 @@ class RedisStateStore:
         self._script = redis.register_script(_SAVE_SCRIPT)
         self._pending: list[_Pending] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._wait_replicas = wait_replicas
-        self._wait_ms = max(1, round(wait_timeout * 1000))
-        self._recheck = recheck
-        self._unconfirmed_until = 0.0  # monotonic time until which pipelines skip the WAIT
-        self._replid: str | None = None  # the master's replication id at the last pipeline
-        self.unconfirmed_saves = 0  # saves that returned without the replicas' confirmation
-        self.master_changes = 0  # failovers noticed between two pipelines
+        self._replicas = (
+            ReplicaWait(wait_replicas, timeout=wait_timeout, recheck=recheck) if wait_replicas else None
+        )
+
+    @property
+    def replica_wait(self) -> ReplicaWait | None:
+        """How saves wait for the replicas (its counters), ``None`` when they do not."""
+        return self._replicas
 
     def key(self, agent: str) -> str:
         """The Redis key holding ``agent``'s state."""
@@ -136,11 +118,11 @@ class RedisStateStore:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hincrby(key, "epoch", 1)
                 pipe.hgetall(key)
-                if self._wait_replicas and self._replid is None:
+                if self._replicas is not None:
                     pipe.info("replication")  # the master the first saves are compared with
                 epoch, raw, *replication = await pipe.execute()
-            if replication and self._replid is None:
-                self._replid = str(replication[0].get("master_replid", ""))
+            if self._replicas is not None:
+                self._replicas.first_master(replication[0])
         except redis.exceptions.RedisError as exc:
             raise StateStoreError(f"loading the normalizer state of agent {agent!r} failed: {exc}") from exc
         values: dict[str, dict[str, Any]] = {}
@@ -242,78 +224,18 @@ class RedisStateStore:
         return results
 
     async def _evalsha(self, batch: list[_Pending]) -> list[Any]:
-        if not self._wait_replicas:
+        rounds = 0
+        while True:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for key, args, _ in batch:
                     pipe.evalsha(self._script.sha, 1, key, *args)
-                return list(await pipe.execute(raise_on_error=False))
-        for attempt in range(_WAIT_ROUNDS):
-            wait = time.monotonic() >= self._unconfirmed_until
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key, args, _ in batch:
-                    pipe.evalsha(self._script.sha, 1, key, *args)
-                if wait:  # same connection as the scripts: WAIT covers this client's writes so far
-                    pipe.wait(self._wait_replicas, self._wait_ms)
-                pipe.info("replication")
+                if self._replicas is None:
+                    return list(await pipe.execute(raise_on_error=False))
+                waited = self._replicas.add_to(pipe)  # same connection as the scripts
                 results = list(await pipe.execute(raise_on_error=False))
-            replication = _raised(results.pop())
-            confirmed = _raised(results.pop()) if wait else 0
-            self._same_master(replication)
-            if not wait:
-                self.unconfirmed_saves += len(batch)
+            rounds += 1
+            if not self._replicas.again(results, waited=waited, saves=len(batch), last=rounds >= ROUNDS):
                 return results
-            if confirmed >= self._wait_replicas:
-                return results
-            online = _online_replicas(replication)
-            if online < self._wait_replicas:
-                break  # no replica could be promoted with these saves missing: go on
-            # Replicas are online but behind: a failover now would promote one without these
-            # saves. Send them again (the script is idempotent) and WAIT again.
-            logger.info(
-                "replicas behind: %d of %d confirmed a state save in %d ms (round %d); waiting again",
-                confirmed, self._wait_replicas, self._wait_ms, attempt + 1,
-                extra={"confirmed": confirmed, "online": online, "saves": len(batch)},
-            )  # fmt: skip
-        self.unconfirmed_saves += len(batch)
-        self._unconfirmed_until = time.monotonic() + self._recheck
-        logger.warning(
-            "%d of %d replicas confirmed a state save within %d ms (%d online); saves go on unconfirmed "
-            "and WAIT again in %.0f s",
-            confirmed, self._wait_replicas, self._wait_ms, online, self._recheck,
-            extra={"confirmed": confirmed, "online": online, "saves": len(batch)},
-        )  # fmt: skip
-        return results
-
-    def _same_master(self, replication: dict[str, Any]) -> None:
-        """Raise :class:`MasterChangedError` when this pipeline reached another master than the last.
-
-        The client reconnects by itself (redis-py retries a pipeline after a connection error), so
-        a save can land on the promoted replica while the events handed on just before it went to
-        the old master and may not have been replicated: the caller must hand them on again.
-        """
-        replid = str(replication.get("master_replid", ""))
-        known, self._replid = self._replid, replid
-        if known is not None and replid != known:
-            self.master_changes += 1
-            raise MasterChangedError(
-                "the Redis master changed (a failover) since the last state save; "
-                "the events before this save may be lost with the old master"
-            )
-
-
-def _raised(result: Any) -> Any:
-    if isinstance(result, Exception):
-        raise result
-    return result
-
-
-def _online_replicas(replication: dict[str, Any]) -> int:
-    """Replicas the master streams to (``INFO replication``: ``slaveN`` with ``state=online``)."""
-    return sum(
-        1
-        for name, value in replication.items()
-        if name.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
-    )
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -144,6 +144,8 @@ async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
     _wait("the replica is in sync", lambda: info(replica_port, "replication")["master_link_status"] == "up")
     client = async_redis(f"redis://127.0.0.1:{master_port}/0", socket_timeout=2.0)
     store = RedisStateStore(client, prefix="w:", wait_replicas=1, wait_timeout=0.3, recheck=1.0)
+    waits = store.replica_wait
+    assert waits is not None
     try:
         state = await store.load("alice")
         for n in range(20):
@@ -151,7 +153,7 @@ async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
             await store.save("alice", state)
             # WAIT confirmed it: the replica holds this save already, not "soon"
             assert ask(replica_port, "HGET", "w:alice", f"v:call/{n}") == f'{{"n":{n}}}'
-        assert store.unconfirmed_saves == 0
+        assert waits.unconfirmed_saves == 0
 
         replica.send_signal(signal.SIGSTOP)  # online but behind: the save waits for it, round after round
         loop = asyncio.get_running_loop()
@@ -161,7 +163,7 @@ async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
         await store.save("alice", state)
         assert time.monotonic() - started >= 0.9
         assert ask(replica_port, "HGET", "w:alice", "v:call/lagging") == '{"n":-1}'
-        assert store.unconfirmed_saves == 0
+        assert waits.unconfirmed_saves == 0
 
         replica.kill()  # no replica left: the next save waits its 0.3 s, then goes on, counted
         replica.wait(timeout=10)
@@ -174,7 +176,7 @@ async def test_state_saves_wait_for_the_replica_and_go_on_warned_without_one(
         started = time.monotonic()
         await store.save("alice", state)  # within the recheck window: no WAIT at all
         assert time.monotonic() - started < 0.2
-        assert store.unconfirmed_saves == 2
+        assert waits.unconfirmed_saves == 2
         assert ask(master_port, "HGET", "w:alice", "v:call/0") == '{"n":101}'
     finally:
         await client.aclose()
@@ -192,6 +194,8 @@ async def test_a_save_that_reaches_the_promoted_replica_says_the_master_changed(
     settings = Settings(redis_sentinel={"sentinels": [f"127.0.0.1:{sentinel_port}"], "master_name": MASTER})
     client = async_redis(settings, socket_timeout=2.0)
     store = RedisStateStore(client, prefix="m:", wait_replicas=1, wait_timeout=0.5)
+    waits = store.replica_wait
+    assert waits is not None
     try:
         state = await store.load("alice")
         state.set("call/1", {"n": 1})
@@ -215,7 +219,7 @@ async def test_a_save_that_reaches_the_promoted_replica_says_the_master_changed(
             except StateStoreError:
                 assert time.monotonic() < deadline, "no save reached the new master within 20 s"
                 await asyncio.sleep(0.2)
-        assert store.master_changes == 1
+        assert waits.master_changes == 1
         await store.save("alice", state)  # the caller handed its events on again; now it is the master
         assert ask(replica_port, "HGET", "m:alice", "v:call/1") == '{"n":2}'
     finally:
