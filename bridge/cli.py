@@ -10,7 +10,8 @@ Exit status, the same for every subcommand:
 ====  ==============================================================================
 0     done (a server: stopped cleanly by SIGTERM/SIGINT)
 1     a runtime failure (GWS or Redis unreachable, a child process died, a check failed)
-2     a usage or configuration error (bad option, invalid or incomplete configuration)
+2     a usage or configuration error (bad option, invalid or incomplete configuration, a
+      listening address that cannot be bound)
 130   interrupted (Ctrl-C) before a clean stop
 ====  ==============================================================================
 

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bridge.config import load_settings
 from bridge.console.app import create_app
+from bridge.errors import ConfigError
 
 __all__ = ["add_arguments", "run"]
 
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; ``ConfigError`` before listening."""
+    """Serve until SIGINT/SIGTERM; ``ConfigError`` before listening (the address cannot be bound too)."""
     settings = load_settings(args.config)
     if not settings.console.keys:
         logger.warning("no [console] keys configured: nobody can sign in")
@@ -40,8 +41,14 @@ async def run(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else settings.console.port
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # the port is taken (the simulator's 8090 too?), or not this host's
+        await runner.cleanup()
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ([console] host and port, or --host/--port): "
+            f"{exc.strerror or exc}"
+        ) from exc
     logger.info("console listening", extra={"host": host, "port": port, "keys": len(settings.console.keys)})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ import uvloop
 from aiohttp import web
 
 from bridge.config import load_settings
+from bridge.errors import ConfigError
 from bridge.inbound.app import create_app
 from bridge.inbound.server import ReceiverRunner
 from bridge.processes.tracing import start_tracing
@@ -57,7 +58,7 @@ def _tune_gc() -> None:
 
 
 async def serve(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; ``ConfigError`` before listening."""
+    """Serve until SIGINT/SIGTERM; ``ConfigError`` before listening (the address cannot be bound too)."""
     settings = load_settings(args.config)
     host = args.host or settings.inbound.host
     port = args.port if args.port is not None else settings.inbound.port
@@ -65,8 +66,15 @@ async def serve(args: argparse.Namespace) -> int:
     stop_tracing = start_tracing(settings.tracing, "receiver")
     runner = ReceiverRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        await runner.cleanup()
+        stop_tracing()
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ([inbound] host and port, or --host/--port): "
+            f"{exc.strerror or exc}"
+        ) from exc
     _tune_gc()
     logger.info(
         "receiver listening", extra={"host": host, "port": port, "clients": len(settings.inbound.clients)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -83,3 +84,35 @@ def test_a_bad_configuration_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert b"raw-key" not in result.stdout + result.stderr
+
+
+def test_a_port_in_use_is_one_line_naming_the_setting_not_a_traceback(redis_url: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "bridge.toml"
+        config.write_text(f'redis_url = "{redis_url}"\n[inbound]\nport = {port}\n[console]\nport = {port}\n')
+        for command, section in (("receiver", "[inbound]"), ("console", "[console]")):
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bridge.cli",
+                    command,
+                    "--config",
+                    str(config),
+                    "--log-format",
+                    "text",
+                ],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            assert result.returncode == 2, result.stderr[-2000:]
+            assert "Traceback" not in result.stderr, result.stderr[-2000:]
+            expected = f"gws-bridge {command}: cannot listen on 127.0.0.1:{port} ({section} host and port"
+            assert expected in result.stderr, result.stderr[-2000:]
