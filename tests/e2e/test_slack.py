@@ -201,7 +201,7 @@ async def test_a_reply_in_a_chats_slack_thread_reaches_the_customer_through_the_
 
 
 @pytest.mark.slow
-async def test_hold_on_the_slack_call_card_holds_the_call_and_the_card_offers_retrieve(
+async def test_hold_on_the_slack_call_card_holds_the_call_and_the_card_offers_retrieve_then_hold(
     bridge_stack: StackFactory, slack_api: MockSlack
 ) -> None:
     stack = await chatops_stack(bridge_stack, slack_api)
@@ -245,3 +245,24 @@ async def test_hold_on_the_slack_call_card_holds_the_call_and_the_card_offers_re
 
         await stack.wait_until("Retrieve on the call card", offers_retrieve, 10, lambda: str(card()))
         assert "On hold" in card()["text"] + str(card()["blocks"])
+
+        # and back: Retrieve takes the call off hold, and the card offers Hold again
+        response_url = slack_api.response_url(f"click-{uuid.uuid4().hex[:8]}")
+        click = block_action(
+            controls(card())[ACTION_RETRIEVE], user=SLACK_USER, response_url=response_url, channel=CALLS
+        )
+        status, answer = await to_receiver(
+            stack, "/slack/interactions", click, "application/x-www-form-urlencoded"
+        )
+        assert status == 200, answer
+
+        async def established() -> bool:
+            return await call_state() == "Established"
+
+        await stack.wait_until("the call retrieved in the simulator", established, 10)
+        await stack.wait_until(
+            "Hold on the call card again",
+            lambda: set(controls(card())) == {ACTION_HOLD},
+            10,
+            lambda: str(card()),
+        )
