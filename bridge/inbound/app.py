@@ -11,7 +11,7 @@ from aiohttp import web
 from bridge.config import Settings
 from bridge.gws.notes import AgentNotes
 from bridge.inbound.http import InboundRequest
-from bridge.inbound.mobile import add_mobile_routes
+from bridge.inbound.mobile import DEVICE_ROUTES, DeviceRegistryRoute
 from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal
 from bridge.inbound.receiver import Receiver
 from bridge.inbound.server import access_log_middleware, problem_middleware
@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
                 content_type=PROBLEM_CONTENT_TYPE,
                 headers={"Connection": "close"},
             )
-        neutral = InboundRequest(request.method, request.path, request.headers, body)
+        neutral = InboundRequest(request.method, request.path, request.headers, body, request.query)
         response = await receiver.handle(neutral)
         headers = dict(response.headers, **{"Content-Type": response.content_type})
         return web.Response(status=response.status, body=response.body, headers=headers)
@@ -79,12 +79,9 @@ def create_app(settings: Settings, *, store: CommandStore | None = None) -> web.
     app = web.Application(client_max_size=limit + 1, middlewares=[access_log_middleware, problem_middleware])
     app[RECEIVER_KEY] = receiver
     install_slack_routes(app, settings, receiver)  # /slack/* when [inbound.slack] is configured
-    add_mobile_routes(  # /v1/mobile/devices, same authentication as /v1/commands
-        app,
-        DeviceRegistry(redis, prefix=settings.keys.mobile),
-        receiver.verify,
-        authorize=lambda verified, agent: receiver.authorize(verified.client, agent),
-    )
+    devices = DeviceRegistryRoute(DeviceRegistry(redis, prefix=settings.keys.mobile))
+    for route in DEVICE_ROUTES:  # /v1/mobile/devices[/{token}]: the receiver's verify and authorize
+        receiver.mount(route, devices)
     app.router.add_route("*", "/{tail:.*}", handle)
     app.on_cleanup.append(close)
     return app

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
 from bridge.inbound.problems import Problem
 
-__all__ = ["FORM", "JSON", "InboundRequest", "InboundResponse", "require_content_type"]
+__all__ = ["FORM", "JSON", "InboundRequest", "InboundResponse", "PipelineRoute", "require_content_type"]
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -37,12 +37,16 @@ def require_content_type(content_type: str | None, media: str | None = JSON) -> 
 
 @dataclass(frozen=True)
 class InboundRequest:
-    """An HTTP request, framework-neutral; ``headers`` must look up names case-insensitively."""
+    """An HTTP request, framework-neutral; ``headers`` must look up names case-insensitively.
+
+    ``path`` is decoded and without the query; ``query`` holds the query's parameters (the first
+    value of each name)."""
 
     method: str
     path: str
     headers: Mapping[str, str]
     body: bytes = b""
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,3 +67,30 @@ class InboundResponse:
     @classmethod
     def json(cls, status: int, document: Any, headers: dict[str, str] | None = None) -> InboundResponse:
         return cls(status, orjson.dumps(document), "application/json", headers or {})
+
+
+@runtime_checkable
+class PipelineRoute(Protocol):
+    """A route served on the receiver's own steps (``Receiver.mount``), in this order, a refusal at
+    any of them (a :class:`Problem`, or a ``CommandError``) answered as the receiver's own:
+
+    verify (the receiver: body limit ``max_body`` or the receiver's, if lower, 413; credentials
+    401; rate limit 429) → :meth:`parse` → :meth:`subject` → authorize (the receiver: may the
+    verified client act for that agent? 403; an unknown agent 422) → :meth:`execute` → :meth:`render`.
+    Nothing is executed for a refused request.
+    """
+
+    max_body: int
+
+    def parse(self, request: InboundRequest) -> Any:
+        """What ``request`` asks for; pure (no IO): 400 / 404 / 405 / 415 / 422 naming the field."""
+
+    async def subject(self, parsed: Any) -> tuple[str, Any]:
+        """``(agent, target)``: the agent the request acts for (whom authorization checks) and what
+        :meth:`execute` acts on; it may read (e.g. whose the addressed resource is: 404)."""
+
+    async def execute(self, target: Any) -> Any:
+        """Do it (only once authorized); the result goes to :meth:`render`."""
+
+    def render(self, result: Any) -> InboundResponse:
+        """The answer to send."""

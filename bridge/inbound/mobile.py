@@ -1,28 +1,27 @@
-"""HTTP routes of the device registry, mounted into the receiver's aiohttp app.
-
-::
+"""The device registry's routes, on the receiver's pipeline (``Receiver.mount``)::
 
     POST   /v1/mobile/devices           {agent, platform: ios|android, token, filter?, sandbox?} → 201
     DELETE /v1/mobile/devices/{token}   → 204, or 404 when the token is not registered
     GET    /v1/mobile/devices?agent=A   → 200 {"agent": A, "devices": [...]}
 
-Every request is authenticated with the receiver's own ``authenticate``
-callable (the one ``/v1/commands`` uses): it gets the headers and the raw body
-and raises :class:`~bridge.inbound.problems.Problem` (401) to refuse. The
-optional ``authorize(verified, agent)`` raises ``Problem`` (403) when the
-caller may not act for that agent (a ``CommandError``, e.g. 422 for an unknown
-agent, is answered with its own status). Refusals are ``application/problem+json``.
+:class:`DeviceRegistryRoute` gives the steps the receiver does not (see
+:class:`~bridge.inbound.http.PipelineRoute`): the receiver verifies (bodies over
+:data:`MAX_BODY` 413, credentials 401, rate limit 429) → :func:`parse_device_request` (pure:
+405, 415, 400, 422 naming the field) → the agent acted for (a removal's is the registered
+device's: 404 when there is none) → the receiver authorizes (403, an unknown agent 422) → the
+registry call → the render. A refusal is the receiver's problem+json and never reaches the
+registry or GWS (a removal's lookup reads the registry, and changes nothing).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from aiohttp import web
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -34,19 +33,25 @@ from pydantic import (
 )
 
 from bridge.commands.limits import input_violations
-from bridge.errors import CommandError
-from bridge.inbound.http import require_content_type
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal, problem_for_command_error
-from bridge.mobile.registry import DeviceRegistry, Platform, token_fingerprint
+from bridge.inbound.http import InboundRequest, InboundResponse, require_content_type
+from bridge.inbound.problems import Problem
+from bridge.mobile.registry import Device, DeviceRegistry, Platform, token_fingerprint
 from bridge.mobile.topics import validate_filter
 
-__all__ = ["Authenticate", "Authorize", "DeviceRegistration", "add_mobile_routes"]
+__all__ = [
+    "DEVICES",
+    "DEVICE_ROUTES",
+    "DeviceListing",
+    "DeviceRegistration",
+    "DeviceRegistryRoute",
+    "DeviceRemoval",
+    "parse_device_request",
+]
 
 logger = logging.getLogger(__name__)
 
-Authenticate = Callable[[Mapping[str, str], bytes], Awaitable[Any]]
-Authorize = Callable[[Any, str], None]
-
+DEVICES = "/v1/mobile/devices"
+DEVICE_ROUTES = (DEVICES, DEVICES + "/{token}")  # the routes to mount; also the metrics' names
 MAX_BODY = 16 * 1024
 # APNs tokens are hex (32 bytes today; Apple warns the length may grow); FCM tokens are URL-safe text.
 _APNS_TOKEN = re.compile(r"^(?:[0-9a-fA-F]{2}){32,100}$")
@@ -88,28 +93,36 @@ class DeviceRegistration(BaseModel):
         return self
 
 
-async def _read_limited(request: web.Request) -> bytes:
-    """The whole body; ``Problem`` 413 as soon as it passes ``MAX_BODY`` (chunked bodies included)."""
-    body = bytearray()
-    while chunk := await request.content.read(MAX_BODY + 1 - len(body)):
-        body.extend(chunk)
-        if len(body) > MAX_BODY:
-            raise Problem(413, f"body over {MAX_BODY} bytes")
-    return bytes(body)
+@dataclass(frozen=True)
+class DeviceListing:
+    """``GET /v1/mobile/devices?agent=A``."""
+
+    agent: str
 
 
-def _problem(problem: Problem, request: web.Request) -> web.Response:
-    log_refusal(problem, request.method, request.path)
-    return web.Response(
-        status=problem.status,
-        body=orjson.dumps(problem.body(request.path)),
-        content_type=PROBLEM_CONTENT_TYPE,
-        headers=problem.headers,
-    )
+@dataclass(frozen=True)
+class DeviceRemoval:
+    """``DELETE /v1/mobile/devices/{token}``, as sent (an APNs token may come in upper case)."""
+
+    token: str
 
 
-def _json(status: int, document: Any) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(document), content_type="application/json")
+DeviceRequest = DeviceRegistration | DeviceListing | DeviceRemoval
+
+
+@dataclass(frozen=True)
+class _Listed:
+    agent: str
+    devices: list[Device]
+
+
+@dataclass(frozen=True)
+class _Removed:
+    device: Device
+
+
+_Target = DeviceRegistration | DeviceListing | Device  # what execute acts on
+_Result = Device | _Listed | _Removed
 
 
 def _limits_problem(document: Any) -> Problem | None:
@@ -128,98 +141,99 @@ def _validation_problem(exc: ValidationError) -> Problem:
     return Problem(422, "invalid device registration", kind="invalid-device", errors=errors)
 
 
-def add_mobile_routes(
-    app: web.Application,
-    registry: DeviceRegistry,
-    authenticate: Authenticate,
-    *,
-    authorize: Authorize | None = None,
-) -> None:
-    """Add the three registry routes to ``app`` (call before the app starts)."""
+def parse_registration(content_type: str | None, body: bytes) -> DeviceRegistration:
+    """The body of ``POST /v1/mobile/devices``; ``Problem`` 415 (a charset other than UTF-8),
+    400 (not a JSON object), 422 (over the input limits, or invalid: each error names its field)."""
+    require_content_type(content_type, None)
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise Problem(400, "body is not JSON") from None
+    if not isinstance(document, dict):
+        raise Problem(400, "body must be a JSON object")
+    refusal = _limits_problem(document)
+    if refusal is not None:
+        raise refusal
+    try:
+        return DeviceRegistration.model_validate(document)
+    except ValidationError as exc:
+        raise _validation_problem(exc) from None
 
-    async def verified(request: web.Request, body: bytes) -> Any:
-        return await authenticate(request.headers, body)
 
-    def allowed(who: Any, agent: str) -> None:
-        if authorize is not None:
-            try:
-                authorize(who, agent)
-            except CommandError as exc:  # the receiver's authorize says 422 for an unknown agent
-                raise problem_for_command_error(exc) from None
+def parse_listing(query: Mapping[str, str]) -> DeviceListing:
+    """``?agent=A``; ``Problem`` 422 naming ``agent`` when it is missing or not an agent name."""
+    agent = query.get("agent", "")
+    if not _AGENT.match(agent):
+        raise Problem(
+            422,
+            "query parameter agent is required",
+            kind="invalid-device",
+            errors=[{"field": "agent", "message": "required: the agent whose devices to list"}],
+        )
+    return DeviceListing(agent)
 
-    async def post_device(request: web.Request) -> web.Response:
-        try:
-            if request.content_length is not None and request.content_length > MAX_BODY:
-                raise Problem(413, f"body over {MAX_BODY} bytes")
-            body = await _read_limited(request)
-            who = await verified(request, body)
-            require_content_type(request.headers.get("Content-Type"), None)
-            try:
-                document = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                raise Problem(400, "body is not JSON") from None
-            if not isinstance(document, dict):
-                raise Problem(400, "body must be a JSON object")
-            refusal = _limits_problem(document)
-            if refusal is not None:
-                raise refusal
-            try:
-                registration = DeviceRegistration.model_validate(document)
-            except ValidationError as exc:
-                raise _validation_problem(exc) from None
-            allowed(who, registration.agent)
-        except Problem as problem:
-            return _problem(problem, request)
-        device = await registry.register(
-            registration.agent,
-            registration.platform,
-            registration.token,
-            filter=registration.filter,
-            sandbox=registration.sandbox,
+
+def parse_device_request(request: InboundRequest) -> DeviceRequest:
+    """What a request to one of :data:`DEVICE_ROUTES` asks for; pure. ``Problem`` 405 for another
+    method, else as :func:`parse_registration` / :func:`parse_listing`."""
+    method = request.method.upper()
+    if request.path != DEVICES:  # DEVICES/{token}: the receiver matched one path segment
+        if method != "DELETE":
+            raise Problem(405, "use DELETE", kind="method-not-allowed", headers={"Allow": "DELETE"})
+        return DeviceRemoval(request.path.removeprefix(DEVICES + "/"))
+    if method == "POST":
+        return parse_registration(request.headers.get("Content-Type"), request.body)
+    if method == "GET":
+        return parse_listing(request.query)
+    raise Problem(405, "use POST or GET", kind="method-not-allowed", headers={"Allow": "GET, POST"})
+
+
+class DeviceRegistryRoute:
+    """The registry's steps on the receiver's pipeline (a :class:`~bridge.inbound.http.PipelineRoute`),
+    mounted at each of :data:`DEVICE_ROUTES`."""
+
+    max_body = MAX_BODY
+
+    def __init__(self, registry: DeviceRegistry) -> None:
+        self._registry = registry
+
+    def parse(self, request: InboundRequest) -> DeviceRequest:
+        return parse_device_request(request)
+
+    async def subject(self, parsed: DeviceRequest) -> tuple[str, _Target]:
+        """The agent acted for: the registration's, the listing's, or the registered device's
+        (``Problem`` 404 when the token is not registered, in either spelling)."""
+        if not isinstance(parsed, DeviceRemoval):
+            return parsed.agent, parsed
+        registry, token = self._registry, parsed.token
+        device = await registry.get(token) or await registry.get(token.lower())
+        if device is None:
+            raise Problem(404, "no device with this token is registered")
+        return device.agent, device
+
+    async def execute(self, target: _Target) -> _Result:
+        if isinstance(target, DeviceListing):
+            return _Listed(target.agent, await self._registry.list(target.agent))
+        if isinstance(target, Device):
+            await self._registry.remove(target.token)
+            fingerprint = token_fingerprint(target.token)
+            logger.info("mobile device removed", extra={"agent": target.agent, "token": fingerprint})
+            return _Removed(target)
+        device = await self._registry.register(
+            target.agent, target.platform, target.token, filter=target.filter, sandbox=target.sandbox
         )
         logger.info(
             "mobile device registered",
-            extra={
-                "agent": device.agent,
-                "platform": device.platform.value,
-                "token": token_fingerprint(device.token),
-            },
-        )
-        return _json(201, device.to_json())
+            extra={"agent": device.agent, "platform": device.platform.value,
+                   "token": token_fingerprint(device.token)},
+        )  # fmt: skip
+        return device
 
-    async def delete_device(request: web.Request) -> web.Response:
-        token = request.match_info["token"]
-        try:
-            who = await verified(request, await request.read())
-            device = await registry.get(token) or await registry.get(token.lower())
-            if device is None:
-                raise Problem(404, "no device with this token is registered")
-            allowed(who, device.agent)
-        except Problem as problem:
-            return _problem(problem, request)
-        await registry.remove(device.token)
-        logger.info(
-            "mobile device removed", extra={"agent": device.agent, "token": token_fingerprint(device.token)}
-        )
-        return web.Response(status=204)
-
-    async def list_devices(request: web.Request) -> web.Response:
-        try:
-            who = await verified(request, await request.read())
-            agent = request.query.get("agent", "")
-            if not _AGENT.match(agent):
-                raise Problem(
-                    422,
-                    "query parameter agent is required",
-                    kind="invalid-device",
-                    errors=[{"field": "agent", "message": "required: the agent whose devices to list"}],
-                )
-            allowed(who, agent)
-        except Problem as problem:
-            return _problem(problem, request)
-        devices = await registry.list(agent)
-        return _json(200, {"agent": agent, "devices": [d.to_json() for d in devices]})
-
-    app.router.add_post("/v1/mobile/devices", post_device)
-    app.router.add_get("/v1/mobile/devices", list_devices)
-    app.router.add_delete("/v1/mobile/devices/{token}", delete_device)
+    def render(self, result: _Result) -> InboundResponse:
+        if isinstance(result, _Removed):
+            return InboundResponse(204, b"", "application/json")
+        if isinstance(result, _Listed):
+            return InboundResponse.json(
+                200, {"agent": result.agent, "devices": [d.to_json() for d in result.devices]}
+            )
+        return InboundResponse.json(201, result.to_json())

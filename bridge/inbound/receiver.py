@@ -17,7 +17,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 import orjson
 
@@ -31,7 +31,7 @@ from bridge.gws.notes import AgentNotes
 from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
-from bridge.inbound.http import InboundRequest, InboundResponse, require_content_type
+from bridge.inbound.http import InboundRequest, InboundResponse, PipelineRoute, require_content_type
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.openapi import OPENAPI_PATH, openapi_bytes
@@ -49,6 +49,13 @@ logger = logging.getLogger(__name__)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _COMMAND_PATH = re.compile(r"^/v1/commands/([A-Za-z0-9_-]{1,64})$")
+Handler = Callable[[InboundRequest], Awaitable[InboundResponse]]
+
+
+def _route_pattern(route: str) -> re.Pattern[str]:
+    """``/a/{name}`` → a pattern where each ``{…}`` segment matches one non-empty path segment."""
+    segments = ("[^/]+" if s.startswith("{") and s.endswith("}") else re.escape(s) for s in route.split("/"))
+    return re.compile("/".join(segments))
 
 
 def client_may_act_for(client: InboundClient, agent: str, agent_groups: frozenset[str]) -> bool:
@@ -104,12 +111,19 @@ class Receiver:
         self.executor = CommandExecutor(sessions, store, inbound, self.metrics, notes=notes)
         self._cti = CtiDialect(self.executor, inbound)
         self._gws = gws
-        self._mounted: dict[str, Callable[[InboundRequest], Awaitable[InboundResponse]]] = {}
+        self._mounted: dict[str, Handler | PipelineRoute] = {}
+        self._templates: list[tuple[re.Pattern[str], str]] = []
 
-    def mount(self, path: str, handler: Callable[[InboundRequest], Awaitable[InboundResponse]]) -> None:
-        """Serve ``path`` with ``handler``, a route with its own verification (Slack's signature):
-        the receiver's span, metrics and adapter, the handler's answer (it must never raise)."""
-        self._mounted[path] = handler
+    def mount(self, route: str, handler: Handler | PipelineRoute) -> None:
+        """Serve ``route`` with the receiver's span, metrics and adapter; a ``{name}`` segment
+        matches any one path segment, and the route, not the path, names it in the metrics.
+
+        ``handler``: a :class:`PipelineRoute` goes through the receiver's verification and
+        authorization (:meth:`_pipeline`); a callable is a route with its own verification
+        (Slack's signature) and gives the answer (a ``Problem`` it raises is answered as ours)."""
+        self._mounted[route] = handler
+        if "{" in route:
+            self._templates.append((_route_pattern(route), route))
 
     async def aclose(self) -> None:
         """Stop listeners, close GWS sessions and the store."""
@@ -133,7 +147,7 @@ class Receiver:
     async def _answer(self, request: InboundRequest, route: str) -> InboundResponse:
         started = time.perf_counter()
         try:
-            response = await self._dispatch(request)
+            response = await self._dispatch(request, route)
         except (Problem, CommandError) as exc:
             problem = exc if isinstance(exc, Problem) else problem_for_command_error(exc)
             log_refusal(problem, request.method, request.path)
@@ -152,9 +166,12 @@ class Receiver:
             return path
         if path in self._mounted:
             return path
+        for pattern, template in self._templates:
+            if pattern.fullmatch(path):
+                return template
         return "other"
 
-    async def _dispatch(self, request: InboundRequest) -> InboundResponse:
+    async def _dispatch(self, request: InboundRequest, route: str) -> InboundResponse:
         path, method = request.path, request.method.upper()
         if path == "/healthz":
             return self._only(method, "GET") or InboundResponse.json(200, {"status": "ok"})
@@ -164,7 +181,9 @@ class Receiver:
             return self._only(method, "GET") or self._metrics(request)
         if path == OPENAPI_PATH:  # no credentials: the document describes the code, not this deployment
             return self._only(method, "GET") or InboundResponse(200, openapi_bytes())
-        mounted = self._mounted.get(path)
+        mounted = self._mounted.get(route)
+        if isinstance(mounted, PipelineRoute):
+            return await self._pipeline(mounted, request)
         if mounted is not None:
             return await mounted(request)
         handler: Callable[[InboundRequest, Verified], Awaitable[InboundResponse]]
@@ -182,6 +201,13 @@ class Receiver:
         # /v1/commands takes its token with the idempotency claim (one round trip, _post_command)
         verified = await self._verify(request, rate_limit=handler != self._post_command)
         return await handler(request, verified)
+
+    async def _pipeline(self, route: PipelineRoute, request: InboundRequest) -> InboundResponse:
+        """verify → parse → subject → authorize → execute → render (see :class:`PipelineRoute`)."""
+        verified = await self._verify(request, max_body=route.max_body)
+        agent, target = await route.subject(route.parse(request))
+        self.authorize(verified.client, agent)
+        return route.render(await route.execute(target))
 
     def _metrics(self, request: InboundRequest) -> InboundResponse:
         """The Prometheus exposition; with ``metrics_token_hashes`` only for a listed bearer token."""
@@ -203,13 +229,15 @@ class Receiver:
         problem = Problem(405, f"use {allowed}", kind="method-not-allowed", headers={"Allow": allowed})
         return _problem_response(problem)
 
-    async def _verify(self, request: InboundRequest, *, rate_limit: bool = True) -> Verified:
-        """The verification middleware: body limit (413), credentials (401), rate limit (429;
-        ``rate_limit=False``: the caller takes the token itself, before anything reaches GWS)."""
-        if len(request.body) > self.settings.max_body_bytes:
-            raise Problem(
-                413, f"the body exceeds {self.settings.max_body_bytes} bytes", kind="body-too-large"
-            )
+    async def _verify(
+        self, request: InboundRequest, *, rate_limit: bool = True, max_body: int | None = None
+    ) -> Verified:
+        """The verification middleware: body limit (413; ``max_body``: a route's own, if lower),
+        credentials (401), rate limit (429; ``rate_limit=False``: the caller takes the token
+        itself, before anything reaches GWS)."""
+        limit = min(self.settings.max_body_bytes, max_body or self.settings.max_body_bytes)
+        if len(request.body) > limit:
+            raise Problem(413, f"the body exceeds {limit} bytes", kind="body-too-large")
 
         async def seen(client: str, msg_id: str, stamp: str) -> bool:
             return await self.store.first_signature(
@@ -239,13 +267,6 @@ class Receiver:
         self._refuse_if_limited(
             client, await self.store.take_token(client.name, client.rate_limit, client.burst)
         )
-
-    async def verify(self, headers: Mapping[str, str], body: bytes) -> Verified:
-        """Authenticate a request for a route mounted beside the receiver's own (e.g. the device registry).
-
-        The same checks as ``/v1/commands``: body limit (413), credentials and replay (401), rate limit (429).
-        """
-        return await self._verify(InboundRequest("POST", "", headers, body))
 
     def authorize(self, client: InboundClient, agent: str) -> None:
         """Raise :class:`Problem` 403 when ``client`` may not command ``agent``; 422 if it is unknown."""

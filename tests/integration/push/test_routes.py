@@ -1,4 +1,4 @@
-"""The registry's HTTP routes on a real aiohttp server, authenticated by the receiver's Authenticator."""
+"""The registry's HTTP routes on a real aiohttp server: the receiver's app, verification, authorization."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bridge.config import Settings
+from bridge.config.gws import AgentConfig, GwsSettings
 from bridge.config.inbound import InboundClient, InboundSettings
-from bridge.errors import CommandError
-from bridge.inbound.auth import Authenticator, Verified
-from bridge.inbound.mobile import add_mobile_routes
-from bridge.inbound.problems import Problem
+from bridge.inbound.app import create_app
 from bridge.mobile.registry import DeviceRegistry
 from tests.integration.push.conftest import AGENT, android_token, ios_token
 
@@ -26,25 +25,21 @@ def _hash(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def authorize(verified: Verified, agent: str) -> None:
-    if agent == "ghost":  # as the receiver's authorize does for an agent it does not know
-        raise CommandError(
-            "agent 'ghost' is not configured", errors=[{"loc": ["agent"], "msg": "unknown agent"}]
-        )
-    if "*" not in verified.client.agents and agent not in verified.client.agents:
-        raise Problem(403, f"client {verified.client.name} may not act for this agent")
-
-
 @pytest.fixture
-async def client(registry: DeviceRegistry) -> AsyncIterator[TestClient[Any, Any]]:
-    settings = InboundSettings(
-        clients=[
-            InboundClient(name="mobile-app", api_key_hashes=[_hash(KEY)], agents=["*"]),
-            InboundClient(name="bobs-widget", api_key_hashes=[_hash(LIMITED_KEY)], agents=["bob"]),
-        ]
+async def client(redis_url: str, registry: DeviceRegistry) -> AsyncIterator[TestClient[Any, Any]]:
+    # GWS is never reached: registry requests make no GWS call ("ghost" is no configured agent)
+    settings = Settings(
+        redis_url=redis_url,
+        gws=GwsSettings(base_url="http://127.0.0.1:9"),
+        agents=[AgentConfig(username=name, password="unused") for name in (AGENT, "bob")],
+        inbound=InboundSettings(
+            clients=[
+                InboundClient(name="mobile-app", api_key_hashes=[_hash(KEY)], agents=["*"]),
+                InboundClient(name="bobs-widget", api_key_hashes=[_hash(LIMITED_KEY)], agents=["bob"]),
+            ]
+        ),
     )
-    app = web.Application()
-    add_mobile_routes(app, registry, Authenticator(settings).authenticate, authorize=authorize)
+    app: web.Application = create_app(settings)
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         yield test_client
 
