@@ -109,12 +109,13 @@ class CrmSink:
         return web.Response(status=200, text="ok")
 
     async def wait_for(
-        self, predicate: Callable[[ReceivedEvent], bool], within: float
+        self, predicate: Callable[[ReceivedEvent], bool], within: float, *, after: int = 0
     ) -> ReceivedEvent | None:
-        """The first event (already received or arriving within ``within`` s) matching ``predicate``."""
+        """The first event (already received or arriving within ``within`` s) matching ``predicate``,
+        among those received after the first ``after``."""
         assert self._arrived is not None
         deadline = time.monotonic() + within
-        checked = 0
+        checked = after
         async with self._arrived:
             while True:
                 for item in self.events[checked:]:

@@ -101,8 +101,10 @@ def test_demo_plays_the_day_through_the_bridge_and_prints_a_summary() -> None:
     back = next(i for i, line in enumerate(lines) if "agent0001 is back from lunch" in line)
     first_again = [i for i, line in enumerate(lines) if "another call for agent0001" in line]
     assert lunch < back and all(back < i for i in first_again), stdout[-3000:]
-    assert any("agent.state_changed" in line and "state=Ready previous_state=NotReady" in line
-               for line in lines[back:])  # fmt: skip
+    ready = next(i for i, line in enumerate(lines) if i > back and "CRM ✓ agent.state_changed" in line
+                 and "agent0001" in line and "state=Ready previous_state=NotReady" in line)  # fmt: skip
+    calls = [i for i, line in enumerate(lines) if i > back and "another call for" in line]
+    assert all(ready < i for i in calls), stdout[-3000:]  # the story waits for agent0001's Ready
     assert any("CMD   call.answer" in line and "202" in line for line in lines)
     [summary] = [line for line in lines if line.startswith("summary:")]
     assert int(summary.split()[1]) >= 15
