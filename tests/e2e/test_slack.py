@@ -246,6 +246,16 @@ async def test_hold_on_the_slack_call_card_holds_the_call_and_the_card_offers_re
         await stack.wait_until("Retrieve on the call card", offers_retrieve, 10, lambda: str(card()))
         assert "On hold" in card()["text"] + str(card()["blocks"])
 
+        # threads = "reply" (the other destination, the default mode): the on-hold reply carries Retrieve
+        def retrieve_replied() -> bool:
+            root = thread_root(stack, CHATS, f"call/{call}")
+            return any(
+                p.get("thread_ts") == root and set(controls(p)) == {ACTION_RETRIEVE}
+                for p in posts_in(slack_api, CHATS)
+            )
+
+        await stack.wait_until("Retrieve in the call's thread (reply mode)", retrieve_replied, 10)
+
         # and back: Retrieve takes the call off hold, and the card offers Hold again
         response_url = slack_api.response_url(f"click-{uuid.uuid4().hex[:8]}")
         click = block_action(
