@@ -37,7 +37,12 @@ from bridge.events import Event
 from connectors import register_connector
 from connectors.slack_blocks import SlackMessage, render_call_card, render_event, thread_subject
 from connectors.slack_errors import RootGone, api_failure, delivery_error, retry_after_of
-from connectors.slack_options import SlackOptions, TransferTarget, slack_options_problems
+from connectors.slack_options import (
+    SlackOptions,
+    TransferTarget,
+    slack_options_problems,
+    slack_routing_notes,
+)
 from connectors.slack_state import ChannelPacer, ThreadBook
 from connectors.slack_wallboard import Wallboard
 from connectors.slack_wallboard_blocks import render_threshold_alert, render_wallboard
@@ -65,6 +70,7 @@ class SlackConnector:
     uses_redis = True  # the delivery runtime passes its Redis client
     # what `gws-bridge check-config` reports about a destination's options (bridge/delivery/validation.py)
     options_problems = staticmethod(slack_options_problems)
+    routing_notes = staticmethod(slack_routing_notes)
 
     def __init__(
         self,

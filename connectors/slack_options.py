@@ -25,7 +25,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from bridge.config.secret_refs import resolve_secret
 from bridge.errors import ConfigError
 
-__all__ = ["SlackOptions", "TransferTarget", "slack_options_problems"]
+__all__ = ["SlackOptions", "TransferTarget", "slack_options_problems", "slack_routing_notes"]
 
 _SECRET_REF = ("env:", "file:")
 
@@ -117,3 +117,27 @@ def slack_options_problems(
             except ConfigError as exc:
                 problems.append(f"options.{name}: {exc}")
     return problems
+
+
+def slack_routing_notes(options: Mapping[str, Any], routed: Collection[str]) -> list[str]:
+    """What the destination's buttons miss among the event types ``routed`` to it, one
+    ``options.<field>: note`` each (a configuration that works, but not as its user expects)."""
+    try:
+        parsed = SlackOptions.model_validate(options)
+    except ValidationError:
+        return []  # slack_options_problems reports it
+    notes: list[str] = []
+    missing = [name for name in ("call.held", "call.retrieved") if name not in routed]
+    if parsed.call_buttons and "call.established" in routed and missing:
+        notes.append(
+            f"options.call_buttons: Hold is shown on established calls, but {' and '.join(missing)} "
+            "are not routed here, so the call's messages never turn Hold into Retrieve and back "
+            "(docs/slack.md, section 2, has the route)"
+        )
+    missing = [name for name in ("interaction.revoked", "interaction.completed") if name not in routed]
+    if "chat.message" in routed and missing:
+        notes.append(
+            f"options: chat.message is routed here but {' and '.join(missing)} are not, so after a "
+            "transfer or its end a chat's thread still takes its former agent's replies (GWS refuses them)"
+        )
+    return notes

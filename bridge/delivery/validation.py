@@ -14,7 +14,7 @@ from bridge.errors import ConfigError
 from bridge.events import EventType
 from connectors import connector_class
 
-__all__ = ["delivery_config_problems"]
+__all__ = ["delivery_config_notes", "delivery_config_problems"]
 
 
 def delivery_config_problems(settings: Settings, *, resolve_secrets: bool = True) -> list[str]:
@@ -72,3 +72,25 @@ def delivery_config_problems(settings: Settings, *, resolve_secrets: bool = True
             if agent not in agents:
                 problems.append(f"inbound.slack.users.{user}: agent {agent!r} is not in [[agents]]")
     return problems
+
+
+def delivery_config_notes(settings: Settings) -> list[str]:
+    """What a consistent configuration probably does not do as meant, one ``location: note`` each:
+    a connector's ``routing_notes(options, routed)`` about the event types routed to it (the
+    routes' event globs; their filters are not considered)."""
+    types = [t.value for t in EventType]
+    notes: list[str] = []
+    for i, dest in enumerate(settings.destinations):
+        try:
+            connector = connector_class(dest.kind)
+        except ConfigError:
+            continue  # a problem, reported as such
+        check = getattr(connector, "routing_notes", None)
+        if check is None:
+            continue
+        globs = [
+            glob for route in settings.routes if dest.name in route.destinations for glob in route.events
+        ]
+        routed = {name for name in types if any(fnmatchcase(name, glob) for glob in globs)}
+        notes.extend(f"destinations.{i}.{note}" for note in check(dest.options, routed))
+    return notes

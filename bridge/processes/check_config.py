@@ -6,7 +6,7 @@ import argparse
 
 from bridge.config import load_settings
 from bridge.config.secret_refs import secrets_unresolved
-from bridge.delivery.validation import delivery_config_problems
+from bridge.delivery.validation import delivery_config_notes, delivery_config_problems
 from bridge.errors import ConfigError
 
 
@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print a summary and exit 0; ``ConfigError`` lists each problem as ``file: location: message``."""
+    """Print a summary (and notes about what works but probably not as meant) and exit 0;
+    ``ConfigError`` lists each problem as ``file: location: message``."""
     origin = args.config or "environment"
     with secrets_unresolved(args.no_secrets):
         settings = load_settings(args.config)
@@ -40,4 +41,6 @@ def run(args: argparse.Namespace) -> int:
         )
     schedule = settings.delivery.retry_schedule
     print(f"  retries: {len(schedule) + 1} attempts, waits {schedule}")
+    for note in delivery_config_notes(settings):  # valid, but probably not what was meant
+        print(f"  note: {origin}: {note}")
     return 0

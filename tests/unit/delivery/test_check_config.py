@@ -111,3 +111,36 @@ def test_slack_options_and_users_are_checked_before_a_worker_refuses_them(
     monkeypatch.setenv("GWSB_TEST_SLACK_UNSET", "xoxb-not-echoed")
     assert main(["check-config", "--config", str(config)]) == 0
     assert "xoxb-not-echoed" not in "".join(capsys.readouterr())
+
+
+def test_slack_buttons_without_the_events_they_follow_get_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slack = (
+        '[[destinations]]\nname = "slack-cc"\nkind = "slack"\n'
+        'options = { token = "env:GWSB_TEST_UNSET_TOKEN", channel = "C0123456789" }\n'
+    )
+    config = tmp_path / "bridge.toml"
+    # the route docs/slack.md used to show: Hold on the card, but never the held call's Retrieve
+    config.write_text(
+        slack + '[[routes]]\nevents = ["call.ringing", "call.established", "call.released", '
+        '"interaction.invited", "chat.message"]\ndestinations = ["slack-cc"]\n'
+    )
+    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out
+    assert (
+        f"note: {config}: destinations.0.options.call_buttons: Hold is shown on established calls, "
+        "but call.held and call.retrieved are not routed here"
+    ) in out
+    assert "interaction.revoked and interaction.completed are not" in out
+    for route in ('["call.*", "interaction.*", "chat.message"]', '["agent.*"]'):
+        config.write_text(slack + f'[[routes]]\nevents = {route}\ndestinations = ["slack-cc"]\n')
+        assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
+        assert "note:" not in capsys.readouterr().out
+    config.write_text(
+        slack.replace('channel = "C0123456789"', 'channel = "C0123456789", call_buttons = false')
+        + '[[routes]]\nevents = ["call.established"]\ndestinations = ["slack-cc"]\n'
+    )
+    assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
+    assert "note:" not in capsys.readouterr().out
