@@ -8,9 +8,19 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from bridge.inbound.problems import Problem
+from bridge.errors import CommandError
+from bridge.inbound.problems import Problem, problem_for_command_error
 
-__all__ = ["FORM", "JSON", "InboundRequest", "InboundResponse", "PipelineRoute", "require_content_type"]
+__all__ = [
+    "FORM",
+    "JSON",
+    "InboundRequest",
+    "InboundResponse",
+    "PipelineRoute",
+    "PlatformRoute",
+    "require_content_type",
+    "serve_platform_route",
+]
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -94,3 +104,46 @@ class PipelineRoute(Protocol):
 
     def render(self, result: Any) -> InboundResponse:
         """The answer to send."""
+
+
+@runtime_checkable
+class PlatformRoute(Protocol):
+    """A route for a platform that signs its requests with a secret of its own and acts for its own
+    users (Slack), not for the receiver's clients: the same steps as a :class:`PipelineRoute`, in
+    the same order, but verify and authorize are the route's (``Receiver.mount``;
+    :func:`serve_platform_route` runs them). Nothing is executed for a refused request.
+    """
+
+    async def verify(self, request: InboundRequest) -> Any:
+        """Who sent ``request`` (its signature; 401, 405, 413); no more than the raw bytes."""
+
+    def parse(self, request: InboundRequest) -> Any:
+        """What the verified request asks for; pure (no IO): 400 / 415 / 422 naming the field."""
+
+    async def authorize(self, verified: Any, parsed: Any) -> Any:
+        """What :meth:`execute` may do for it (it may read: who the user is, whose call it is);
+        a refusal the platform shows its user is a target too, executed as an answer."""
+
+    async def execute(self, target: Any) -> Any:
+        """Do it (only once authorized); the result goes to :meth:`render`."""
+
+    def render(self, result: Any) -> InboundResponse:
+        """The answer to send."""
+
+    def refused(self, request: InboundRequest, problem: Problem) -> InboundResponse:
+        """The answer to a request refused at a step (``problem``), logged as the route logs it."""
+
+    def failed(self, request: InboundRequest) -> InboundResponse:
+        """The answer when a step failed unexpectedly (called while handling the exception)."""
+
+
+async def serve_platform_route(route: PlatformRoute, request: InboundRequest) -> InboundResponse:
+    """verify → parse → authorize → execute → render; never raises (see :class:`PlatformRoute`)."""
+    try:
+        verified = await route.verify(request)
+        target = await route.authorize(verified, route.parse(request))
+        return route.render(await route.execute(target))
+    except (Problem, CommandError) as exc:
+        return route.refused(request, exc if isinstance(exc, Problem) else problem_for_command_error(exc))
+    except Exception:
+        return route.failed(request)

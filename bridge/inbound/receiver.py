@@ -31,7 +31,14 @@ from bridge.gws.notes import AgentNotes
 from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
-from bridge.inbound.http import InboundRequest, InboundResponse, PipelineRoute, require_content_type
+from bridge.inbound.http import (
+    InboundRequest,
+    InboundResponse,
+    PipelineRoute,
+    PlatformRoute,
+    require_content_type,
+    serve_platform_route,
+)
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.openapi import OPENAPI_PATH, openapi_bytes
@@ -49,7 +56,6 @@ logger = logging.getLogger(__name__)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _COMMAND_PATH = re.compile(r"^/v1/commands/([A-Za-z0-9_-]{1,64})$")
-Handler = Callable[[InboundRequest], Awaitable[InboundResponse]]
 
 
 def _route_pattern(route: str) -> re.Pattern[str]:
@@ -111,17 +117,17 @@ class Receiver:
         self.executor = CommandExecutor(sessions, store, inbound, self.metrics, notes=notes)
         self._cti = CtiDialect(self.executor, inbound)
         self._gws = gws
-        self._mounted: dict[str, Handler | PipelineRoute] = {}
+        self._mounted: dict[str, PipelineRoute | PlatformRoute] = {}
         self._templates: list[tuple[re.Pattern[str], str]] = []
 
-    def mount(self, route: str, handler: Handler | PipelineRoute) -> None:
+    def mount(self, route: str, steps: PipelineRoute | PlatformRoute) -> None:
         """Serve ``route`` with the receiver's span, metrics and adapter; a ``{name}`` segment
         matches any one path segment, and the route, not the path, names it in the metrics.
 
-        ``handler``: a :class:`PipelineRoute` goes through the receiver's verification and
-        authorization (:meth:`_pipeline`); a callable is a route with its own verification
-        (Slack's signature) and gives the answer (a ``Problem`` it raises is answered as ours)."""
-        self._mounted[route] = handler
+        ``steps``: a :class:`PipelineRoute` goes through the receiver's verification and
+        authorization (:meth:`_pipeline`); a :class:`PlatformRoute` (Slack) brings its own, on the
+        same steps (:func:`~bridge.inbound.http.serve_platform_route`)."""
+        self._mounted[route] = steps
         if "{" in route:
             self._templates.append((_route_pattern(route), route))
 
@@ -185,7 +191,7 @@ class Receiver:
         if isinstance(mounted, PipelineRoute):
             return await self._pipeline(mounted, request)
         if mounted is not None:
-            return await mounted(request)
+            return await serve_platform_route(mounted, request)
         handler: Callable[[InboundRequest, Verified], Awaitable[InboundResponse]]
         if path == "/v1/commands":
             allowed, handler = "POST", self._post_command

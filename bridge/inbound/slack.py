@@ -1,25 +1,27 @@
 """Slack chatops on the receiver: ``POST /slack/commands`` (slash commands), ``/slack/interactions``
 (buttons and menus) and ``/slack/events`` (Events API: a reply in a chat's thread).
 
-Every request goes through the same steps, and a refusal at any of them makes no GWS call:
+:class:`SlackChatops` is a :class:`~bridge.inbound.http.PlatformRoute`: the receiver runs its
+steps, in this order, and a refusal at any of them makes no GWS call:
 
-1. **verify** — the body limit (413), then Slack's request signature on the raw bytes
-   (:class:`~bridge.inbound.slack_verify.SlackSignatureVerifier`, 401);
+1. **verify** — POST only (405), the body limit (413), then Slack's request signature on the raw
+   bytes and its 5-minute window (:class:`~bridge.inbound.slack_verify.SlackSignatureVerifier`, 401);
 2. **parse** — the Slack dialect (:mod:`bridge.inbound.slack_dialect`, pure): a form (JSON for
    events; 415 otherwise), UTF-8 and well-formed (400), within :mod:`bridge.commands.limits`
    (422, the interaction ``payload`` included). Each refusal is problem+json and one WARNING line;
-3. **once** — Slack's retries (``X-Slack-Retry-Num``) of a command or a click, and replays of a
-   seen ``trigger_id`` or ``event_id``, are acknowledged and dropped: a command never runs twice;
-4. **authorize** — :class:`~bridge.inbound.slack_access.SlackAccess`: the Slack user must map to a
-   configured agent (``[inbound.slack] users``), and a button, a menu or ``/dispo`` must be about
-   that agent's own call or state, a thread reply about a chat the agent holds: otherwise an
-   ephemeral refusal;
-5. **execute** — the answer (HTTP 200) comes at once — Slack wants it within 3 s — and the command
-   runs in the background through the receiver's executor, with the agent's own GWS session
-   (:mod:`bridge.inbound.slack_perform`, :mod:`bridge.inbound.slack_chat`);
-6. **render** — its outcome is posted, ephemeral, to the request's ``response_url`` (a thread
-   reply's refusal is a note in the thread). ``/queue`` answers at once with the statistics
-   snapshot (:mod:`bridge.inbound.slack_queue`), no GWS call.
+3. **authorize** — first once: Slack's retries (``X-Slack-Retry-Num``) of a command or a click,
+   and replays of a seen ``trigger_id`` or ``event_id``, are acknowledged and dropped, so a command
+   never runs twice; then :class:`~bridge.inbound.slack_access.SlackAccess`: the Slack user must
+   map to a configured agent (``[inbound.slack] users``), and a button, a menu or ``/dispo`` must
+   be about that agent's own call or state, a thread reply about a chat the agent holds
+   (:meth:`~bridge.inbound.slack_chat.ChatReplies.authorize`): otherwise an ephemeral refusal;
+4. **execute** — the command starts in the background (:mod:`bridge.inbound.slack_followups`)
+   through the receiver's executor, with the agent's own GWS session
+   (:mod:`bridge.inbound.slack_perform`, :mod:`bridge.inbound.slack_chat`); ``/queue`` reads the
+   statistics snapshot (:mod:`bridge.inbound.slack_queue`), no GWS call;
+5. **render** — the answer (HTTP 200) comes at once — Slack wants it within 3 s. The command's
+   outcome is posted later, ephemeral, to the request's ``response_url`` (a thread reply's refusal
+   or failure is a note in the thread).
 
 :func:`install_slack_routes` mounts the three routes on the receiver, which serves them like its
 own (one adapter, one span, one set of metrics per request).
@@ -27,36 +29,38 @@ own (one adapter, one span, one set of metrics per request).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import aiohttp
 import orjson
 from aiohttp import web
 from redis.asyncio import Redis
 
 from bridge.config.keys import Keys, SlackKeys
 from bridge.config.slack import SlackInboundSettings
-from bridge.errors import CommandError
 from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundRequest, InboundResponse
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
 from bridge.inbound.server import note_client
 from bridge.inbound.slack_access import SlackAccess
-from bridge.inbound.slack_chat import ChatReplies, SlackChannel, slack_channels
+from bridge.inbound.slack_chat import ChatNote, ChatReplies, ChatSend, SlackChannel, slack_channels
 from bridge.inbound.slack_dialect import (
+    Answer,
     QueueAsk,
+    Retried,
     SlackAnswer,
     SlackAsk,
     SlackDialect,
     SlackRequest,
     ephemeral,
     render_accepted,
+    render_answer,
 )
 from bridge.inbound.slack_events import Challenge, ThreadReply
+from bridge.inbound.slack_followups import FollowUps
 from bridge.inbound.slack_perform import SlackPerformer
 from bridge.inbound.slack_queue import queue_reply
 from bridge.inbound.slack_verify import SlackSignatureVerifier
@@ -77,12 +81,43 @@ _SEEN_TTL = 3600.0
 NOT_LINKED_QUEUE = ":no_entry: Your Slack user is not linked to a GWS agent. Ask an admin."
 
 
-def _empty(headers: dict[str, str] | None = None) -> InboundResponse:
-    return InboundResponse(200, b"", "text/plain", headers or {})
+@dataclass(frozen=True)
+class SlackSigned:
+    """What the verify step found: the request's signature (a replay's is the same)."""
+
+    stamp: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class _Run:
+    """An authorized ask: run ``ask`` as ``agent``, in the background."""
+
+    agent: str
+    ask: SlackAsk
+
+
+@dataclass(frozen=True)
+class _RefuseClick:
+    """A click refused: the refusal goes to its ``response_url`` (a new message, the card stays)."""
+
+    ask: SlackAsk
+    text: str
+
+
+@dataclass(frozen=True)
+class _ReadQueue:
+    """``/queue [text]`` by a linked user."""
+
+    text: str
+
+
+_Target = Answer | _Run | _RefuseClick | _ReadQueue | ChatSend | ChatNote  # authorize → execute
 
 
 class SlackChatops:
-    """The Slack routes' core (framework-neutral), sharing the receiver's executor and store."""
+    """The Slack routes' steps (a :class:`~bridge.inbound.http.PlatformRoute`, framework-neutral),
+    sharing the receiver's executor and store."""
 
     def __init__(
         self,
@@ -107,8 +142,7 @@ class SlackChatops:
             executor, self._access, outcome_wait=settings.outcome_wait, client_name=CLIENT_NAME
         )
         self._replies = ChatReplies(self._access, self._performer, {})
-        self._http: aiohttp.ClientSession | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._follow_ups = FollowUps()
 
     @property
     def redis(self) -> Redis | None:
@@ -121,48 +155,78 @@ class SlackChatops:
 
     async def aclose(self) -> None:
         """Cancel follow-ups still running, close the HTTP session and Redis."""
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        if self._http is not None:
-            await self._http.close()
+        await self._follow_ups.aclose()
         if self._redis is not None:
             await self._redis.aclose()
 
     async def wait_idle(self, within: float = 10.0) -> None:
         """Wait (bounded) until every background follow-up finished (tests, graceful shutdown)."""
-        if self._background:
-            await asyncio.wait(list(self._background), timeout=within)
+        await self._follow_ups.wait_idle(within)
 
-    # -- the pipeline ------------------------------------------------------------------------------
+    # -- the steps ---------------------------------------------------------------------------------
 
-    async def handle(self, request: InboundRequest) -> InboundResponse:
-        """``POST /slack/<route>``: verify, parse, once, authorize, then answer; never raises."""
-        try:
-            route = request.path.removeprefix("/slack/")
-            if route not in SLACK_ROUTES:
-                raise Problem(404, f"no such resource: {request.path[:100]}", kind="not-found")
-            if request.method.upper() != "POST":
-                raise Problem(405, "use POST", kind="method-not-allowed", headers={"Allow": "POST"})
-            if len(request.body) > self._max_body:
-                raise Problem(413, "the body is too large", kind="body-too-large")
-            stamp, signature = self._verifier.verify(request.headers, request.body)
-            note_client(CLIENT_NAME)
-            parsed = self._dialect.parse(route, request.headers, request.body)
-            if request.headers.get("X-Slack-Retry-Num") and route != "events":
-                # Slack retries what it thinks we missed; we got the first try: never run it twice.
-                return _empty({"X-Slack-No-Retry": "1"})
-            return await self._answer(parsed, stamp, signature)
-        except CommandError as exc:
-            return self._refused(request, problem_for_command_error(exc))
-        except Problem as problem:
-            return self._refused(request, problem)
-        except Exception:
-            logger.exception("slack request failed", extra={"path": request.path})
-            return InboundResponse.json(200, ephemeral(":warning: The bridge failed; try again."))
+    async def verify(self, request: InboundRequest) -> SlackSigned:
+        """POST only (405), within the body limit (413), signed by Slack within 5 minutes (401)."""
+        if request.method.upper() != "POST":
+            raise Problem(405, "use POST", kind="method-not-allowed", headers={"Allow": "POST"})
+        if len(request.body) > self._max_body:
+            raise Problem(413, "the body is too large", kind="body-too-large")
+        stamp, signature = self._verifier.verify(request.headers, request.body)
+        note_client(CLIENT_NAME)
+        return SlackSigned(stamp, signature)
 
-    @staticmethod
-    def _refused(request: InboundRequest, problem: Problem) -> InboundResponse:
+    def parse(self, request: InboundRequest) -> SlackRequest:
+        """The dialect's (pure): :meth:`SlackDialect.parse` of the route mounted at this path."""
+        return self._dialect.parse(request.path.removeprefix("/slack/"), request.headers, request.body)
+
+    async def authorize(self, signed: SlackSigned, parsed: SlackRequest) -> _Target:
+        """Once (a retry, a seen trigger or event: acknowledged, nothing runs), then who may do it:
+        the user's agent, on that agent's own call or chat (a refusal is an ephemeral answer)."""
+        if isinstance(parsed, Retried):  # Slack retries what it thinks we missed: never run it twice
+            return Answer(no_retry=True)
+        if isinstance(parsed, Challenge):
+            return Answer({"challenge": parsed.value})
+        if isinstance(parsed, ThreadReply):
+            return await self._authorize_reply(parsed)
+        if parsed.trigger_id is not None and not await self._first_time(parsed.trigger_id, signed):
+            return Answer()
+        if isinstance(parsed, SlackAnswer):
+            return Answer(parsed.message)
+        if isinstance(parsed, QueueAsk):
+            linked = self._access.linked(parsed.user_id)
+            return _ReadQueue(parsed.text) if linked else Answer(ephemeral(NOT_LINKED_QUEUE))
+        agent, refusal = await self._access.authorize(parsed.user_id, parsed.intent)
+        if refusal is not None:
+            clicked = parsed.replace_original is not None
+            return _RefuseClick(parsed, refusal) if clicked else Answer(ephemeral(refusal))
+        if not self._dialect.allowed_url(parsed.response_url):  # a click's was checked while parsing
+            return Answer(ephemeral(":no_entry: This response_url is not allowed."))
+        return _Run(agent, parsed)
+
+    async def execute(self, target: _Target) -> Answer:
+        """Start what was authorized in the background (the 3 s answer does not wait for GWS);
+        ``/queue`` reads the statistics snapshot at once."""
+        if isinstance(target, Answer):
+            return target
+        if isinstance(target, _ReadQueue):
+            return Answer(await queue_reply(self._redis, self._stats_keys, target.text))
+        if isinstance(target, (ChatSend, ChatNote)):
+            self._follow_ups.spawn(self._replies.send(target))
+            return Answer()
+        if isinstance(target, _RefuseClick):
+            refusal = ephemeral(target.text, replace_original=False)
+            self._follow_ups.spawn(self._follow_ups.respond(target.ask.response_url, refusal))
+            return Answer()
+        self._follow_ups.spawn(self._run(target.agent, target.ask))
+        if target.ask.replace_original is not None:  # a click: the outcome follows, the card stays
+            return Answer()
+        return Answer(ephemeral(render_accepted(target.agent, target.ask.intent)))
+
+    def render(self, answer: Answer) -> InboundResponse:
+        return render_answer(answer)
+
+    def refused(self, request: InboundRequest, problem: Problem) -> InboundResponse:
+        """problem+json and one WARNING line (no body, no headers)."""
         logger.warning(
             "slack request refused",
             extra={"path": request.path, "status": problem.status, "kind": problem.kind},
@@ -171,73 +235,32 @@ class SlackChatops:
             problem.status, orjson.dumps(problem.body(request.path)), PROBLEM_CONTENT_TYPE, problem.headers
         )
 
-    async def _first_time(self, trigger_id: str, stamp: str, signature: str) -> bool:
+    def failed(self, request: InboundRequest) -> InboundResponse:
+        """Slack shows a 5xx as a failure of the app: the user is told to try again instead."""
+        logger.exception("slack request failed", extra={"path": request.path})
+        return render_answer(Answer(ephemeral(":warning: The bridge failed; try again.")))
+
+    # -- what the steps use ------------------------------------------------------------------------
+
+    async def _first_time(self, trigger_id: str, signed: SlackSigned) -> bool:
         # The same signed request again (a replay), or the same trigger (a retry), is not new.
-        msg_id = trigger_id or signature
-        return await self._store.first_signature(CLIENT_NAME, msg_id, "" if trigger_id else stamp, _SEEN_TTL)
+        msg_id = trigger_id or signed.signature
+        stamp = "" if trigger_id else signed.stamp
+        return await self._store.first_signature(CLIENT_NAME, msg_id, stamp, _SEEN_TTL)
 
-    async def _answer(self, parsed: SlackRequest, stamp: str, signature: str) -> InboundResponse:
-        if isinstance(parsed, Challenge):
-            return InboundResponse.json(200, {"challenge": parsed.value})
-        if isinstance(parsed, ThreadReply):
-            return await self._thread_reply(parsed)
-        if parsed.trigger_id is not None and not await self._first_time(parsed.trigger_id, stamp, signature):
-            return _empty()
-        if isinstance(parsed, SlackAnswer):
-            return _empty() if parsed.message is None else InboundResponse.json(200, parsed.message)
-        if isinstance(parsed, QueueAsk):
-            if not self._access.linked(parsed.user_id):
-                return InboundResponse.json(200, ephemeral(NOT_LINKED_QUEUE))
-            return InboundResponse.json(200, await queue_reply(self._redis, self._stats_keys, parsed.text))
-        return await self._ask(parsed)
-
-    async def _ask(self, ask: SlackAsk) -> InboundResponse:
-        agent, refusal = await self._access.authorize(ask.user_id, ask.intent)
-        clicked = ask.replace_original is not None
-        if refusal is not None:
-            if not clicked:
-                return InboundResponse.json(200, ephemeral(refusal))
-            self._spawn(self._respond(ask.response_url, ephemeral(refusal, replace_original=False)))
-            return _empty()
-        if not self._dialect.allowed_url(ask.response_url):  # a click's was checked while parsing
-            return InboundResponse.json(200, ephemeral(":no_entry: This response_url is not allowed."))
-
-        async def follow_up() -> None:
-            text = await self._performer.perform(agent, ask.intent)
-            await self._respond(ask.response_url, ephemeral(text, replace_original=ask.replace_original))
-
-        self._spawn(follow_up())
-        return (
-            _empty() if clicked else InboundResponse.json(200, ephemeral(render_accepted(agent, ask.intent)))
-        )
-
-    async def _thread_reply(self, reply: ThreadReply) -> InboundResponse:
+    async def _authorize_reply(self, reply: ThreadReply) -> _Target:
         if not self._replies.knows(reply.channel):
-            return _empty()  # not a channel the bridge posts to: nothing for the bridge to do
+            return Answer()  # not a channel the bridge posts to: nothing for the bridge to do
         # Slack retries an event until it is acknowledged: its event_id says whether we have it.
         if not await self._store.first_signature(CLIENT_NAME, f"event:{reply.event_id}", "", _SEEN_TTL):
-            return _empty({"X-Slack-No-Retry": "1"})
-        self._spawn(self._replies.send(reply))
-        return _empty()
+            return Answer(no_retry=True)
+        target = await self._replies.authorize(reply)
+        return Answer() if target is None else target
 
-    # -- background work ---------------------------------------------------------------------------
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coroutine)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _respond(self, response_url: str, message: dict[str, Any]) -> None:
-        if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        try:
-            async with self._http.post(response_url, json=message) as response:
-                await response.read()
-                if response.status >= 400:
-                    logger.warning("response_url refused the outcome", extra={"status": response.status})
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            # The URL is a bearer capability: name the error class only.
-            logger.warning("response_url unreachable", extra={"error": type(exc).__name__})
+    async def _run(self, agent: str, ask: SlackAsk) -> None:
+        text = await self._performer.perform(agent, ask.intent)
+        message = ephemeral(text, replace_original=ask.replace_original)
+        await self._follow_ups.respond(ask.response_url, message)
 
 
 SLACK_KEY: web.AppKey[SlackChatops] = web.AppKey("slack_chatops", SlackChatops)
@@ -268,8 +291,8 @@ def install_slack_routes(app: web.Application, settings: Settings, receiver: Rec
             "replies in chat threads (POST /slack/events) are ignored; give the receiver the workers' "
             "[[destinations]]"
         )
-    for route in SLACK_ROUTES:
-        receiver.mount(f"/slack/{route}", chatops.handle)
+    for route in SLACK_ROUTES:  # the receiver runs the steps (PlatformRoute)
+        receiver.mount(f"/slack/{route}", chatops)
 
     async def close(app: web.Application) -> None:
         await chatops.aclose()

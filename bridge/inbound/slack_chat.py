@@ -2,11 +2,12 @@
 
 The Slack connector posts a chat's events in one thread per channel and remembers the way back
 from the thread's root to the interaction and who holds it (:class:`connectors.slack_state.ThreadBook`).
-:class:`ChatReplies` finds the chat of a :class:`~bridge.inbound.slack_events.ThreadReply`, checks
-that its author is linked to the agent holding it (:class:`~bridge.inbound.slack_access.SlackAccess`),
-and runs ``chat.send_message`` through :class:`~bridge.inbound.slack_perform.SlackPerformer`. A
-refusal is an ephemeral note in the thread (``chat.postEphemeral`` with the destination's bot token)
-and a WARNING line; nothing is sent.
+:meth:`ChatReplies.authorize` (the Slack routes' authorize step) finds the chat of a
+:class:`~bridge.inbound.slack_events.ThreadReply` and checks that its author is linked to the agent
+holding it (:class:`~bridge.inbound.slack_access.SlackAccess`); :meth:`ChatReplies.send` (in the
+background, after the answer) runs ``chat.send_message`` through
+:class:`~bridge.inbound.slack_perform.SlackPerformer`. A refusal is an ephemeral note in the thread
+(``chat.postEphemeral`` with the destination's bot token) and a WARNING line; nothing is sent.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from connectors.slack_state import ThreadBook
 if TYPE_CHECKING:
     from bridge.config import Settings
 
-__all__ = ["ChatReplies", "SlackChannel", "slack_channels"]
+__all__ = ["ChatNote", "ChatReplies", "ChatSend", "SlackChannel", "slack_channels"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,25 @@ def slack_channels(
     return channels
 
 
+@dataclass(frozen=True)
+class ChatSend:
+    """A reply its author may send: as ``agent``, to the chat ``interaction``."""
+
+    channel: SlackChannel
+    reply: ThreadReply
+    agent: str
+    interaction: str
+
+
+@dataclass(frozen=True)
+class ChatNote:
+    """A reply refused (or not looked up): ``text`` is the ephemeral note to its author."""
+
+    channel: SlackChannel
+    reply: ThreadReply
+    text: str
+
+
 class ChatReplies:
     """Sends thread replies to their chats as the chat's agent; refusals are ephemeral notes."""
 
@@ -99,44 +119,50 @@ class ChatReplies:
         """True when ``channel`` is one the bridge posts chats to."""
         return channel in self._channels
 
-    async def send(self, reply: ThreadReply) -> None:
-        """Send ``reply`` to its chat, or tell the user why not (never raises for a refusal)."""
+    async def authorize(self, reply: ThreadReply) -> ChatSend | ChatNote | None:
+        """May ``reply``'s author send it to its chat (a linked user, the agent holding the chat)?
+        None when the thread is not a chat's; reads the connector's threads, never raises for them."""
         channel = self._channels[reply.channel]
         try:
             origin = await channel.threads.origin(reply.channel, reply.thread_ts)
             interaction = origin.interaction_id if origin is not None else None
             if origin is None or interaction is None or origin.media not in (None, "chat"):
                 logger.debug("thread reply not in a chat thread", extra={"channel": reply.channel})
-                return
+                return None
             holders = await channel.threads.agents(origin.subject)
         except RedisError as exc:
             logger.warning("slack threads unavailable", extra={"error": type(exc).__name__})
-            return await self._note(
-                channel, reply, ":warning: The bridge could not look this chat up; try again."
-            )
+            return ChatNote(channel, reply, ":warning: The bridge could not look this chat up; try again.")
         agent, refusal = self._access.agent_of(reply.user)
         if not self._access.linked(reply.user):
             refusal = NOT_LINKED
         elif refusal is None and agent not in holders:
             refusal = f":no_entry: This chat is not {agent}'s; nothing was sent to the customer."
-        if refusal is not None:
-            logger.warning(
-                "slack thread reply refused",
-                extra={"slack_user": reply.user, "agent": agent or None, "interaction_id": interaction},
-            )
-            return await self._note(channel, reply, refusal)
-        params = {"interaction_id": interaction, "text": reply.text}
+        if refusal is None:
+            return ChatSend(channel, reply, agent, interaction)
+        logger.warning(
+            "slack thread reply refused",
+            extra={"slack_user": reply.user, "agent": agent or None, "interaction_id": interaction},
+        )
+        return ChatNote(channel, reply, refusal)
+
+    async def send(self, target: ChatSend | ChatNote) -> None:
+        """Send an authorized reply to its chat, or tell the user why not (never raises for a refusal)."""
+        if isinstance(target, ChatNote):
+            return await self._note(target.channel, target.reply, target.text)
+        params = {"interaction_id": target.interaction, "text": target.reply.text}
         outcome = await self._performer.run(
-            agent, SlackIntent(SLACK_ACTIONS["thread reply"], params, "reply")
+            target.agent, SlackIntent(SLACK_ACTIONS["thread reply"], params, "reply")
         )
         if outcome.status is not CommandStatus.SUCCEEDED:
             return await self._note(
-                channel, reply, render_outcome(outcome) + " Nothing reached the customer."
+                target.channel, target.reply, render_outcome(outcome) + " Nothing reached the customer."
             )
         logger.info(
             "slack thread reply sent to the chat",
-            extra={"agent": agent, "interaction_id": interaction, "command_id": outcome.command_id},
-        )
+            extra={"agent": target.agent, "interaction_id": target.interaction,
+                   "command_id": outcome.command_id},
+        )  # fmt: skip
 
     async def _note(self, channel: SlackChannel, reply: ThreadReply, text: str) -> None:
         """An ephemeral message to the user in the thread (logged when it cannot be posted)."""

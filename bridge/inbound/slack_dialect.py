@@ -4,9 +4,11 @@ Pure (no IO, nothing of the receiver's): :meth:`SlackDialect.parse` decodes the 
 ``/slack/commands`` and ``/slack/interactions`` (``application/x-www-form-urlencoded``, UTF-8,
 within :mod:`bridge.commands.limits`) or ``/slack/events`` (JSON, :mod:`bridge.inbound.slack_events`)
 into a :class:`SlackAsk` (an intent to run as the user's agent), a :class:`QueueAsk`, a
-:class:`SlackAnswer` (answered at once, nothing runs), a ``Challenge`` or a ``ThreadReply``.
-Refusals are :class:`Problem` (400, 415) or :class:`CommandError` (422, naming the field).
-:func:`render_outcome` and :func:`render_status` are the texts the user sees afterwards.
+:class:`SlackAnswer` (answered at once, nothing runs), a ``Challenge``, a ``ThreadReply`` or
+:class:`Retried` (Slack's retry of a command or a click). Refusals are :class:`Problem` (400, 415)
+or :class:`CommandError` (422, naming the field). :func:`render_answer` is the HTTP answer (an
+:class:`Answer`); :func:`render_outcome` and :func:`render_status` are the texts the user sees
+afterwards.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import orjson
 
 from bridge.commands.limits import LIMITS, check_input
 from bridge.config.slack import SlackInboundSettings
-from bridge.inbound.http import FORM, require_content_type
+from bridge.inbound.http import FORM, InboundResponse, require_content_type
 from bridge.inbound.outcomes import CommandStatus
 from bridge.inbound.problems import Problem
 from bridge.inbound.slack_commands import (
@@ -33,13 +35,16 @@ from bridge.inbound.slack_commands import (
 from bridge.inbound.slack_events import Challenge, ThreadReply, parse_event_body
 
 __all__ = [
+    "Answer",
     "QueueAsk",
+    "Retried",
     "SlackAnswer",
     "SlackAsk",
     "SlackDialect",
     "SlackOutcome",
     "SlackRequest",
     "ephemeral",
+    "render_answer",
     "render_outcome",
     "render_status",
 ]
@@ -77,7 +82,30 @@ class SlackAnswer:
     trigger_id: str | None = None
 
 
-SlackRequest = SlackAsk | QueueAsk | SlackAnswer | Challenge | ThreadReply
+@dataclass(frozen=True)
+class Retried:
+    """Slack's retry (``X-Slack-Retry-Num``) of a command or a click: we had the first try, so it is
+    acknowledged and never run twice (an event's retry is told apart by its ``event_id``)."""
+
+
+SlackRequest = SlackAsk | QueueAsk | SlackAnswer | Challenge | ThreadReply | Retried
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The HTTP answer to a Slack request (always 200): ``message`` as JSON, or an empty body;
+    ``no_retry`` asks Slack not to retry (``X-Slack-No-Retry: 1``)."""
+
+    message: dict[str, Any] | None = None
+    no_retry: bool = False
+
+
+def render_answer(answer: Answer) -> InboundResponse:
+    """``answer`` as Slack wants it (within its 3 s)."""
+    headers = {"X-Slack-No-Retry": "1"} if answer.no_retry else {}
+    if answer.message is None:
+        return InboundResponse(200, b"", "text/plain", headers)
+    return InboundResponse.json(200, answer.message, headers)
 
 
 def ephemeral(text: str, *, replace_original: bool | None = None) -> dict[str, Any]:
@@ -120,15 +148,16 @@ class SlackDialect:
         return any(url.startswith(prefix) for prefix in self._settings.response_url_prefixes)
 
     def parse(self, route: str, headers: Mapping[str, str], body: bytes) -> SlackRequest:
-        """What the verified ``body`` of ``/slack/<route>`` asks (route: commands, interactions, events)."""
+        """What the verified ``body`` of ``/slack/<route>`` asks (route: commands, interactions, events).
+
+        A retry is parsed like the first try (a malformed one is refused alike), then :class:`Retried`."""
         if route == "events":
             require_content_type(headers.get("Content-Type"))
             parsed = parse_event_body(body)
             return parsed if isinstance(parsed, (Challenge, ThreadReply)) else SlackAnswer(None)
         form = decode_form(headers, body)
-        if route == "commands":
-            return self._command(form)
-        return self._interaction(form)
+        asked = self._command(form) if route == "commands" else self._interaction(form)
+        return Retried() if headers.get("X-Slack-Retry-Num") else asked
 
     def _command(self, form: dict[str, str]) -> SlackRequest:
         name, text, trigger = form.get("command", ""), form.get("text", ""), form.get("trigger_id", "")
