@@ -98,6 +98,10 @@ def _console_port() -> int:
     return 8090
 
 
+def _holds_files(directory: Path) -> bool:
+    return any(path.is_file() for path in directory.rglob("*"))
+
+
 class _Interrupted(Exception):
     """Ctrl-C or SIGTERM while the bridge was still starting."""
 
@@ -182,7 +186,7 @@ async def run(args: argparse.Namespace) -> int:
             )
             await wait_for_redis(redis_url, 5.0)
         else:
-            embedded = EmbeddedRedis()
+            embedded = EmbeddedRedis(logs / "redis")  # in the run's directory: one to keep or remove
             await embedded.start()
             redis_url = embedded.url
             broker = f"embedded redis-server on {redis_url}, persistence off (NOT durable: for the demo only)"
@@ -314,8 +318,8 @@ async def run(args: argparse.Namespace) -> int:
             embedded.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        if status == 0:
-            shutil.rmtree(logs, ignore_errors=True)
-        else:  # what the failure message points to must still be there
+        if status != 0 and _holds_files(logs):  # what the failure message points to must stay
             print(f"  the processes' logs are kept in {logs}", flush=True)
+        else:
+            shutil.rmtree(logs, ignore_errors=True)
     return status

@@ -67,7 +67,9 @@ async def wait_for_redis(url: str, within: float) -> None:
 class EmbeddedRedis:
     """A private ``redis-server`` child: loopback, free port, nothing written to disk."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: Path | None = None) -> None:
+        """``directory``: where its files and log go (the caller removes it); default a temporary
+        directory of its own, removed by :meth:`stop`."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise ConfigError(
@@ -77,7 +79,12 @@ class EmbeddedRedis:
             )
         self.binary = binary
         self.port = free_port()
-        self._dir = tempfile.TemporaryDirectory(prefix="gwsb-demo-redis-")
+        self._owned: tempfile.TemporaryDirectory[str] | None = None
+        if directory is None:
+            self._owned = tempfile.TemporaryDirectory(prefix="gwsb-demo-redis-")
+            directory = Path(self._owned.name)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory: Path = directory
         self.child: ChildProcess | None = None
 
     @property
@@ -90,11 +97,9 @@ class EmbeddedRedis:
             self.binary,
             "--bind", "127.0.0.1", "--port", str(self.port),
             "--save", "", "--appendonly", "no",
-            "--dir", self._dir.name, "--daemonize", "no", "--loglevel", "warning",
+            "--dir", str(self.directory), "--daemonize", "no", "--loglevel", "warning",
         ]  # fmt: skip
-        self.child = ChildProcess.start(
-            ChildSpec("redis-server", argv, log=Path(self._dir.name) / "redis.log")
-        )
+        self.child = ChildProcess.start(ChildSpec("redis-server", argv, log=self.directory / "redis.log"))
         await wait_for_redis(self.url, 10.0)
 
     def stop(self) -> None:
@@ -107,7 +112,8 @@ class EmbeddedRedis:
                 self.child.popen.wait(timeout=10)
             self.child.close_log()
             self.child = None
-        self._dir.cleanup()
+        if self._owned is not None:
+            self._owned.cleanup()
 
 
 @dataclass(frozen=True)

@@ -97,14 +97,14 @@ def test_demo_plays_the_day_through_the_bridge_and_prints_a_summary() -> None:
                        "interaction.accepted", "service.state_changed"):  # fmt: skip
         assert any(f"CRM ✓ {event_type}" in line for line in lines), event_type
     assert any("reason=OutToLunch" in line for line in lines)
+    # the later calls (when a loaded machine lets the 16 s reach them) follow agent0001's Ready
     lunch = next(i for i, line in enumerate(lines) if "reason=OutToLunch" in line)
-    back = next(i for i, line in enumerate(lines) if "agent0001 is back from lunch" in line)
-    first_again = [i for i, line in enumerate(lines) if "another call for agent0001" in line]
-    assert lunch < back and all(back < i for i in first_again), stdout[-3000:]
-    ready = next(i for i, line in enumerate(lines) if i > back and "CRM ✓ agent.state_changed" in line
-                 and "agent0001" in line and "state=Ready previous_state=NotReady" in line)  # fmt: skip
-    calls = [i for i, line in enumerate(lines) if i > back and "another call for" in line]
-    assert all(ready < i for i in calls), stdout[-3000:]  # the story waits for agent0001's Ready
+    calls = [i for i, line in enumerate(lines) if "another call for" in line]
+    if calls:
+        back = next(i for i, line in enumerate(lines) if "agent0001 is back from lunch" in line)
+        ready = next(i for i, line in enumerate(lines) if i > back and "CRM ✓ agent.state_changed" in line
+                     and "agent0001" in line and "state=Ready previous_state=NotReady" in line)  # fmt: skip
+        assert lunch < back < ready < calls[0], stdout[-3000:]
     assert any("CMD   call.answer" in line and "202" in line for line in lines)
     [summary] = [line for line in lines if line.startswith("summary:")]
     assert int(summary.split()[1]) >= 15
@@ -156,7 +156,8 @@ def test_demo_interrupted_while_starting_stops_everything_with_a_summary() -> No
 def test_demo_killed_outright_leaves_no_process() -> None:
     process = _demo("--duration", "120", "--agents", "1")
     try:
-        _read_until(process, "the bridge is up", within=60)
+        lines = _read_until(process, "the bridge is up", within=60)
+        [logs] = re.findall(r"logs in (/\S+gwsb-demo-\S+)", "".join(lines))
         children = _child_pids(process.pid)
         assert len(children) >= 4
         process.kill()  # no handler runs: the kernel's parent-death signal must stop the children
@@ -165,6 +166,7 @@ def test_demo_killed_outright_leaves_no_process() -> None:
         if process.poll() is None:
             process.kill()
     assert not _wait_gone(children, 20)
+    shutil.rmtree(logs, ignore_errors=True)  # nobody was left to remove it
 
 
 @pytest.mark.slow
@@ -185,7 +187,7 @@ def test_demo_whose_worker_dies_exits_1_and_keeps_the_log_it_points_to() -> None
     log = Path(found.group(1))
     try:
         assert log.is_file() and f"the processes' logs are kept in {log.parent}" in stdout
-        assert (log.parent / "bridge.toml").is_file()
+        assert (log.parent / "bridge.toml").is_file() and (log.parent / "redis" / "redis.log").is_file()
     finally:
         if log.parent.name.startswith("gwsb-demo-"):
             shutil.rmtree(log.parent, ignore_errors=True)
@@ -195,10 +197,11 @@ def test_demo_whose_worker_dies_exits_1_and_keeps_the_log_it_points_to() -> None
 
 def test_demo_without_redis_says_how_to_get_it() -> None:
     process = _demo("--duration", "5", env={"PATH": str(Path(sys.executable).parent), "REDIS_URL": ""})
-    _, stderr = process.communicate(timeout=60)
+    stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "redis-server is not on PATH" in stderr
     assert "apt-get install redis-server" in stderr
+    assert "logs are kept" not in stdout  # no process started: nothing to keep
 
 
 def _run_node(config: Path, *args: str) -> subprocess.Popen[str]:
