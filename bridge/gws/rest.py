@@ -136,6 +136,11 @@ class GwsRestClient:
         return self._logged_in
 
     @property
+    def login_generation(self) -> int:
+        """How many log-ins succeeded so far: a new value means a new GWS session (cookie, token)."""
+        return self._login_generation
+
+    @property
     def user(self) -> dict[str, Any]:
         """The ``user`` object GWS returned at the last login (``{}`` before)."""
         return self._user

@@ -34,17 +34,34 @@ __all__ = ["OUTCOME_CHANNELS", "ListenerPool"]
 logger = logging.getLogger(__name__)
 
 OUTCOME_CHANNELS = ("/v2/me/calls", "/v2/me/devices", "/v2/me/channels", "/v2/me")
+_HEADERS_TTL = 10.0  # seconds the CometD auth headers are reused without looking at the cookie jar
 
 
 class _RestCredentials(AuthExtension):
-    """The agent's REST credentials on every CometD request; tells whether the session still holds."""
+    """The agent's REST credentials on every CometD request; tells whether the session still holds.
+
+    The headers are reused while the login (state and generation) and the CSRF token stay the
+    same, for at most ``_HEADERS_TTL`` s, as the subscriber's extension does
+    (:class:`bridge.gws.cometd.GwsExtension`): building them filters the cookie jar, and the
+    listener renews its long-poll once per notification, i.e. about once per command.
+    """
 
     def __init__(self, rest: GwsRestClient) -> None:
         self._rest = rest
         self.refused = False  # GWS refused a handshake or connect; cleared by a successful connect
+        self._headers: dict[str, str] = {}
+        self._headers_key: tuple[Any, ...] | None = None
+        self._headers_until = 0.0
 
     async def outgoing(self, payload: list[dict[str, Any]], headers: dict[str, str]) -> None:
-        headers.update(self._rest.cometd_headers())
+        rest = self._rest
+        key = (rest.logged_in, rest.login_generation, rest.csrf)
+        now = time.monotonic()
+        if key != self._headers_key or now >= self._headers_until:
+            self._headers = rest.cometd_headers()
+            self._headers_key = key
+            self._headers_until = now + _HEADERS_TTL
+        headers.update(self._headers)
 
     async def incoming(self, payload: list[dict[str, Any]], headers: Any = None) -> None:
         for message in payload:
