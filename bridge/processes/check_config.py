@@ -21,11 +21,22 @@ def run(args: argparse.Namespace) -> int:
     """Print a summary (and notes about what works but probably not as meant) and exit 0;
     ``ConfigError`` lists each problem as ``file: location: message``."""
     origin = args.config or "environment"
-    with secrets_unresolved(args.no_secrets):
-        settings = load_settings(args.config)
+    found: list[str] = []  # what loading the file said, when only the agents' secrets failed it
+    try:
+        with secrets_unresolved(args.no_secrets):
+            settings = load_settings(args.config)
+    except ConfigError as exc:
+        if args.no_secrets:
+            raise
+        try:  # an agent's password_env / password_file: go on, so that every other problem is named too
+            with secrets_unresolved():
+                settings = load_settings(args.config)
+        except ConfigError:
+            raise exc from None
+        found.append(str(exc))
     problems = delivery_config_problems(settings, resolve_secrets=not args.no_secrets)
-    if problems:
-        raise ConfigError("\n".join(f"{origin}: {problem}" for problem in problems))
+    if found or problems:
+        raise ConfigError("\n".join([*found, *(f"{origin}: {problem}" for problem in problems)]))
     names = ", ".join(f"{d.name} ({d.kind}{', ordered' if d.ordered else ''})" for d in settings.destinations)
     print(f"{origin}: OK")
     print(f"  gws: {settings.gws.base_url}, {len(settings.agents)} agent(s)")

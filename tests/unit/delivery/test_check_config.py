@@ -144,3 +144,15 @@ def test_slack_buttons_without_the_events_they_follow_get_a_note(
     )
     assert main(["check-config", "--config", str(config), "--no-secrets"]) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_the_example_without_its_secrets_names_every_missing_one_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GWSB_AGENT1_PASSWORD", raising=False)
+    monkeypatch.delenv("CRM_WEBHOOK_SECRET", raising=False)
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert f"{EXAMPLE}: agents.0: Value error, password_env env:GWSB_AGENT1_PASSWORD" in err
+    assert f"{EXAMPLE}: destinations.0.secrets.0: secret env:CRM_WEBHOOK_SECRET" in err
+    assert main(["check-config", "--config", str(EXAMPLE), "--no-secrets"]) == 0
