@@ -43,6 +43,12 @@ class NotesError(BridgeError):
     """Redis failed while filing or taking notes; the message names the agent and the step."""
 
 
+def _cancel_requested() -> bool:
+    """True when the running task was asked to stop, even if the request's CancelledError was lost."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 class AgentNotes:
     """The agents' note lists on ``redis`` (``keep``: most notes kept per agent)."""
 
@@ -142,9 +148,16 @@ class AgentNotes:
                     if isinstance(data, bytes):
                         on_filed(data.decode(errors="replace"))
             except RedisError as exc:
+                if _cancel_requested():
+                    # redis-py can turn a cancellation into a RedisError (Redis unreachable: ~1 in 30
+                    # cancels); resubscribing then outlived the pool's stop, and the subscriber
+                    # its SIGTERM, forever
+                    raise asyncio.CancelledError from exc
                 logger.warning("note wake-ups interrupted; resubscribing", extra={"error": str(exc)})
             finally:
                 # bounded: closing a connection Redis stopped answering must not hang a stop
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), timeout=2.0)
+            if _cancel_requested():
+                raise asyncio.CancelledError
             await asyncio.sleep(retry_delay)
