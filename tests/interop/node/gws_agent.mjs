@@ -59,11 +59,19 @@ window.WebSocket = class extends NodeWebSocket {
     }
 };
 const paths = new Set();
+let subscribed = null; // the "subscribed" report, held until the client has sent its /meta/connect
+const connectSent = () => transport !== "long-polling" || [...paths].some((path) => path.endsWith("/connect"));
+const reportSubscribed = () => {
+    if (subscribed === null || !connectSent()) return;
+    report("subscribed", {...subscribed, paths: [...paths].sort()});
+    subscribed = null;
+};
 const OriginalXHR = window.XMLHttpRequest;
 window.XMLHttpRequest = class extends OriginalXHR {
     open(method, uri) {
         paths.add(new URL(uri).pathname);
         super.open(method, uri);
+        reportSubscribed();
     }
 };
 
@@ -88,14 +96,12 @@ cometd.handshake((reply) => {
     cometd.subscribe(
         "/v2/me/*",
         (message) => report("message", {channel: message.channel, data: message.data}),
-        (subscribed) => {
-            if (!subscribed.successful) fail("subscribe refused", {reply: subscribed});
-            report("subscribed", {
-                transport: cometd.getTransport().type,
-                clientId: cometd.getClientId(),
-                handshakeExt,
-                paths: [...paths].sort(),
-            });
+        (reply) => {
+            if (!reply.successful) fail("subscribe refused", {reply});
+            // The subscribe reply can come back before the client's first (timer-delayed)
+            // /meta/connect is even sent: the report waits for it, so "paths" shows both.
+            subscribed = {transport: cometd.getTransport().type, clientId: cometd.getClientId(), handshakeExt};
+            reportSubscribed();
         },
     );
 });
