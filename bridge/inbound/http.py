@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 
 from bridge.errors import CommandError
-from bridge.inbound.problems import Problem, problem_for_command_error
+from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, problem_for_command_error
 
 __all__ = [
     "FORM",
@@ -77,6 +77,13 @@ class InboundResponse:
     @classmethod
     def json(cls, status: int, document: Any, headers: dict[str, str] | None = None) -> InboundResponse:
         return cls(status, orjson.dumps(document), "application/json", headers or {})
+
+    @classmethod
+    def problem(cls, problem: Problem, instance: str | None = None) -> InboundResponse:
+        """``problem`` as problem+json (``instance``: the request's path), with its headers."""
+        return cls(
+            problem.status, orjson.dumps(problem.body(instance)), PROBLEM_CONTENT_TYPE, problem.headers
+        )
 
 
 @runtime_checkable

@@ -6,20 +6,17 @@ limit (429 + ``Retry-After``) → parsing (400 / 415 / 422) → authorization
 (403) → idempotency (replay, 409, 422) → the command. On ``POST /v1/commands`` the rate limit's
 token is taken together with the idempotency claim (one Redis script) once the command parsed
 and is authorized; a request refused on the way takes its token first, so the answers are the
-same as in that order.
+same as in that order. The last two steps (the token, the at-most-once run) are
+:class:`~bridge.inbound.admission.Admission`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import hmac
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-
-import orjson
 
 from bridge import tracing
 from bridge.commands import Command
@@ -28,6 +25,7 @@ from bridge.config.inbound import InboundClient, InboundSettings, hash_api_key
 from bridge.config.keys import DEFAULT_KEYS, InboundKeys
 from bridge.errors import CommandError
 from bridge.gws.notes import AgentNotes
+from bridge.inbound.admission import Admission
 from bridge.inbound.auth import Authenticator, Verified
 from bridge.inbound.cti import CtiDialect
 from bridge.inbound.executor import CommandExecutor
@@ -42,11 +40,10 @@ from bridge.inbound.http import (
 from bridge.inbound.json_dialect import parse_json_command
 from bridge.inbound.metrics import CONTENT_TYPE_LATEST, ReceiverMetrics
 from bridge.inbound.openapi import OPENAPI_PATH, openapi_bytes
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem, log_refusal, problem_for_command_error
-from bridge.inbound.ratelimit import RateLimiter
+from bridge.inbound.problems import Problem, log_refusal, problem_for_command_error
 from bridge.inbound.server import note_client
 from bridge.inbound.sessions import CommandSessions
-from bridge.inbound.store import CommandStore, MemoryCommandStore, RedisCommandStore, StoredReply
+from bridge.inbound.store import CommandStore, MemoryCommandStore, RedisCommandStore
 from bridge.redis_client import RedisSource
 
 __all__ = ["InboundRequest", "InboundResponse", "Receiver", "client_may_act_for"]
@@ -69,20 +66,6 @@ def client_may_act_for(client: InboundClient, agent: str, agent_groups: frozense
     if "*" in client.agents or agent in client.agents:
         return True
     return bool(agent_groups.intersection(client.groups))
-
-
-def _fingerprint(command: Command) -> str:
-    canonical = orjson.dumps(
-        {"agent": command.agent, "action": command.action, "params": command.params},
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(canonical).hexdigest()
-
-
-def _problem_response(problem: Problem, instance: str | None = None) -> InboundResponse:
-    return InboundResponse(
-        problem.status, orjson.dumps(problem.body(instance)), PROBLEM_CONTENT_TYPE, problem.headers
-    )
 
 
 class Receiver:
@@ -110,7 +93,7 @@ class Receiver:
             )
         self.store = store
         self._auth = Authenticator(inbound)
-        self._limiter = RateLimiter()
+        self.admission = Admission(store, idempotency_ttl=inbound.idempotency_ttl)
         sessions = CommandSessions(
             gws, agents, cache_ttl=inbound.settings_cache_ttl, disposition_groups=inbound.disposition_groups
         )
@@ -157,10 +140,12 @@ class Receiver:
         except (Problem, CommandError) as exc:
             problem = exc if isinstance(exc, Problem) else problem_for_command_error(exc)
             log_refusal(problem, request.method, request.path)
-            response = _problem_response(problem, request.path)
+            response = InboundResponse.problem(problem, request.path)
         except Exception:
             logger.exception("receiver failed", extra={"path": request.path, "method": request.method})
-            response = _problem_response(Problem(500, "internal error", kind="internal-error"), request.path)
+            response = InboundResponse.problem(
+                Problem(500, "internal error", kind="internal-error"), request.path
+            )
         self.metrics.requests.labels(route, str(response.status)).inc()
         self.metrics.latency.labels(route).observe(time.perf_counter() - started)
         return response
@@ -233,7 +218,7 @@ class Receiver:
         if method == allowed:
             return None
         problem = Problem(405, f"use {allowed}", kind="method-not-allowed", headers={"Allow": allowed})
-        return _problem_response(problem)
+        return InboundResponse.problem(problem)
 
     async def _verify(
         self, request: InboundRequest, *, rate_limit: bool = True, max_body: int | None = None
@@ -253,26 +238,8 @@ class Receiver:
         verified = await self._auth.authenticate(request.headers, request.body, seen)
         note_client(verified.client.name)
         if rate_limit:
-            await self._take_token(verified.client)
+            await self.admission.take_token(verified.client)
         return verified
-
-    def _refuse_if_limited(self, client: InboundClient, wait: float | None) -> None:
-        """429 when the shared bucket said ``wait`` > 0; ``None`` (no shared bucket: memory store,
-        or Redis away) asks this process's own limiter."""
-        if wait is None:
-            wait = self._limiter.acquire(client.name, client.rate_limit, client.burst)
-        if wait > 0:
-            raise Problem(
-                429,
-                f"rate limit of {client.rate_limit:g}/s exceeded",
-                kind="rate-limited",
-                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
-            )
-
-    async def _take_token(self, client: InboundClient) -> None:
-        self._refuse_if_limited(
-            client, await self.store.take_token(client.name, client.rate_limit, client.burst)
-        )
 
     def authorize(self, client: InboundClient, agent: str) -> None:
         """Raise :class:`Problem` 403 when ``client`` may not command ``agent``; 422 if it is unknown."""
@@ -299,80 +266,12 @@ class Receiver:
             command = parse_json_command(request.body, key)
             self.authorize(verified.client, command.agent)
         except (Problem, CommandError):
-            await self._take_token(verified.client)
+            await self.admission.take_token(verified.client)
             raise
         if key is None:
-            await self._take_token(verified.client)
-            return await self.run_once(verified.client, command, self._perform_json)
-        return await self.run_once(verified.client, command, self._perform_json, rate_limit=True)
-
-    async def run_once(
-        self,
-        client: InboundClient,
-        command: Command,
-        perform: Callable[[InboundClient, Command], Awaitable[InboundResponse]],
-        *,
-        rate_limit: bool = False,
-    ) -> InboundResponse:
-        """Run ``perform`` at most once per ``(client, Idempotency-Key)``; replay the stored reply after.
-
-        ``rate_limit``: take the client's token first, with the claim (one store round trip), and
-        answer 429 without claiming when it is refused (only with an ``Idempotency-Key``)."""
-        key = command.idempotency_key
-        if key is None:
-            response = await perform(client, command)
-            if response.durable is not None:
-                await response.durable
-            return response
-        fingerprint = _fingerprint(command)
-        if rate_limit:
-            try:
-                wait, stored = await self.store.admit(
-                    client.name, client.rate_limit, client.burst, key, fingerprint
-                )
-            except Problem as problem:
-                if problem.kind == "store-unavailable":  # as take_token would: limit in-process, then 503
-                    self._refuse_if_limited(client, None)
-                raise
-            self._refuse_if_limited(client, wait)
-            if wait is None:  # the store holds no bucket: claimed apart, after this process's limiter
-                stored = await self.store.claim(client.name, key, fingerprint)
-        else:
-            stored = await self.store.claim(client.name, key, fingerprint)
-        if stored is not None:
-            headers = dict(stored.headers, **{"Idempotent-Replayed": "true"})
-            return InboundResponse(
-                stored.status, orjson.dumps(stored.body), headers.pop("Content-Type"), headers
-            )
-        try:
-            response = await perform(client, command)
-        except Problem as problem:
-            if problem.kind == "store-unavailable":
-                await self.store.release(client.name, key)
-                raise
-            response = _problem_response(problem)
-        except CommandError as exc:
-            response = _problem_response(problem_for_command_error(exc))
-        except BaseException:
-            await self.store.release(client.name, key)
-            raise
-        reply = StoredReply(
-            response.status,
-            orjson.Fragment(response.body),  # stored as sent: the body is JSON already
-            dict(response.headers, **{"Content-Type": response.content_type}),
-        )
-        complete = self.store.complete(client.name, key, fingerprint, reply, self.settings.idempotency_ttl)
-        if response.durable is None:
-            await complete
-            return response
-        # The status record and the stored reply in one round trip; neither failing goes unseen.
-        saved, completed = await asyncio.gather(response.durable, complete, return_exceptions=True)
-        if isinstance(saved, BaseException):  # as when the save failed inside perform: free the key
-            await self.store.release(client.name, key)
-            raise saved
-        if isinstance(completed, BaseException):
-            raise completed
-        return response
+            await self.admission.take_token(verified.client)
+            return await self.admission.run_once(verified.client, command, self._perform_json)
+        return await self.admission.run_once(verified.client, command, self._perform_json, rate_limit=True)
 
     async def _perform_json(self, client: InboundClient, command: Command) -> InboundResponse:
         execution = await self.executor.execute(command, client.name, defer_save=True)
@@ -397,7 +296,7 @@ class Receiver:
         if isinstance(parsed, InboundResponse):  # refused in the seed's own shape
             return parsed
         self.authorize(verified.client, parsed.command.agent)
-        return await self.run_once(
+        return await self.admission.run_once(
             verified.client, parsed.command, lambda client, _: self._cti.perform(parsed, client)
         )
 

@@ -35,7 +35,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import orjson
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -43,7 +42,7 @@ from bridge.config.keys import Keys, SlackKeys
 from bridge.config.slack import SlackInboundSettings
 from bridge.inbound.executor import CommandExecutor
 from bridge.inbound.http import InboundRequest, InboundResponse
-from bridge.inbound.problems import PROBLEM_CONTENT_TYPE, Problem
+from bridge.inbound.problems import Problem
 from bridge.inbound.server import note_client
 from bridge.inbound.slack_access import SlackAccess
 from bridge.inbound.slack_chat import ChatNote, ChatReplies, ChatSend, SlackChannel, slack_channels
@@ -231,9 +230,7 @@ class SlackChatops:
             "slack request refused",
             extra={"path": request.path, "status": problem.status, "kind": problem.kind},
         )
-        return InboundResponse(
-            problem.status, orjson.dumps(problem.body(request.path)), PROBLEM_CONTENT_TYPE, problem.headers
-        )
+        return InboundResponse.problem(problem, request.path)
 
     def failed(self, request: InboundRequest) -> InboundResponse:
         """Slack shows a 5xx as a failure of the app: the user is told to try again instead."""
