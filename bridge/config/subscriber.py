@@ -41,7 +41,7 @@ class SubscriberSettings(BaseModel):
         description="most events handed to the delivery queue in one enqueue (1 = no grouping)",
     )
     batch_max_delay: float = Field(
-        default=0.002, ge=0, description="seconds a message's events wait for others to share an enqueue with"
+        default=0.010, ge=0, description="seconds a message's events wait for others to share an enqueue with"
     )
     status_interval: float = Field(
         default=60.0, ge=0, description="seconds between pool status lines (0 = never)"

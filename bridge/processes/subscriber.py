@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--batch-max-delay", type=float, metavar="SECONDS",
-        help="longest a message's events wait for others to share an enqueue with (default 0.002)",
+        help="longest a message's events wait for others to share an enqueue with (default 0.010)",
     )  # fmt: skip
     parser.add_argument(
         "--max-concurrent-starts", type=int, metavar="N",
