@@ -36,6 +36,7 @@ __all__ = [
     "DELIVER_BATCH",
     "DELIVER_JOURNALED",
     "DELIVER_SUBJECT",
+    "SERIALIZER_CONTENT_TYPE",
     "RunnerSlot",
     "TaskRunner",
     "make_celery_app",
@@ -73,11 +74,12 @@ class RunnerSlot:
 # Task arguments are large (a batch of events); orjson encodes/decodes them several times faster
 # than kombu's stdlib json. Registered process-wide; producers and workers both build their app here.
 SERIALIZER = "gwsb-orjson"
+SERIALIZER_CONTENT_TYPE = "application/x-gwsb-orjson"
 register(
     SERIALIZER,
     orjson.dumps,
     orjson.loads,
-    content_type="application/x-gwsb-orjson",
+    content_type=SERIALIZER_CONTENT_TYPE,
     content_encoding="binary",
 )
 
