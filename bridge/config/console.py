@@ -18,7 +18,9 @@ from enum import Enum
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-__all__ = ["ConsoleKey", "ConsoleRole", "ConsoleSettings"]
+__all__ = ["DEFAULT_CONSOLE_PORT", "ConsoleKey", "ConsoleRole", "ConsoleSettings"]
+
+DEFAULT_CONSOLE_PORT = 8081  # not the simulator's 8090 nor the receiver's 8080
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -53,7 +55,7 @@ class ConsoleSettings(BaseModel):
     model_config = {"extra": "forbid", "frozen": True}
 
     host: str = Field(default="127.0.0.1", description="listen address of gws-bridge console")
-    port: int = Field(default=8090, ge=0, le=65535, description="listen port")
+    port: int = Field(default=DEFAULT_CONSOLE_PORT, ge=0, le=65535, description="listen port")
     keys: list[ConsoleKey] = Field(default_factory=list, description="admin API keys (hashed)")
     session_ttl: float = Field(
         default=8 * 3600.0, gt=0, le=7 * 86400, description="seconds a browser session lasts after sign-in"

@@ -46,6 +46,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bridge.config.console import DEFAULT_CONSOLE_PORT
 from bridge.config.inbound import hash_api_key
 from bridge.config.keys import DEFAULT_KEYS
 from bridge.demo.day import ScriptedDay
@@ -89,13 +90,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _console_port() -> int:
-    """8090 (the console's default) when it is free, so the URL is the same run after run; else any."""
+    """The console's default port when it is free, so the URL is the same run after run; else any."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
-            sock.bind(("127.0.0.1", 8090))
+            sock.bind(("127.0.0.1", DEFAULT_CONSOLE_PORT))
         except OSError:
             return free_port()
-    return 8090
+    return DEFAULT_CONSOLE_PORT
 
 
 def _holds_files(directory: Path) -> bool:

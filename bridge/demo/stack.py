@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bridge.config.console import DEFAULT_CONSOLE_PORT
 from bridge.errors import ConfigError
 from bridge.processes.supervisor import ChildProcess, ChildSpec
 from bridge.redis_client import async_redis
@@ -128,7 +129,7 @@ class DemoConfig:
     api_key_hash: str
     password_env: str
     secret_env: str
-    console_port: int = 8090
+    console_port: int = DEFAULT_CONSOLE_PORT
     console_key_hashes: tuple[str, str] | None = None  # (viewer, operator)
 
 

@@ -43,7 +43,7 @@ async def run(args: argparse.Namespace) -> int:
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-    except OSError as exc:  # the port is taken (the simulator's 8090 too?), or not this host's
+    except OSError as exc:  # the port is taken (e.g. by another process), or not this host's
         await runner.cleanup()
         raise ConfigError(
             f"cannot listen on {host}:{port} ([console] host and port, or --host/--port): "
