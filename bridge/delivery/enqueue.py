@@ -118,6 +118,3 @@ class Enqueuer:
                 await pipe.execute()
         except Exception as exc:
             raise EnqueueError(f"could not re-publish {len(tasks)} batch(es): {type(exc).__name__}") from exc
-
-    def close(self) -> None:
-        """Nothing to release (the Redis client is the caller's); kept for the callers' shutdown."""

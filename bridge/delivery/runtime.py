@@ -153,8 +153,6 @@ class DeliveryRuntime:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
             self._loop.close()
-            if self._enqueuer is not None:
-                self._enqueuer.close()
 
     async def _aclose(self) -> None:
         if self._stopping is not None:

@@ -80,7 +80,6 @@ class CeleryEventSink:
             EVENTS_ROUTED.labels(destination).inc(count)
 
     async def aclose(self) -> None:
-        """Release the thread and the Redis connections."""
-        self._enqueuer.close()
+        """Release the Redis connections."""
         if self._redis is not None:
             await self._redis.aclose()

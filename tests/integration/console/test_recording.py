@@ -26,14 +26,12 @@ async def recording_deliverer(
 ) -> AsyncIterator[Callable[..., Deliverer]]:
     session = aiohttp.ClientSession()
     redis = Redis.from_url(redis_url)
-    enqueuers: list[Enqueuer] = []
 
     def build(settings: Settings) -> Deliverer:
         destinations = {d.name: d for d in settings.destinations}
         enqueuer = Enqueuer(
             make_celery_app(settings), redis, Keys(), destinations, batch_size=100, queue="gwsb.delivery"
         )
-        enqueuers.append(enqueuer)
         return Deliverer(
             settings=settings.delivery, destinations=destinations,
             connectors={n: WebhookConnector(d, session=session) for n, d in destinations.items()},
@@ -42,8 +40,6 @@ async def recording_deliverer(
         )  # fmt: skip
 
     yield build
-    for enqueuer in enqueuers:
-        enqueuer.close()
     await session.close()
     await redis.aclose()
 

@@ -83,5 +83,4 @@ async def test_an_enqueued_groups_message_names_its_journaled_batch(redis_url: s
         assert destination == "crm"
         assert len((await client.hget(Keys().journal, batch_id) or b"").split(b"\n")) == 3
     finally:
-        enqueuer.close()
         await client.aclose()

@@ -137,14 +137,12 @@ def settings_of(**fields: Any) -> Settings:
 async def deliverer_for(redis_url: str, webhook_sink: WebhookSink) -> AsyncIterator[Callable[..., Deliverer]]:
     session = aiohttp.ClientSession()
     redis = Redis.from_url(redis_url)
-    enqueuers: list[Enqueuer] = []
 
     def build(settings: Settings) -> Deliverer:
         destinations = {d.name: d for d in settings.destinations}
         enqueuer = Enqueuer(
             make_celery_app(settings), redis, Keys(), destinations, batch_size=100, queue=QUEUE
         )
-        enqueuers.append(enqueuer)
         return Deliverer(
             settings=settings.delivery,
             destinations=destinations,
@@ -157,8 +155,6 @@ async def deliverer_for(redis_url: str, webhook_sink: WebhookSink) -> AsyncItera
         )
 
     yield build
-    for enqueuer in enqueuers:
-        enqueuer.close()
     await session.close()
     await redis.aclose()
 

@@ -111,10 +111,7 @@ async def test_outcomes_and_the_end_of_the_batch_are_recorded_together(
             enqueue=enqueuer.enqueue,
             source="test",
         )
-        try:
-            await enqueuer.enqueue([QueuedDelivery.for_event(make_event(n), "crm") for n in (1, 2, 3)])
-        finally:
-            enqueuer.close()
+        await enqueuer.enqueue([QueuedDelivery.for_event(make_event(n), "crm") for n in (1, 2, 3)])
         (batch_id,) = await deliverer.journal.ids()
         await deliverer.deliver_journaled("crm", batch_id)
         await deliverer.deliver_journaled("crm", batch_id)  # a duplicate message: nothing is sent again
